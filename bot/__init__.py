@@ -1,0 +1,1 @@
+"""deploybot: a Slack chat-ops bot for Nometria and Stormkit deployments."""

@@ -1,0 +1,49 @@
+"""One scheduled job that polls every in-flight deployment concurrently."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.providers.base import ProviderError
+from bot.service import Service
+from bot.store import Tracked
+
+log = logging.getLogger(__name__)
+
+JOB_ID = "deploybot-poll"
+
+
+class Poller:
+    def __init__(self, service: Service, *, concurrency: int = 50) -> None:
+        self._service = service
+        self._slots = asyncio.Semaphore(concurrency)
+
+    async def poll_once(self) -> int:
+        """Poll each in-flight deployment once; return how many were polled."""
+        rows = await self._service.store.in_flight()
+        await asyncio.gather(*(self._one(row) for row in rows))
+        return len(rows)
+
+    async def _one(self, row: Tracked) -> None:
+        async with self._slots:
+            try:
+                await self._service.refresh(row)
+            except ProviderError as exc:
+                log.warning("polling %s %s: %s", row.app, row.deployment_id, exc)
+            except Exception:
+                # One deployment's surprise must not stop the others' threads.
+                log.exception("polling %s %s failed", row.app, row.deployment_id)
+
+    def schedule(self, scheduler: AsyncIOScheduler, interval: float) -> None:
+        scheduler.add_job(
+            self.poll_once,
+            "interval",
+            seconds=interval,
+            id=JOB_ID,
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )

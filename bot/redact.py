@@ -1,0 +1,33 @@
+"""Keep secrets out of Slack and the logs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = "•••"
+_PATTERNS = (
+    re.compile(r"(?i)(authorization\s*[:=]\s*)(?:bearer\s+)?\S+"),
+    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"()\bxox[abposr]-[A-Za-z0-9-]+"),
+    re.compile(r"()\bxapp-[A-Za-z0-9-]+"),
+    re.compile(r"()\b(?:sk|pk|rk)_(?:live|test)_[A-Za-z0-9]+"),
+    re.compile(
+        r"(?i)(\b[A-Z0-9_]*(?:SECRET|TOKEN|PASSWORD|PASSWD|PWD|API_?KEY|ACCESS_KEY|PRIVATE_KEY|"
+        r"CREDENTIALS?|AUTH)[A-Z0-9_]*\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|\S+)"
+    ),
+)
+
+
+class Redactor:
+    """Masks the configured secrets by value, and anything that looks like one by shape."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, MASK)
+        for pattern in _PATTERNS:
+            text = pattern.sub(lambda m: m.group(1) + MASK, text)
+        return text

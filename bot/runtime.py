@@ -1,0 +1,100 @@
+"""Builds the pieces and wires them: one event loop, one HTTP client, one scheduler."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import httpx
+from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot import listeners, providers
+from bot.config import Config
+from bot.notifier import Notifier
+from bot.poller import Poller
+from bot.redact import Redactor
+from bot.service import Service
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def secrets_of(config: Config) -> list[str]:
+    s = config.settings
+    values = [key.get_secret_value() for key in config.api_keys.values()]
+    for secret in (s.slack_bot_token, s.slack_signing_secret, s.slack_app_token):
+        if secret is not None:
+            values.append(secret.get_secret_value())
+    return values
+
+
+@dataclass
+class Runtime:
+    config: Config
+    http: httpx.AsyncClient
+    store: Store
+    slack: AsyncWebClient
+    service: Service
+    poller: Poller
+    bolt: AsyncApp
+    scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
+
+    @classmethod
+    async def start(cls, config: Config) -> Runtime:
+        """Everything but the web listener: store ready, scheduler polling."""
+        settings = config.settings
+        redact = Redactor(secrets_of(config))
+        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
+        store = Store(settings.deploybot_database_url)
+        await store.create_schema()
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        slack = AsyncWebClient(
+            token=token,
+            base_url=settings.slack_api_url,
+            retry_handlers=[
+                AsyncConnectionErrorRetryHandler(),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            ],
+        )
+        service = Service(
+            config, providers.build_all(config, http), store, Notifier(slack, redact), redact
+        )
+        poller = Poller(service)
+        signing = settings.slack_signing_secret
+        bolt = AsyncApp(
+            client=slack,
+            signing_secret=signing.get_secret_value() if signing else None,
+            process_before_response=False,
+        )
+        listeners.register(bolt, service)
+        runtime = cls(config, http, store, slack, service, poller, bolt)
+        poller.schedule(runtime.scheduler, settings.deploybot_poll_interval)
+        runtime.scheduler.start()
+        return runtime
+
+    def web_app(self) -> web.Application:
+        app = self.bolt.web_app(path="/slack/events")
+        app.router.add_get("/healthz", self._healthz)
+        return app
+
+    async def _healthz(self, _: web.Request) -> web.Response:
+        checks = {"scheduler": self.scheduler.running, "store": False}
+        try:
+            checks["store"] = await self.store.ping()
+        except Exception:  # any store failure is "down" to a health check
+            log.exception("health check: store unreachable")
+        ok = all(checks.values())
+        return web.json_response({"ok": ok, **checks}, status=200 if ok else 503)
+
+    async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.http.aclose()
+        await self.store.close()

@@ -1,0 +1,140 @@
+"""The bot, served over real HTTP on 127.0.0.1, with fake Slack, Nometria and Stormkit servers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import stamina
+from pydantic import SecretStr
+
+from bot import config as configuration
+from bot.config import Settings
+from bot.runtime import Runtime
+from tests.fakes.clock import ManualClock
+from tests.fakes.nometria import FakeNometria
+from tests.fakes.server import Served, serve
+from tests.fakes.slack import FakeSlack
+from tests.fakes.stormkit import FakeStormkit
+from tests.slack_client import SlackDriver
+
+SIGNING_SECRET = "test-signing-secret-8f2a"
+BOT_TOKEN = "xoxb-test-token"
+NOMETRIA_KEY = "nm-test-key"
+STORMKIT_KEY = "sk-env-key"
+
+APPS = """
+incident_channels = ["C0INCIDENT"]
+
+[providers.nometria]
+base_url = "{nometria}"
+
+[providers.stormkit]
+base_url = "{stormkit}"
+
+[apps.web]
+provider = "nometria"
+project_id = "proj_abc123"
+
+[apps.docs]
+provider = "stormkit"
+env_id = "305"
+default_branch = "main"
+"""
+
+
+@pytest.fixture(autouse=True)
+def _no_backoff() -> Any:
+    """Retries happen at once in tests; the attempts still count."""
+    with stamina.set_testing(True, attempts=3):
+        yield
+
+
+async def eventually(check: Callable[[], Any], *, within: float = 5.0) -> Any:
+    """Wait until `check()` is truthy (the bot works after it acks), then return its value."""
+    async with asyncio.timeout(within):
+        while not (value := check()):  # noqa: ASYNC110 - the fakes have no events to await
+            await asyncio.sleep(0.01)
+    return value
+
+
+@dataclass
+class World:
+    clock: ManualClock
+    slack: FakeSlack
+    nometria: FakeNometria
+    stormkit: FakeStormkit
+    runtime: Runtime
+    url: str
+    driver: SlackDriver
+    http: httpx.AsyncClient
+
+    async def tick(self, seconds: float = 1.0) -> None:
+        """Let the providers' clock move on, then run one poll as the scheduler would."""
+        self.clock.advance(seconds)
+        await self.runtime.poller.poll_once()
+
+
+@pytest.fixture
+async def served_fakes() -> AsyncIterator[
+    tuple[ManualClock, FakeSlack, FakeNometria, FakeStormkit, dict[str, Served]]
+]:
+    clock = ManualClock()
+    slack = FakeSlack(token=BOT_TOKEN)
+    nometria = FakeNometria(api_key=NOMETRIA_KEY, clock=clock, step=1.0)
+    stormkit = FakeStormkit(env_key=STORMKIT_KEY, clock=clock, step=1.0)
+    servers = {
+        "slack": await serve(slack.app()),
+        "nometria": await serve(nometria.app()),
+        "stormkit": await serve(stormkit.app()),
+    }
+    slack.bind(servers["slack"].url)
+    yield clock, slack, nometria, stormkit, servers
+    for served in servers.values():
+        await served.close()
+
+
+def write_apps(tmp_path: Path, servers: dict[str, Served], extra: str = "") -> Path:
+    path = tmp_path / "deploybot.toml"
+    text = APPS.format(nometria=servers["nometria"].url, stormkit=servers["stormkit"].url)
+    path.write_text(text + extra, encoding="utf-8")
+    return path
+
+
+def settings_for(tmp_path: Path, servers: dict[str, Served], apps: Path) -> Settings:
+    return Settings(
+        slack_bot_token=SecretStr(BOT_TOKEN),
+        slack_signing_secret=SecretStr(SIGNING_SECRET),
+        slack_api_url=servers["slack"].url + "/api/",
+        deploybot_config=apps,
+        deploybot_database_url=f"sqlite:///{tmp_path / 'deploybot.db'}",
+        deploybot_poll_interval=3600,  # tests drive polls through World.tick()
+    )
+
+
+ENVIRON = {"NOMETRIA_API_KEY": NOMETRIA_KEY, "STORMKIT_API_KEY": STORMKIT_KEY}
+
+
+@pytest.fixture
+def apps_extra() -> str:
+    """Extra TOML appended to the apps file; override in a test module."""
+    return ""
+
+
+@pytest.fixture
+async def world(tmp_path: Path, served_fakes: Any, apps_extra: str) -> AsyncIterator[World]:
+    clock, slack, nometria, stormkit, servers = served_fakes
+    apps = write_apps(tmp_path, servers, apps_extra)
+    config = configuration.load(settings_for(tmp_path, servers, apps), environ=ENVIRON)
+    runtime = await Runtime.start(config)
+    bot = await serve(runtime.web_app())
+    async with httpx.AsyncClient(timeout=10) as http:
+        driver = SlackDriver(bot.url, SIGNING_SECRET, slack, http)
+        yield World(clock, slack, nometria, stormkit, runtime, bot.url, driver, http)
+    await bot.close()
+    await runtime.stop()

@@ -1,0 +1,789 @@
+"""A fake Slack Web API, served over real HTTP for slack_sdk's `AsyncWebClient`.
+
+    fake = FakeSlack(token="xoxb-test-token")
+    async with serving(fake.app()) as served:
+        fake.bind(served.url)
+        client = AsyncWebClient(token="xoxb-test-token", base_url=fake.api_url)
+
+It keeps a small model of what a channel would show (messages, threads, edits, ephemerals,
+response_url posts), records every call, validates what Slack validates cheaply, and lets a test
+inject the failures Slack is known for (not_in_channel, 429 with Retry-After, 5xx).
+
+How slack_sdk talks to it (3.x): `chat.*` methods send a JSON body; `auth.test` is a POST whose
+arguments travel in the query string with an empty form body; `conversations.info`,
+`conversations.replies`, `conversations.history` and `users.info` are GETs with query arguments;
+`api_call(..., data=...)` sends a form body where `blocks` is a JSON string. The token always
+travels in `Authorization: Bearer ...`; a `token` argument is accepted too, as Slack does.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+from tests.fakes.clock import MANUAL_CLOCK_START, Clock
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+APP_ID = "A0DEPLOYBOT"
+TEAM_ID = "T0TEAM"
+TEAM_NAME = "Acme"
+TEAM_DOMAIN = "acme"
+TEAM_URL = "https://acme.slack.com/"
+DEFAULT_TOKEN = "xoxb-test-token"
+
+# Slack's documented limits, checked the way the API checks them.
+MAX_BLOCKS = 50
+MAX_SECTION_TEXT = 3000
+MAX_SECTION_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_HEADER_TEXT = 150
+MAX_CONTEXT_ELEMENTS = 10
+MAX_ACTIONS_ELEMENTS = 25
+MAX_BUTTON_TEXT = 75
+MAX_BUTTON_VALUE = 2000
+MAX_ACTION_ID = 255
+MAX_MESSAGE_TEXT = 40_000
+
+_JSON_ARGS = ("blocks", "attachments", "metadata")
+_TS_STEP_MICROS = 100
+
+Block = dict[str, Any]
+Json = dict[str, Any]
+Handler = Callable[[Json], Json]
+
+
+class SlackError(Exception):
+    """Raised by a method handler: becomes HTTP 200 {"ok": false, "error": ...}."""
+
+    def __init__(self, error: str, **extra: Any) -> None:
+        super().__init__(error)
+        self.error = error
+        self.extra = extra
+
+
+@dataclass
+class Call:
+    """One request to /api/{method}, as the fake received it."""
+
+    method: str
+    args: dict[str, Any]
+    headers: Mapping[str, str]  # case-insensitive
+    status: int = 200
+    response: Json = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and bool(self.response.get("ok"))
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[Block]
+    thread_ts: str | None = None  # None for a root message
+    user: str = BOT_USER_ID
+    #: Every version of (text, blocks), oldest first; the last one is the current content.
+    history: list[tuple[str, list[Block]]] = field(default_factory=list)
+    reactions: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.history:
+            self.history.append((self.text, self.blocks))
+
+    @property
+    def is_reply(self) -> bool:
+        return self.thread_ts is not None
+
+    @property
+    def edit_count(self) -> int:
+        return len(self.history) - 1
+
+    @property
+    def all_text(self) -> str:
+        """The text plus every piece of text in the blocks, one part per line."""
+        return flatten_text(self.text, self.blocks)
+
+    def edit(self, text: str, blocks: list[Block]) -> None:
+        self.text, self.blocks = text, blocks
+        self.history.append((text, blocks))
+
+    def to_api(self) -> Json:
+        """The message as Slack's API and interactivity payloads show it."""
+        message: Json = {"type": "message", "user": self.user, "text": self.text, "ts": self.ts}
+        if self.user == BOT_USER_ID:
+            message |= {"bot_id": BOT_ID, "app_id": APP_ID}
+        message["team"] = TEAM_ID
+        if self.blocks:
+            message["blocks"] = self.blocks
+        if self.thread_ts is not None:
+            message["thread_ts"] = self.thread_ts
+        if self.edit_count:
+            message["edited"] = {"user": self.user, "ts": self.ts}
+        if self.reactions:
+            message["reactions"] = [
+                {"name": name, "users": [BOT_USER_ID], "count": 1} for name in self.reactions
+            ]
+        return message
+
+
+@dataclass
+class Ephemeral:
+    channel: str
+    user: str
+    text: str
+    blocks: list[Block]
+    ts: str = ""
+    thread_ts: str | None = None
+
+    @property
+    def all_text(self) -> str:
+        return flatten_text(self.text, self.blocks)
+
+
+@dataclass
+class _Fault:
+    method: str  # "*" matches every method
+    kind: Literal["error", "rate_limit", "server_error"]
+    times: int
+    error: str = ""
+    channel: str | None = None
+    retry_after: int = 1
+    status: int = 200
+
+    def matches(self, method: str, args: Mapping[str, Any]) -> bool:
+        if self.times <= 0 or self.method not in (method, "*"):
+            return False
+        return self.channel is None or args.get("channel") == self.channel
+
+
+@dataclass
+class _ResponseTarget:
+    """Where a response_url's posts land: the command's channel, or the clicked message."""
+
+    channel: str
+    user: str
+    message_ts: str | None = None
+    thread_ts: str | None = None
+    ephemeral: bool = False
+
+
+class FakeSlack:
+    """Fake Slack Web API plus response_url endpoint; see the module docstring."""
+
+    def __init__(self, token: str = DEFAULT_TOKEN, *, clock: Clock | None = None) -> None:
+        self.token = token
+        self.clock = clock
+        self.base_url: str | None = None
+
+        self.calls: list[Call] = []
+        self.messages: dict[str, list[Message]] = {}
+        self.ephemerals: list[Ephemeral] = []
+        self.responses: dict[str, list[Json]] = {}
+
+        self.not_in_channels: set[str] = set()
+        self.unknown_channels: set[str] = set()
+        self.archived_channels: set[str] = set()
+        self.unknown_users: set[str] = set()
+        self.channel_names: dict[str, str] = {"C0DEPLOYS": "deploys"}
+        self.user_names: dict[str, str] = {BOT_USER_ID: "deploybot"}
+
+        self._faults: list[_Fault] = []
+        self._response_targets: dict[str, _ResponseTarget] = {}
+        self._last_ts_micros = int(MANUAL_CLOCK_START * 1_000_000)
+        self._handlers: dict[str, Handler] = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._chat_post_message,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.getPermalink": self._chat_get_permalink,
+            "conversations.info": self._conversations_info,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "users.info": self._users_info,
+            "reactions.add": self._reactions_add,
+        }
+
+    # ---------------------------------------------------------------- serving
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("POST", "/api/{method}", self._handle_api)
+        app.router.add_route("GET", "/api/{method}", self._handle_api)
+        app.router.add_post("/response/{id}", self._handle_response_url)
+        return app
+
+    def bind(self, url: str) -> None:
+        """Tell the fake where it is served, e.g. `fake.bind(served.url)`."""
+        self.base_url = url.rstrip("/")
+
+    @property
+    def api_url(self) -> str:
+        """The `base_url` for AsyncWebClient: `<served url>/api/`."""
+        return f"{self._bound_url()}/api/"
+
+    def response_url(self, response_id: str) -> str:
+        return f"{self._bound_url()}/response/{response_id}"
+
+    def new_response_url(
+        self,
+        channel: str,
+        user: str,
+        *,
+        message_ts: str | None = None,
+        thread_ts: str | None = None,
+        ephemeral: bool = False,
+    ) -> str:
+        """A fresh response_url whose posts land in `channel` (or edit the clicked message)."""
+        response_id = str(len(self._response_targets) + 1)
+        self._response_targets[response_id] = _ResponseTarget(
+            channel, user, message_ts, thread_ts, ephemeral
+        )
+        self.responses.setdefault(response_id, [])
+        return self.response_url(response_id)
+
+    def on(self, method: str, handler: Handler) -> None:
+        """Serve (or override) a method: `handler(args)` returns the body; raise SlackError."""
+        self._handlers[method] = handler
+
+    # ---------------------------------------------------------------- faults
+
+    def fail(
+        self, method: str, error: str = "not_in_channel", times: int = 1, channel: str | None = None
+    ) -> None:
+        """The next `times` calls of `method` (in `channel`, if given) answer ok=false `error`."""
+        self._faults.append(_Fault(method, "error", times, error=error, channel=channel))
+
+    def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
+        """The next `times` calls of `method` answer HTTP 429 with a Retry-After header."""
+        self._faults.append(_Fault(method, "rate_limit", times, retry_after=retry_after))
+
+    def server_error(self, method: str, status: int = 503, times: int = 1) -> None:
+        """The next `times` calls of `method` answer HTTP `status` with an HTML body."""
+        self._faults.append(_Fault(method, "server_error", times, status=status))
+
+    # ---------------------------------------------------------------- queries
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [call for call in self.calls if call.method == method]
+
+    def root_messages(self, channel: str) -> list[Message]:
+        return [m for m in self.messages.get(channel, []) if m.thread_ts is None]
+
+    def thread(self, channel: str, ts: str) -> list[Message]:
+        """The replies under the root message `ts`, oldest first (the root is not included)."""
+        return [m for m in self.messages.get(channel, []) if m.thread_ts == ts]
+
+    def message(self, channel: str, ts: str) -> Message | None:
+        return next((m for m in self.messages.get(channel, []) if m.ts == ts), None)
+
+    def ephemeral(self, ts: str) -> Ephemeral | None:
+        return next((e for e in self.ephemerals if e.ts == ts), None)
+
+    def ephemerals_for(self, user: str, channel: str | None = None) -> list[Ephemeral]:
+        return [e for e in self.ephemerals if e.user == user and channel in (None, e.channel)]
+
+    def texts_in_thread(self, channel: str, ts: str) -> list[str]:
+        """Each reply's text and block text flattened into one string per reply."""
+        return [m.all_text for m in self.thread(channel, ts)]
+
+    def channel_name(self, channel: str) -> str:
+        return self.channel_names.get(channel, channel.lower())
+
+    def user_name(self, user: str) -> str:
+        """`U0ALICE` -> `alice`; other ids are lowercased; `user_names` overrides."""
+        if user in self.user_names:
+            return self.user_names[user]
+        return user[2:].lower() if user.startswith("U0") and len(user) > 2 else user.lower()
+
+    def seed_message(
+        self,
+        channel: str,
+        text: str,
+        *,
+        user: str = "U0DEV",
+        blocks: list[Block] | None = None,
+        thread_ts: str | None = None,
+    ) -> Message:
+        """Put a message in a channel as if someone else had posted it."""
+        return self._store(channel, text, blocks or [], thread_ts, user)
+
+    # ---------------------------------------------------------------- HTTP handlers
+
+    async def _handle_api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        call = Call(method, {}, CIMultiDict(request.headers))
+        self.calls.append(call)
+        try:
+            call.args = await _read_args(request)
+            self._authenticate(request, call.args)
+            fault_response = self._take_fault(method, call.args)
+            if fault_response is not None:
+                status, body, headers = fault_response
+                call.status, call.response = status, body
+                if status >= 500:
+                    return web.Response(
+                        status=status,
+                        text="<html>Service Unavailable</html>",
+                        headers=headers,
+                        content_type="text/html",
+                    )
+                return web.json_response(body, status=status, headers=headers)
+            call.response = {"ok": True} | self._dispatch(method, call.args)
+        except SlackError as error:
+            call.response = {"ok": False, "error": error.error} | error.extra
+        return web.json_response(call.response)
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        response_id = request.match_info["id"]
+        try:
+            payload = await request.json()
+        except json.JSONDecodeError:
+            return web.Response(status=400, text="invalid_payload")
+        if not isinstance(payload, dict):
+            return web.Response(status=400, text="invalid_payload")
+        self.responses.setdefault(response_id, []).append(payload)
+        target = self._response_targets.get(response_id)
+        if target is None:
+            return web.Response(status=404, text="no_such_response_url")
+        blocks = payload.get("blocks") or []
+        if _block_errors(blocks):
+            return web.Response(status=400, text="invalid_blocks")
+        self._apply_response(target, payload, str(payload.get("text") or ""), blocks)
+        return web.Response(text="ok")
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _bound_url(self) -> str:
+        if self.base_url is None:
+            raise RuntimeError("FakeSlack is not bound yet: call fake.bind(served.url)")
+        return self.base_url
+
+    def _dispatch(self, method: str, args: Json) -> Json:
+        handler = self._handlers.get(method)
+        if handler is None:
+            raise SlackError("unknown_method")
+        return handler(args)
+
+    def _authenticate(self, request: web.Request, args: Mapping[str, Any]) -> None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            token = str(args.get("token") or "")
+        if token != self.token:
+            raise SlackError("invalid_auth")
+
+    def _take_fault(
+        self, method: str, args: Mapping[str, Any]
+    ) -> tuple[int, Json, dict[str, str]] | None:
+        fault = next((f for f in self._faults if f.matches(method, args)), None)
+        if fault is None:
+            return None
+        fault.times -= 1
+        if fault.kind == "rate_limit":
+            headers = {"Retry-After": str(fault.retry_after)}
+            return 429, {"ok": False, "error": "ratelimited"}, headers
+        if fault.kind == "server_error":
+            return fault.status, {"ok": False, "error": "fatal_error"}, {}
+        return 200, {"ok": False, "error": fault.error}, {}
+
+    def _next_ts(self) -> str:
+        now_micros = int(self.clock.now() * 1_000_000) if self.clock else 0
+        micros = max(now_micros, self._last_ts_micros + _TS_STEP_MICROS)
+        self._last_ts_micros = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _store(
+        self, channel: str, text: str, blocks: list[Block], thread_ts: str | None, user: str
+    ) -> Message:
+        if thread_ts is not None:
+            parent = self.message(channel, thread_ts)
+            if parent is not None and parent.thread_ts is not None:
+                thread_ts = parent.thread_ts  # a reply to a reply lands in the same thread
+        message = Message(channel, self._next_ts(), text, blocks, thread_ts, user)
+        self.messages.setdefault(channel, []).append(message)
+        return message
+
+    def _channel(self, args: Mapping[str, Any]) -> str:
+        channel = str(args.get("channel") or "")
+        if not channel:
+            raise SlackError("channel_not_found")
+        if channel.startswith("#"):  # Slack accepts a name for posting and answers with the id
+            name = channel[1:]
+            channel = next((i for i, n in self.channel_names.items() if n == name), channel)
+        if channel in self.unknown_channels:
+            raise SlackError("channel_not_found")
+        return channel
+
+    def _existing_message(self, channel: str, ts: Any) -> Message:
+        message = self.message(channel, str(ts or ""))
+        if message is None:
+            raise SlackError("message_not_found")
+        return message
+
+    def _content(self, args: Mapping[str, Any]) -> tuple[str, list[Block]]:
+        """Validated text and blocks of a chat.* call."""
+        text = str(args.get("text") or "")
+        blocks = args.get("blocks") or []
+        if not text and not blocks and not args.get("attachments"):
+            raise SlackError("no_text")
+        if len(text) > MAX_MESSAGE_TEXT:
+            raise SlackError("msg_too_long")
+        errors = _block_errors(blocks)
+        if errors:
+            raise SlackError("invalid_blocks", errors=errors)
+        return text, blocks
+
+    def _apply_response(
+        self, target: _ResponseTarget, payload: Json, text: str, blocks: list[Block]
+    ) -> None:
+        """What Slack does with a response_url post."""
+        if target.message_ts is not None and _truthy(payload.get("delete_original")):
+            original = self.message(target.channel, target.message_ts)
+            if original is not None:
+                self.messages[target.channel].remove(original)
+            return
+        if target.message_ts is not None and _truthy(payload.get("replace_original")):
+            if target.ephemeral:
+                ephemeral = self.ephemeral(target.message_ts)
+                if ephemeral is not None:
+                    ephemeral.text, ephemeral.blocks = text, blocks
+            else:
+                original = self.message(target.channel, target.message_ts)
+                if original is not None:
+                    original.edit(text, blocks)
+            return
+        thread_ts = payload.get("thread_ts") or target.thread_ts
+        if payload.get("response_type") == "in_channel":
+            self._store(target.channel, text, blocks, thread_ts, BOT_USER_ID)
+        else:
+            self.ephemerals.append(
+                Ephemeral(target.channel, target.user, text, blocks, self._next_ts(), thread_ts)
+            )
+
+    # ---------------------------------------------------------------- methods
+
+    def _auth_test(self, args: Json) -> Json:
+        return {
+            "url": TEAM_URL,
+            "team": TEAM_NAME,
+            "user": self.user_name(BOT_USER_ID),
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _chat_post_message(self, args: Json) -> Json:
+        channel = self._channel(args)
+        if channel in self.not_in_channels:
+            raise SlackError("not_in_channel")
+        if channel in self.archived_channels:
+            raise SlackError("is_archived")
+        text, blocks = self._content(args)
+        thread_ts = args.get("thread_ts")
+        message = self._store(
+            channel, text, blocks, str(thread_ts) if thread_ts else None, BOT_USER_ID
+        )
+        return {"channel": channel, "ts": message.ts, "message": message.to_api()}
+
+    def _chat_update(self, args: Json) -> Json:
+        channel = self._channel(args)
+        message = self._existing_message(channel, args.get("ts"))
+        if message.user != BOT_USER_ID:
+            raise SlackError("cant_update_message")
+        merged = {"text": message.text, "blocks": message.blocks} | {
+            k: args[k] for k in ("text", "blocks", "attachments") if k in args
+        }
+        text, blocks = self._content(merged)
+        message.edit(text, blocks)
+        return {"channel": channel, "ts": message.ts, "text": text, "message": message.to_api()}
+
+    def _chat_delete(self, args: Json) -> Json:
+        channel = self._channel(args)
+        message = self._existing_message(channel, args.get("ts"))
+        if message.user != BOT_USER_ID:
+            raise SlackError("cant_delete_message")
+        self.messages[channel].remove(message)
+        return {"channel": channel, "ts": message.ts}
+
+    def _chat_post_ephemeral(self, args: Json) -> Json:
+        channel = self._channel(args)
+        if channel in self.not_in_channels:
+            raise SlackError("not_in_channel")
+        user = str(args.get("user") or "")
+        if not user or user in self.unknown_users:
+            raise SlackError("user_not_found")
+        text, blocks = self._content(args)
+        thread_ts = args.get("thread_ts")
+        ephemeral = Ephemeral(
+            channel, user, text, blocks, self._next_ts(), str(thread_ts) if thread_ts else None
+        )
+        self.ephemerals.append(ephemeral)
+        return {"message_ts": ephemeral.ts}
+
+    def _chat_get_permalink(self, args: Json) -> Json:
+        channel = self._channel(args)
+        message = self._existing_message(channel, args.get("message_ts"))
+        permalink = f"{TEAM_URL}archives/{channel}/p{message.ts.replace('.', '')}"
+        return {"channel": channel, "permalink": permalink}
+
+    def _conversations_info(self, args: Json) -> Json:
+        channel = self._channel(args)
+        return {
+            "channel": {
+                "id": channel,
+                "name": self.channel_name(channel),
+                "is_channel": True,
+                "is_private": False,
+                "is_archived": channel in self.archived_channels,
+                "is_member": channel not in self.not_in_channels,
+                "context_team_id": TEAM_ID,
+            }
+        }
+
+    def _conversations_history(self, args: Json) -> Json:
+        channel = self._channel(args)
+        if channel in self.not_in_channels:
+            raise SlackError("not_in_channel")
+        newest_first = [m.to_api() for m in reversed(self.root_messages(channel))]
+        return {"messages": newest_first, "has_more": False}
+
+    def _conversations_replies(self, args: Json) -> Json:
+        channel = self._channel(args)
+        if channel in self.not_in_channels:
+            raise SlackError("not_in_channel")
+        root = self.message(channel, str(args.get("ts") or ""))
+        if root is None:
+            raise SlackError("thread_not_found")
+        replies = self.thread(channel, root.ts)
+        return {"messages": [m.to_api() for m in [root, *replies]], "has_more": False}
+
+    def _users_info(self, args: Json) -> Json:
+        user = str(args.get("user") or "")
+        if not user or user in self.unknown_users:
+            raise SlackError("user_not_found")
+        name = self.user_name(user)
+        real_name = name.replace("_", " ").replace(".", " ").title()
+        return {
+            "user": {
+                "id": user,
+                "team_id": TEAM_ID,
+                "name": name,
+                "real_name": real_name,
+                "deleted": False,
+                "is_bot": user == BOT_USER_ID,
+                "tz": "Europe/London",
+                "profile": {
+                    "real_name": real_name,
+                    "display_name": name,
+                    "email": f"{name}@{TEAM_DOMAIN}.example",
+                },
+            }
+        }
+
+    def _reactions_add(self, args: Json) -> Json:
+        channel = self._channel(args)
+        message = self._existing_message(channel, args.get("timestamp"))
+        name = str(args.get("name") or "")
+        if not name:
+            raise SlackError("invalid_name")
+        if name in message.reactions:
+            raise SlackError("already_reacted")
+        message.reactions.append(name)
+        return {}
+
+
+# -------------------------------------------------------------------- request parsing
+
+
+async def _read_args(request: web.Request) -> dict[str, Any]:
+    """Query string plus JSON or form body, with JSON-string `blocks` etc. decoded."""
+    args: dict[str, Any] = dict(request.query)
+    if request.method == "POST" and request.body_exists:
+        if request.content_type == "application/json":
+            try:
+                body = await request.json()
+            except json.JSONDecodeError:
+                raise SlackError("invalid_json") from None
+            if not isinstance(body, dict):
+                raise SlackError("invalid_json")
+            args.update(body)
+        else:
+            form = await request.post()
+            args.update({k: v for k, v in form.items() if isinstance(v, str)})
+    for name in _JSON_ARGS:
+        value = args.get(name)
+        if isinstance(value, str) and value:
+            try:
+                args[name] = json.loads(value)
+            except json.JSONDecodeError:
+                raise SlackError(f"invalid_{name}_format") from None
+    return args
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).lower() in ("true", "1")
+
+
+# -------------------------------------------------------------------- block validation
+
+
+def _block_errors(blocks: Any) -> list[str]:
+    """The subset of Slack's Block Kit validation that catches real mistakes."""
+    if not isinstance(blocks, list):
+        return ["must be an array [json-pointer:/blocks]"]
+    errors: list[str] = []
+    if len(blocks) > MAX_BLOCKS:
+        errors.append(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    block_ids: set[str] = set()
+    for i, block in enumerate(blocks):
+        where = f"[json-pointer:/blocks/{i}]"
+        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
+            errors.append(f"missing required field: type {where}")
+            continue
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if block_id in block_ids:
+                errors.append(f"duplicate block_id {where}")
+            block_ids.add(block_id)
+        errors.extend(f"{e} {where}" for e in _one_block_errors(block))
+    return errors
+
+
+def _one_block_errors(block: Block) -> Iterator[str]:
+    check = _BLOCK_CHECKS.get(block["type"])
+    return check(block) if check else iter(())
+
+
+def _section_errors(block: Block) -> Iterator[str]:
+    text, fields = block.get("text"), block.get("fields") or []
+    if text is None and not fields:
+        yield "must provide either text or fields"
+    if text is not None:
+        yield from _text_errors(text, MAX_SECTION_TEXT, "text")
+    if len(fields) > MAX_SECTION_FIELDS:
+        yield f"no more than {MAX_SECTION_FIELDS} items allowed /fields"
+    for j, item in enumerate(fields):
+        yield from _text_errors(item, MAX_FIELD_TEXT, f"fields/{j}")
+    if isinstance(block.get("accessory"), dict):
+        yield from _element_errors(block["accessory"], "accessory")
+
+
+def _header_errors(block: Block) -> Iterator[str]:
+    text = block.get("text")
+    yield from _text_errors(text, MAX_HEADER_TEXT, "text")
+    if isinstance(text, dict) and text.get("type") != "plain_text":
+        yield "must be plain_text /text"
+
+
+def _context_errors(block: Block) -> Iterator[str]:
+    elements = block.get("elements") or []
+    if not elements or len(elements) > MAX_CONTEXT_ELEMENTS:
+        yield f"must have 1 to {MAX_CONTEXT_ELEMENTS} elements /elements"
+    for j, element in enumerate(elements):
+        if isinstance(element, dict) and element.get("type") in ("plain_text", "mrkdwn"):
+            yield from _text_errors(element, MAX_SECTION_TEXT, f"elements/{j}")
+
+
+def _actions_errors(block: Block) -> Iterator[str]:
+    elements = block.get("elements") or []
+    if not elements or len(elements) > MAX_ACTIONS_ELEMENTS:
+        yield f"must have 1 to {MAX_ACTIONS_ELEMENTS} elements /elements"
+    action_ids = [
+        e.get("action_id") for e in elements if isinstance(e, dict) and e.get("action_id")
+    ]
+    if len(action_ids) != len(set(action_ids)):
+        yield "duplicate action_id /elements"
+    for j, element in enumerate(elements):
+        yield from _element_errors(element, f"elements/{j}")
+
+
+_BLOCK_CHECKS: dict[str, Callable[[Block], Iterator[str]]] = {
+    "section": _section_errors,
+    "header": _header_errors,
+    "context": _context_errors,
+    "actions": _actions_errors,
+}
+
+
+def _text_errors(text: Any, limit: int, where: str) -> Iterator[str]:
+    if not isinstance(text, dict) or text.get("type") not in ("plain_text", "mrkdwn"):
+        yield f"must be a text object /{where}"
+        return
+    value = text.get("text")
+    if not isinstance(value, str) or not value:
+        yield f"must be more than 0 characters /{where}"
+    elif len(value) > limit:
+        yield f"must be less than {limit + 1} characters /{where}"
+
+
+def _element_errors(element: Any, where: str) -> Iterator[str]:
+    if not isinstance(element, dict) or not isinstance(element.get("type"), str):
+        yield f"missing required field: type /{where}"
+        return
+    if len(str(element.get("action_id") or "")) > MAX_ACTION_ID:
+        yield f"action_id must be less than {MAX_ACTION_ID + 1} characters /{where}"
+    if element["type"] == "button":
+        text = element.get("text")
+        yield from _text_errors(text, MAX_BUTTON_TEXT, f"{where}/text")
+        if len(str(element.get("value") or "")) > MAX_BUTTON_VALUE:
+            yield f"value must be less than {MAX_BUTTON_VALUE + 1} characters /{where}"
+
+
+# -------------------------------------------------------------------- text flattening
+
+_RICH_TEXT_CONTAINERS = ("rich_text_section", "rich_text_preformatted", "rich_text_quote")
+# Text that is not shown in the message itself: dialogs, placeholders, menu options.
+_HIDDEN_KEYS = frozenset(
+    {"confirm", "placeholder", "options", "option_groups", "initial_option", "initial_options"}
+)
+
+
+def flatten_text(text: str, blocks: list[Block]) -> str:
+    """A message's text and all text in its blocks, one part per line, for assertions."""
+    parts = [text] if text else []
+    parts.extend(part for part in _node_texts(blocks) if part)
+    return "\n".join(parts)
+
+
+def _node_texts(node: Any) -> Iterator[str]:
+    if isinstance(node, list):
+        for item in node:
+            yield from _node_texts(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") in _RICH_TEXT_CONTAINERS:
+        yield "".join(_inline_text(element) for element in node.get("elements") or [])
+        return
+    for key, value in node.items():
+        if key == "text" and isinstance(value, str):
+            yield value
+        elif key not in _HIDDEN_KEYS and isinstance(value, dict | list):
+            yield from _node_texts(value)
+
+
+def _inline_text(element: Any) -> str:
+    """How Slack renders one rich_text element, as plain text."""
+    if not isinstance(element, dict):
+        return ""
+    kind = element.get("type")
+    rendered = {
+        "text": lambda: element.get("text", ""),
+        "link": lambda: element.get("text") or element.get("url", ""),
+        "user": lambda: f"<@{element.get('user_id', '')}>",
+        "channel": lambda: f"<#{element.get('channel_id', '')}>",
+        "usergroup": lambda: f"<!subteam^{element.get('usergroup_id', '')}>",
+        "emoji": lambda: f":{element.get('name', '')}:",
+        "broadcast": lambda: f"<!{element.get('range', '')}>",
+        "date": lambda: element.get("fallback", ""),
+    }.get(str(kind))
+    return str(rendered()) if rendered else ""

@@ -1,0 +1,326 @@
+"""Fake of Stormkit's deployments API (shared/seeds/stormkit-deployments-api.txt).
+
+One app (`app_id`) with one environment (`env_id`). Statuses are computed lazily from the
+clock: a deployment (re)started at t0 with step s is "running" on [t0, t0+2s), then "success"
+or "failed". Its commit is null until the build starts at t0+s. A successful deployment
+publishes itself when it finishes if it asked to (`publish: true`) or if the environment
+auto-publishes (`isAutoPublish`); an explicit POST .../publish publishes at once. The latest
+publication wins: the deployment published before it then shows `published: []`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.clock import Clock, RealClock
+from tests.fakes.recording import FakeServer, Handler, empty_response, json_response
+
+PAGE_SIZE = 20
+REPO = "github/acme/my-app"
+FAILURE = "Error: Command failed with exit code 1"
+ERROR_STYLES = ("error", "errors_map", "errors_list", "unexpected", "empty")
+# (title, message, duration); a step is listed once its end (offset in steps) has passed.
+STEPS_OK = [
+    (1.0, "checkout {branch}", "Cloning {repo}\nChecked out {sha}", 1),
+    (1.5, "npm ci", "added 147 packages in 2s", 2),
+    (2.0, "npm run build", "> my-app@1.0.0 build\n> vite build\n✓ built in 3.1s", 3),
+    (2.0, "deploy", "Uploaded 204800 bytes\nDeployment is ready", 1),
+]
+FAILED_BUILD = (
+    "> my-app@1.0.0 build\n> vite build\n"
+    "Loaded environment: NODE_ENV=production AWS_SECRET_ACCESS_KEY=abcd1234secret\n"
+    "Error: Cannot find module './payments'\n" + FAILURE
+)
+
+
+class FakeStormkit(FakeServer):
+    def __init__(
+        self,
+        *,
+        env_key: str = "sk-env-key",
+        app_key: str = "sk-app-key",
+        env_id: str = "305",
+        app_id: str = "1510",
+        auto_publish: bool = False,
+        clock: Clock | None = None,
+        step: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.env_key, self.app_key = env_key, app_key
+        self.env_id, self.app_id = env_id, app_id
+        self.auto_publish = auto_publish
+        self.clock: Clock = clock or RealClock()
+        self.step = step
+        self.default_branch = "main"
+        self.error_style = "error"  # one of ERROR_STYLES: the body of 400/402/404 answers
+        self.minutes_exhausted = False  # True: POST /v1/deploy answers 402
+        self.deployments: dict[str, dict[str, Any]] = {}
+        self._publications: list[tuple[float, int, str]] = []  # explicit (at, order, id)
+        self._next_id = 8241
+        self._order = 0
+        self._failures = 0
+
+    # ---- helpers for tests -------------------------------------------------------------
+
+    def set_auto_publish(self, on: bool) -> None:
+        """Applies to deployments created from now on (it is read at creation)."""
+        self.auto_publish = on
+
+    def fail_next(self, n: int = 1) -> None:
+        """The next `n` deployments created or restarted fail their build."""
+        self._failures += n
+
+    def status(self, dep_id: str) -> str:
+        return self._status(self.deployments[dep_id], self.clock.now())
+
+    def published_id(self) -> str | None:
+        """The deployment published now, None if none is (or the published one was deleted)."""
+        now = self.clock.now()
+        events = [e for e in self._publications if e[0] <= now]
+        for d in self.deployments.values():
+            if (d["should_publish"] or d["auto_publish"]) and self._status(d, now) == "success":
+                events.append((self._finish(d), d["order"], d["id"]))
+        if not events:
+            return None
+        winner = self.deployments[max(events)[2]]
+        return None if winner["deleted"] else str(winner["id"])
+
+    def seed_history(self, n: int = 3, branch: str = "main") -> list[str]:
+        """Add `n` successful deployments, hours old, the newest published; newest first."""
+        now = self.clock.now()
+        ids = [self._create(branch, False, False, now - (n - i) * 3600)["id"] for i in range(n)]
+        if ids:
+            self._order += 1
+            newest = self.deployments[ids[-1]]
+            self._publications.append((self._finish(newest), self._order, newest["id"]))
+        return ids[::-1]
+
+    # ---- state -----------------------------------------------------------------------------
+
+    def _create(self, branch: str, publish: bool, fails: bool, created: float) -> dict[str, Any]:
+        dep_id, self._next_id = str(self._next_id), self._next_id + 1
+        self._order += 1
+        d: dict[str, Any] = {
+            "id": dep_id,
+            "branch": branch,
+            "should_publish": publish,
+            "auto_publish": self.auto_publish and not publish,
+            "created": created,
+            "started": created,
+            "step": self.step,
+            "fails": fails,
+            "stopped": None,
+            "deleted": False,
+            "order": self._order,
+            "sha": hashlib.sha1(f"{dep_id}-{branch}".encode()).hexdigest(),  # noqa: S324
+        }
+        self.deployments[dep_id] = d
+        return d
+
+    def _plans_failure(self, branch: str) -> bool:
+        if branch.startswith(("bad", "broken")):
+            return True
+        if self._failures > 0:
+            self._failures -= 1
+            return True
+        return False
+
+    def _finish(self, d: dict[str, Any]) -> float:
+        return float(d["stopped"] if d["stopped"] is not None else d["started"] + 2 * d["step"])
+
+    def _status(self, d: dict[str, Any], now: float) -> str:
+        if d["stopped"] is not None:
+            return "failed"
+        if now < self._finish(d):
+            return "running"
+        return "failed" if d["fails"] else "success"
+
+    def _commit(self, d: dict[str, Any], now: float) -> dict[str, Any]:
+        if d["started"] + d["step"] > min(now, self._finish(d)):  # the build has not started
+            return {"author": None, "message": None, "sha": None}
+        return {"author": "Jane Doe", "message": f"deploy {d['branch']}", "sha": d["sha"]}
+
+    def _logs(self, d: dict[str, Any], now: float) -> list[dict[str, Any]]:
+        until = min(now, self._finish(d)) - d["started"]
+        failed = d["fails"] and d["stopped"] is None
+        steps = [*STEPS_OK[:2], (2.0, "npm run build", FAILED_BUILD, 3)] if failed else STEPS_OK
+        values = {"branch": d["branch"], "repo": REPO, "sha": d["sha"][:8]}
+        return [
+            {"title": title.format(**values), "message": message.format(**values)}
+            | {"status": message != FAILED_BUILD, "duration": duration}
+            for end, title, message, duration in steps
+            if end * d["step"] <= until
+        ]
+
+    def _view(self, d: dict[str, Any], logs: bool | None, published: str | None) -> dict[str, Any]:
+        """The GET shape; `logs` None leaves out the logs and statusChecks keys (list)."""
+        now = self.clock.now()
+        status = self._status(d, now)
+        done = status != "running"
+        out = {
+            "id": d["id"],
+            "appId": self.app_id,
+            "envId": self.env_id,
+            "envName": "production",
+            "displayName": "my-app",
+            "repo": REPO,
+            "branch": d["branch"],
+            "status": status,
+            "error": FAILURE if status == "failed" and d["stopped"] is None else "",
+            "isAutoDeploy": False,
+            "isAutoPublish": d["auto_publish"],
+            "stoppedManually": d["stopped"] is not None,
+            "statusChecksPassed": status == "success",
+            "apiPathPrefix": "",
+            "previewUrl": f"https://{d['id']}--my-app.stormkit.dev",
+            "detailsUrl": f"/apps/{self.app_id}/environments/{self.env_id}/deployments/{d['id']}",
+            "duration": round(self._finish(d) - d["started"]) if done else 0,
+            "createdAt": str(int(d["created"])),
+            "stoppedAt": str(int(self._finish(d))) if done else None,
+            "commit": self._commit(d, now),
+            "snapshot": {"branch": self.default_branch, "autoPublish": d["auto_publish"]},
+            "logs": self._logs(d, now) if logs else None,
+            "statusChecks": [] if logs else None,
+            "published": [{"envId": self.env_id, "percentage": 100}]
+            if published == d["id"]
+            else [],
+            "uploadResult": {"clientBytes": 204800, "serverBytes": 0, "serverlessBytes": 0}
+            if status == "success"
+            else None,
+        }
+        if logs is None:
+            del out["logs"], out["statusChecks"]
+        return out
+
+    # ---- HTTP ------------------------------------------------------------------------------
+
+    def _error(self, status: int, message: str, field: str = "branch") -> web.Response:
+        style = self.error_style
+        if style == "empty":
+            return empty_response(status)
+        bodies = {
+            "error": {"error": message},
+            "errors_map": {"errors": {field: message}},
+            "errors_list": {"errors": [message]},
+            "unexpected": {"ok": False, "error": "unexpected-error"},
+        }
+        return json_response(bodies[style], status)
+
+    def _routes(self) -> list[web.RouteDef]:
+        g = self._guard
+        return [
+            web.post("/v1/deploy", g(self._deploy)),
+            web.get("/v1/deployments", g(self._list)),
+            web.get("/v1/deployments/{id}", g(self._get)),
+            web.delete("/v1/deployments/{id}", g(self._delete)),
+            web.get("/v1/deployments/{id}/poll", g(self._poll)),
+            web.post("/v1/deployments/{id}/publish", g(self._publish)),
+            web.post("/v1/deployments/{id}/restart", g(self._restart)),
+            web.post("/v1/deployments/{id}/stop", g(self._stop)),
+        ]
+
+    def _guard(self, handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+            if key == self.app_key:  # app-level key: the request names the environment
+                env = None if request.path == "/v1/deploy" else request.query.get("envId")
+                if request.method == "POST":
+                    body = await _json_body(request)
+                    env = body.get("envId", env) if isinstance(body, dict) else env
+                if env != self.env_id:
+                    return self._error(404, "Environment not found", "envId")
+            elif not key or key != self.env_key:
+                return empty_response(403)
+            dep_id = request.match_info.get("id")
+            if dep_id is not None and self.deployments.get(dep_id, {"deleted": True})["deleted"]:
+                return self._error(404, "Deployment not found", "id")
+            return await handler(request)
+
+        return guarded
+
+    async def _deploy(self, request: web.Request) -> web.Response:
+        body = await _json_body(request)
+        if not isinstance(body, dict):
+            return self._error(400, "Request body must be a JSON object", "body")
+        branch, publish = body.get("branch") or self.default_branch, body.get("publish", False)
+        if not isinstance(branch, str):
+            return self._error(400, "branch must be a string", "branch")
+        if not isinstance(publish, bool):
+            return self._error(400, "publish must be a boolean", "publish")
+        if self.minutes_exhausted:
+            return self._error(402, "You have exceeded your build minutes limit.", "billing")
+        d = self._create(branch, publish, self._plans_failure(branch), self.clock.now())
+        keys = ("id", "appId", "envId", "branch", "commit", "createdAt", "stoppedAt")
+        view = self._view(d, None, self.published_id())
+        return json_response(
+            {k: view[k] for k in keys}
+            | {"checkoutRepo": REPO, "shouldPublish": publish, "isAutoDeploy": False}
+            | {"pullRequestNumber": None, "isFork": False},
+            201,
+        )
+
+    async def _list(self, request: web.Request) -> web.Response:
+        try:
+            start = int(request.query.get("from", "0"))
+        except ValueError:
+            start = -1
+        if start < 0:
+            return self._error(400, "from must be a non-negative integer", "from")
+        branch, published = request.query.get("branch"), self.published_id()
+        items = [
+            d
+            for d in sorted(self.deployments.values(), key=lambda d: d["order"], reverse=True)
+            if not d["deleted"] and branch in (None, d["branch"])
+        ]
+        page = [self._view(d, None, published) for d in items[start : start + PAGE_SIZE]]
+        return json_response({"deployments": page, "hasNextPage": len(items) > start + PAGE_SIZE})
+
+    async def _get(self, request: web.Request) -> web.Response:
+        logs = request.query.get("logs") in ("true", "1")
+        d = self.deployments[request.match_info["id"]]
+        return json_response({"deployment": self._view(d, logs, self.published_id())})
+
+    async def _poll(self, request: web.Request) -> web.Response:
+        return json_response({"status": self.status(request.match_info["id"])})
+
+    async def _publish(self, request: web.Request) -> web.Response:
+        status = self.status(dep_id := request.match_info["id"])
+        if status == "running":
+            return self._error(400, "Deployment is still running and cannot be published")
+        if status != "success":
+            return self._error(400, "Deployment must have a successful build to be published")
+        self._order += 1
+        self._publications.append((self.clock.now(), self._order, dep_id))
+        return json_response({"ok": True})
+
+    async def _delete(self, request: web.Request) -> web.Response:
+        self.deployments[request.match_info["id"]]["deleted"] = True
+        return json_response({"ok": True})
+
+    async def _restart(self, request: web.Request) -> web.Response:
+        d = self.deployments[request.match_info["id"]]
+        if self._status(d, self.clock.now()) != "failed":
+            return self._error(400, "Only failed deployments can be restarted")
+        d.update(started=self.clock.now(), stopped=None, fails=self._plans_failure(d["branch"]))
+        return json_response({"ok": True})
+
+    async def _stop(self, request: web.Request) -> web.Response:
+        d = self.deployments[request.match_info["id"]]
+        if self._status(d, now := self.clock.now()) == "running":
+            d["stopped"] = now
+        return json_response({"ok": True})
+
+
+async def _json_body(request: web.Request) -> Any:
+    """The JSON body, {} when there is none, None when it is not JSON."""
+    raw = await request.read()
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None

@@ -1,0 +1,36 @@
+"""The `/deploy` grammar: typed requests or a usage error, nothing in between."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.commands import Deploy, Help, UsageError, parse
+
+
+@pytest.mark.parametrize("text", ["", "   ", "help", "HELP"])
+def test_no_words_or_help_is_help(text: str) -> None:
+    assert parse(text) == Help()
+
+
+def test_app_ref_and_overrides() -> None:
+    assert parse("web a1b2c3d FEATURE_X=on LOG_LEVEL=debug") == Deploy(
+        app="web", ref="a1b2c3d", env={"FEATURE_X": "on", "LOG_LEVEL": "debug"}
+    )
+    assert parse("docs release/2.0") == Deploy(app="docs", ref="release/2.0")
+    assert parse("web A=1") == Deploy(app="web", env={"A": "1"})
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("we$b", "is not an app name"),
+        ("web ../etc", "is not a branch or commit"),
+        ("web main 1A=2", "is not a KEY=VALUE override"),
+        ("web main extra", "is not a KEY=VALUE override"),
+        ("web " + "x" * 1000, "characters long"),
+    ],
+)
+def test_bad_words_are_usage_errors(text: str, problem: str) -> None:
+    with pytest.raises(UsageError, match=problem) as raised:
+        parse(text)
+    assert raised.value.usage.startswith("/deploy")

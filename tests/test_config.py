@@ -1,0 +1,111 @@
+"""A bad apps file or a missing secret stops start-up with one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import config as configuration
+from bot.config import ConfigError, Settings
+
+GOOD = """
+[apps.web]
+provider = "nometria"
+project_id = "proj_abc123"
+"""
+ENV = {"NOMETRIA_API_KEY": "nm-key", "STORMKIT_API_KEY": "sk-key"}
+
+
+def load(tmp_path: Path, text: str, environ: dict[str, str] = ENV) -> configuration.Config:
+    path = tmp_path / "deploybot.toml"
+    path.write_text(text, encoding="utf-8")
+    return configuration.load(Settings(deploybot_config=path), environ=environ)
+
+
+def test_a_good_file_loads_with_its_keys(tmp_path: Path) -> None:
+    config = load(tmp_path, GOOD)
+    assert config.apps["web"].name == "web"
+    assert config.api_keys["web"].get_secret_value() == "nm-key"
+    assert config.base_url("nometria") == "https://api.nometria.com"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (GOOD + "aproval = true\n", "apps.web.aproval: unknown key"),
+        (GOOD + "approval = true\n", "apps.web: approval = true needs at least one approver"),
+        ('[apps.x]\nprovider = "heroku"\n', "apps.x.provider: Input should be"),
+        ('[apps.x]\nprovider = "nometria"\n', "apps.x: a nometria app needs `project_id`"),
+        ("[apps.web\n", "not valid TOML"),
+        ("", "apps: required key is missing"),
+        (GOOD + 'deployers = "U1"\n', "apps.web.deployers: Input should be a valid tuple"),
+    ],
+)
+def test_a_bad_file_names_the_key_and_the_problem(tmp_path: Path, text: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load(tmp_path, text)
+    message = str(raised.value)
+    assert message.startswith(str(tmp_path / "deploybot.toml") + ": ")
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_a_missing_key_names_the_variable(tmp_path: Path) -> None:
+    text = GOOD + '[apps.docs]\nprovider = "stormkit"\napi_key_env = "STORMKIT_DOCS_KEY"\n'
+    with pytest.raises(
+        ConfigError, match=r"apps\.docs: the stormkit key is not set .*STORMKIT_DOCS_KEY"
+    ):
+        load(tmp_path, text)
+
+
+def test_a_missing_file_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        configuration.load(Settings(deploybot_config=tmp_path / "nope.toml"), environ=ENV)
+
+
+def test_the_cli_prints_one_line_and_exits_1(tmp_path: Path) -> None:
+    path = tmp_path / "deploybot.toml"
+    path.write_text(GOOD + "aproval = true\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "check"],
+        env=env | ENV | {"DEPLOYBOT_CONFIG": str(path)},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"deploybot: {path}: apps.web.aproval: unknown key"
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_without_a_signing_secret_says_which_variable(tmp_path: Path) -> None:
+    path = tmp_path / "deploybot.toml"
+    path.write_text(GOOD, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        env=env | ENV | {"DEPLOYBOT_CONFIG": str(path), "SLACK_BOT_TOKEN": "xoxb-1"},
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "SLACK_SIGNING_SECRET is not set" in result.stderr
+    assert "xoxb-1" not in result.stderr
+
+
+def test_the_example_apps_file_is_valid() -> None:
+    example = Path(__file__).parent.parent / "deploybot.example.toml"
+    config = configuration.load(
+        Settings(deploybot_config=example), environ=ENV | {"STORMKIT_DOCS_KEY": "sk-docs"}
+    )
+    assert set(config.apps) == {"web", "docs"}
+    assert config.apps["docs"].approval
