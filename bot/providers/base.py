@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import httpx
 import stamina
@@ -50,10 +50,14 @@ class Unavailable(ProviderError):
         self.retry_after = retry_after
 
 
+Operation = Literal["publish", "rollback", "stop", "restart", "delete"]
+
+
 class Provider(Protocol):
     """One app's deployments on one platform. Adapters are bound to an app's key and target."""
 
     name: str
+    supports: frozenset[Operation]
 
     async def trigger(
         self, *, ref: str | None, env_vars: Mapping[str, str], publish: bool
@@ -66,6 +70,24 @@ class Provider(Protocol):
         ...
 
     async def logs(self, deployment_id: str) -> list[LogLine]: ...
+
+    async def history(self, *, limit: int = 20, ref: str | None = None) -> list[Deployment]:
+        """The newest `limit` deployments, newest first, following the API's paging."""
+        ...
+
+    async def publish(self, deployment_id: str) -> None:
+        """Make a built deployment live."""
+        ...
+
+    async def rollback(self, target_id: str) -> Deployment:
+        """Send production back to `target_id`; return the deployment to follow to live."""
+        ...
+
+    async def stop(self, deployment_id: str) -> None: ...
+
+    async def restart(self, deployment_id: str) -> None: ...
+
+    async def delete(self, deployment_id: str) -> None: ...
 
 
 def _backoff(exc: Exception) -> bool | float:
