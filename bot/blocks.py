@@ -1,12 +1,16 @@
-"""Pure functions from our models to slack_sdk Block Kit objects."""
+"""Pure functions from our models to slack_sdk Block Kit objects. Action ids live here."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import (
+    ActionsBlock,
     Block,
+    ButtonElement,
+    ConfirmObject,
     ContextBlock,
     HeaderBlock,
     MarkdownTextObject,
@@ -19,6 +23,11 @@ from bot.models import Deployment, LogLine, Status
 SECTION_LIMIT = 3000
 EXCERPT_LINES = 20
 EXCERPT_CONTEXT = 3
+
+APPROVE = "deploybot_approve"
+DISCARD = "deploybot_discard"
+ROLLBACK = "deploybot_rollback"
+ACTIONS = (APPROVE, DISCARD, ROLLBACK)
 
 
 @dataclass(frozen=True)
@@ -33,11 +42,20 @@ class Card:
     deployment_id: str | None = None
     url: str | None = None
     note: str | None = None
+    title: str = "Deploy"
+    waiting_for: tuple[str, ...] | None = None  # approvers, while an approval is pending
+    approved_by: str | None = None
+
+    def but(self, **changes: object) -> Card:
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 def root(card: Card) -> list[Block]:
+    state = f"{card.status.emoji} {card.status.label}"
+    if card.waiting_for is not None:
+        state = f":raised_hand: waiting for approval by {_people(card.waiting_for)}"
     fields = [
-        MarkdownTextObject(text=f"*Status*\n{card.status.emoji} {card.status.label}"),
+        MarkdownTextObject(text=f"*Status*\n{state}"),
         MarkdownTextObject(text=f"*Ref*\n`{card.ref or 'default'}`"),
         MarkdownTextObject(text=f"*Requested by*\n<@{card.requester}>"),
         MarkdownTextObject(text=f"*Provider*\n{card.provider}"),
@@ -46,8 +64,10 @@ def root(card: Card) -> list[Block]:
         fields.append(MarkdownTextObject(text=f"*Deployment*\n`{card.deployment_id}`"))
     if card.url:
         fields.append(MarkdownTextObject(text=f"*URL*\n<{card.url}>"))
+    if card.approved_by:
+        fields.append(MarkdownTextObject(text=f"*Approved by*\n<@{card.approved_by}>"))
     blocks: list[Block] = [
-        HeaderBlock(text=_clip(f"Deploy {card.app}", 150)),
+        HeaderBlock(text=_clip(f"{card.title} {card.app}", 150)),
         SectionBlock(fields=fields),
     ]
     if card.note:
@@ -56,19 +76,17 @@ def root(card: Card) -> list[Block]:
 
 
 def root_text(card: Card) -> str:
-    return f"{card.status.emoji} Deploy {card.app} ({card.ref or 'default'}): {card.status.label}"
+    state = "waiting for approval" if card.waiting_for is not None else card.status.label
+    return f"{card.status.emoji} {card.title} {card.app} ({card.ref or 'default'}): {state}"
 
 
-def progress(app: str, status: Status) -> list[Block]:
-    return [SectionBlock(text=progress_text(app, status))]
+def say(text: str) -> list[Block]:
+    """One section of mrkdwn, clipped to Slack's limit."""
+    return [SectionBlock(text=_clip(text, SECTION_LIMIT))]
 
 
 def progress_text(app: str, status: Status) -> str:
     return f"{status.emoji} *{app}* is {status.label}"
-
-
-def live(app: str, deployment: Deployment) -> list[Block]:
-    return [SectionBlock(text=live_text(app, deployment))]
 
 
 def live_text(app: str, deployment: Deployment) -> str:
@@ -78,7 +96,7 @@ def live_text(app: str, deployment: Deployment) -> str:
 
 
 def failed(app: str, deployment: Deployment, excerpt: str | None) -> list[Block]:
-    blocks: list[Block] = [SectionBlock(text=failed_text(app, deployment))]
+    blocks = say(failed_text(app, deployment))
     if excerpt:
         blocks.append(SectionBlock(text=code_block(excerpt)))
     return blocks
@@ -90,10 +108,87 @@ def failed_text(app: str, deployment: Deployment) -> str:
     return f"{status.emoji} *{app} {status.label}*{reason}"
 
 
-def ready(app: str, deployment: Deployment) -> list[Block]:
+def ready_text(app: str, deployment: Deployment) -> str:
     where = f" Preview: <{deployment.url}>" if deployment.url else ""
-    text = f"{Status.READY.emoji} *{app} is built* and not live yet.{where}"
-    return [SectionBlock(text=text)]
+    return f"{Status.READY.emoji} *{app} is built* and not live yet.{where}"
+
+
+def unapproved_live_text(app: str) -> str:
+    return (
+        f":rotating_light: *{app} went live WITHOUT approval.* The Stormkit environment "
+        "publishes finished builds by itself (autoPublish is on), so the approval gate did not "
+        "hold. Turn autoPublish off for this environment, and roll back if this was not wanted: "
+        f"`/deploy rollback {app}`."
+    )
+
+
+def approval_prompt(text: str, row_id: int, *, approve_label: str) -> list[Block]:
+    value = str(row_id)
+    return [
+        *say(text),
+        ActionsBlock(
+            block_id=f"approval-{row_id}",
+            elements=[
+                ButtonElement(text=approve_label, action_id=APPROVE, value=value, style="primary"),
+                ButtonElement(text="Discard", action_id=DISCARD, value=value, style="danger"),
+            ],
+        ),
+    ]
+
+
+def rollback_confirm(
+    app: str, current: Deployment, target: Deployment, value: str, *, now: datetime
+) -> list[Block]:
+    text = (
+        f":rewind: *Roll back {app}?*\n"
+        f"*From* {describe(current, now=now)}\n*To* {describe(target, now=now)}"
+    )
+    confirm = ConfirmObject(
+        title="Roll back production?",
+        text=f"{app} goes back to {target.id}. Deploys stay locked until someone unlocks.",
+        confirm="Roll back",
+        deny="Cancel",
+        style="danger",
+    )
+    button = ButtonElement(
+        text="Roll back", action_id=ROLLBACK, value=value, style="danger", confirm=confirm
+    )
+    return [*say(text), ActionsBlock(block_id="rollback", elements=[button])]
+
+
+def describe(deployment: Deployment, *, now: datetime) -> str:
+    """`id` (ref) "commit message", age."""
+    parts = [f"`{deployment.id}`"]
+    if deployment.ref:
+        parts.append(f"({_clip(deployment.ref, 60)})")
+    if deployment.commit_message:
+        parts.append(f"“{_clip(deployment.commit_message.splitlines()[0], 80)}”")
+    if deployment.created_at:
+        parts.append(age(deployment.created_at, now=now))
+    return " ".join(parts)
+
+
+def history(
+    app: str,
+    deployments: Sequence[Deployment],
+    requesters: dict[str, str],
+    *,
+    now: datetime,
+    lock: str | None,
+    audit: Sequence[str],
+) -> list[Block]:
+    lines = []
+    for d in deployments:
+        who = f" by <@{requesters[d.id]}>" if d.id in requesters else ""
+        mark = " ← *live*" if d.status is Status.LIVE else ""
+        lines.append(f"{d.status.emoji} {d.status.label}: {describe(d, now=now)}{who}{mark}")
+    text = f"*{app}*: latest deployments\n" + ("\n".join(lines) or "No deployments yet.")
+    blocks = say(text)
+    if lock:
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":lock: {lock}")]))
+    if audit:
+        blocks.extend(say("*Recent actions*\n" + "\n".join(audit)))
+    return blocks
 
 
 def code_block(text: str) -> str:
@@ -128,12 +223,12 @@ def duration(seconds: int) -> str:
     return f"{minutes}m {secs}s" if minutes else f"{secs}s"
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def progress_note(text: str) -> list[Block]:
-    return [SectionBlock(text=_clip(text, SECTION_LIMIT))]
+def age(then: datetime, *, now: datetime) -> str:
+    seconds = max(0, int((now - then.astimezone(UTC)).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit} ago"
+    return "just now"
 
 
 def usage_error(problem: str, usage: str) -> str:
@@ -143,3 +238,11 @@ def usage_error(problem: str, usage: str) -> str:
 def help_text() -> str:
     lines = "\n".join(f"• `{line}`" for line in USAGE.values())
     return f"*deploybot* deploys your apps from Slack.\n{lines}"
+
+
+def _people(users: Sequence[str]) -> str:
+    return ", ".join(f"<@{u}>" for u in users)
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -6,14 +6,26 @@ import re
 from dataclasses import dataclass, field
 
 MAX_TEXT = 1000
+MAX_REASON = 300
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _REF = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/@+-]{0,199}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _ENV = re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,127})=(.{0,1000})$", re.DOTALL)
 
 USAGE = {
     "deploy": "/deploy <app> [ref] [KEY=VALUE ...]",
+    "apps": "/deploy apps",
+    "status": "/deploy status <app>",
+    "logs": "/deploy logs <app> <deployment-id>",
+    "publish": "/deploy publish <app> <deployment-id>",
+    "rollback": "/deploy rollback <app> [deployment-id]",
+    "stop": "/deploy stop <app> <deployment-id>",
+    "restart": "/deploy restart <app> <deployment-id>",
+    "lock": "/deploy lock <app> [reason]",
+    "unlock": "/deploy unlock <app>",
     "help": "/deploy help",
 }
+VERBS = frozenset(USAGE) - {"deploy"}
 
 
 class UsageError(Exception):
@@ -30,31 +42,121 @@ class Help:
 
 
 @dataclass(frozen=True)
+class Apps:
+    pass
+
+
+@dataclass(frozen=True)
 class Deploy:
     app: str
     ref: str | None = None
     env: dict[str, str] = field(default_factory=dict)
 
 
-Command = Help | Deploy
+@dataclass(frozen=True)
+class Status:
+    app: str
 
 
-def parse(text: str) -> Command:
+@dataclass(frozen=True)
+class Lock:
+    app: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Unlock:
+    app: str
+
+
+@dataclass(frozen=True)
+class Rollback:
+    app: str
+    deployment_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Operate:
+    """logs, publish, stop, restart: a verb on one deployment."""
+
+    verb: str
+    app: str
+    deployment_id: str
+
+
+Command = Help | Apps | Deploy | Status | Lock | Unlock | Rollback | Operate
+AppCommand = Deploy | Status | Lock | Unlock | Rollback | Operate
+
+
+def parse(text: str) -> Command:  # noqa: PLR0911 - one return per verb reads best
     if len(text) > MAX_TEXT:
         raise UsageError(
             f"That command is {len(text)} characters long; the limit is {MAX_TEXT}.", USAGE["help"]
         )
     words = text.split()
-    if not words or words[0].lower() == "help":
+    if not words:
         return Help()
-    return _deploy(words)
+    verb = words[0].lower()
+    if verb not in VERBS:
+        return _deploy(words)
+    args = words[1:]
+    match verb:
+        case "help":
+            return Help()
+        case "apps":
+            _arity(verb, args, 0, 0)
+            return Apps()
+        case "status":
+            _arity(verb, args, 1, 1)
+            return Status(_app(verb, args[0]))
+        case "unlock":
+            _arity(verb, args, 1, 1)
+            return Unlock(_app(verb, args[0]))
+        case "lock":
+            _arity(verb, args, 1, None)
+            return Lock(_app(verb, args[0]), _reason(args[1:]))
+        case "rollback":
+            _arity(verb, args, 1, 2)
+            target = _id(verb, args[1]) if len(args) > 1 else None
+            return Rollback(_app(verb, args[0]), target)
+    _arity(verb, args, 2, 2)
+    return Operate(verb, _app(verb, args[0]), _id(verb, args[1]))
+
+
+def _arity(verb: str, args: list[str], least: int, most: int | None) -> None:
+    if len(args) < least:
+        raise UsageError(f"`{verb}` needs more: {USAGE[verb]}.", USAGE[verb])
+    if most is not None and len(args) > most:
+        extra = " ".join(args[most:])
+        raise UsageError(f"`{verb}` does not take `{_show(extra)}`.", USAGE[verb])
+
+
+def _app(verb: str, word: str) -> str:
+    if not _NAME.match(word):
+        raise UsageError(f"`{_show(word)}` is not an app name.", USAGE[verb])
+    return word
+
+
+def _id(verb: str, word: str) -> str:
+    if not _ID.match(word):
+        raise UsageError(f"`{_show(word)}` is not a deployment id.", USAGE[verb])
+    return word
+
+
+def _reason(words: list[str]) -> str:
+    reason = " ".join(words)
+    if len(reason) > MAX_REASON:
+        raise UsageError(f"Keep the reason under {MAX_REASON} characters.", USAGE["lock"])
+    if any(not ch.isprintable() for ch in reason):
+        raise UsageError("The reason has characters I can't show.", USAGE["lock"])
+    return reason
 
 
 def _deploy(words: list[str]) -> Deploy:
     app, *rest = words
     usage = USAGE["deploy"]
     if not _NAME.match(app):
-        raise UsageError(f"`{_show(app)}` is not an app name.", usage)
+        raise UsageError(f"`{_show(app)}` is not an app name or a command.", usage)
     ref: str | None = None
     if rest and "=" not in rest[0]:
         ref = rest.pop(0)

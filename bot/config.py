@@ -9,8 +9,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.commands import VERBS
 
 PROVIDERS = ("nometria", "stormkit", "sandbox")
 DEFAULT_BASE_URLS = {
@@ -78,6 +88,14 @@ class AppsFile(_Strict):
     incident_channels: tuple[str, ...] = ()
     providers: dict[Literal["nometria", "stormkit", "sandbox"], ProviderSettings] = {}
     apps: dict[str, AppConfig] = Field(min_length=1)
+
+    @field_validator("apps")
+    @classmethod
+    def _names_are_not_commands(cls, apps: dict[str, AppConfig]) -> dict[str, AppConfig]:
+        for name in apps:
+            if name.lower() in VERBS:
+                raise ValueError(f"`{name}` is a /deploy command; give the app another name")
+        return apps
 
 
 class Config(BaseModel):

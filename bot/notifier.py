@@ -19,11 +19,20 @@ class Notifier:
         self._redact = redact
 
     async def post(
-        self, channel: str, text: str, blocks: Sequence[Block], *, thread_ts: str | None = None
+        self,
+        channel: str,
+        text: str,
+        blocks: Sequence[Block],
+        *,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> str:
+        """Post a message (a thread reply with `thread_ts`; shown in the channel too with
+        `broadcast`) and return its ts."""
         response = await self._client.chat_postMessage(
             channel=channel,
             thread_ts=thread_ts,
+            reply_broadcast=broadcast or None,
             text=self._redact(text),
             blocks=self._blocks(blocks),
             unfurl_links=False,

@@ -17,7 +17,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners, providers
 from bot.config import Config
+from bot.context import Deps
 from bot.notifier import Notifier
+from bot.policy import Policy
 from bot.poller import Poller
 from bot.redact import Redactor
 from bot.service import Service
@@ -64,7 +66,14 @@ class Runtime:
             ],
         )
         service = Service(
-            config, providers.build_all(config, http), store, Notifier(slack, redact), redact
+            Deps(
+                config=config,
+                providers=providers.build_all(config, http),
+                store=store,
+                notifier=Notifier(slack, redact),
+                redact=redact,
+                policy=Policy(config),
+            )
         )
         poller = Poller(service)
         signing = settings.slack_signing_secret

@@ -1,148 +1,97 @@
-"""The use-cases. Listeners and the poller both call these."""
+"""The use-cases' front door: one dispatch for commands and clicks, with the audit in one place."""
 
 from __future__ import annotations
 
-import difflib
 import logging
+from collections.abc import Awaitable, Callable
 
-from bot import blocks
-from bot.commands import USAGE, Deploy, UsageError
-from bot.config import AppConfig, Config
-from bot.models import Deployment, Status
-from bot.notifier import Notifier
-from bot.providers.base import Provider, ProviderError
-from bot.redact import Redactor
+from bot import blocks, commands
+from bot.commands import UsageError
+from bot.config import AppConfig
+from bot.context import Actor, Deps, Reply
+from bot.flow import Flow
+from bot.operations import Operations
+from bot.policy import NotAllowed
+from bot.providers.base import ProviderError
 from bot.store import Store, Tracked
 
 log = logging.getLogger(__name__)
 
 
 class Service:
-    def __init__(
-        self,
-        config: Config,
-        providers: dict[str, Provider],
-        store: Store,
-        notifier: Notifier,
-        redact: Redactor,
-    ) -> None:
-        self.config = config
-        self.providers = providers
-        self.store = store
-        self.notifier = notifier
-        self.redact = redact
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.flow = Flow(deps)
+        self.ops = Operations(deps, self.flow)
+
+    @property
+    def store(self) -> Store:
+        return self.deps.store
 
     def app(self, name: str) -> AppConfig:
-        app = self.config.apps.get(name)
-        if app is not None:
-            return app
-        close = difflib.get_close_matches(name, list(self.config.apps), n=1)
-        hint = f" Did you mean `{close[0]}`?" if close else ""
-        known = ", ".join(f"`{a}`" for a in sorted(self.config.apps))
-        raise UsageError(f"There is no app called `{name}`.{hint} Apps: {known}.", USAGE["deploy"])
+        return self.deps.app(name)
 
-    async def deploy(self, request: Deploy, *, user: str, channel: str) -> Tracked | None:
-        """Post the root message, trigger, and start following the deployment in its thread."""
-        app = self.app(request.app)
-        if request.env and app.provider != "nometria":
-            raise UsageError(
-                f"`{app.name}` is on {app.provider}, which takes no KEY=VALUE overrides.",
-                USAGE["deploy"],
-            )
-        ref = request.ref or app.default_branch
-        card = blocks.Card(
-            app=app.name, provider=app.provider, requester=user, ref=ref, status=Status.QUEUED
+    async def command(self, request: commands.Command, actor: Actor) -> Reply | None:
+        """Carry out a parsed `/deploy`; refusals and failures are audited, then raised."""
+        if isinstance(request, commands.Help):
+            return Reply(blocks.help_text())
+        if isinstance(request, commands.Apps):
+            return await self.ops.apps(actor)
+        action = request.verb if isinstance(request, commands.Operate) else type(request).__name__
+        return await self._audited(
+            action.lower(),
+            request.app,
+            actor,
+            lambda: self._run(request, actor),
+            deployment_id=getattr(request, "deployment_id", None),
         )
-        root_ts = await self.notifier.post(channel, blocks.root_text(card), blocks.root(card))
-        provider = self.providers[app.name]
+
+    async def _run(self, request: commands.AppCommand, actor: Actor) -> Reply | None:
+        match request:
+            case commands.Deploy():
+                return await self.flow.deploy(request, actor)
+            case commands.Status():
+                return await self.ops.status(request.app)
+            case commands.Lock():
+                return await self.ops.lock(request, actor)
+            case commands.Unlock():
+                return await self.ops.unlock(request, actor)
+            case commands.Rollback():
+                return await self.ops.prepare_rollback(request, actor)
+            case commands.Operate():
+                return await self.ops.operate(request, actor)
+
+    async def click(self, action_id: str, value: str, actor: Actor) -> Reply | None:
+        handlers = {
+            blocks.APPROVE: ("approve", lambda: self.flow.approve(value, actor)),
+            blocks.DISCARD: ("discard", lambda: self.flow.discard(value, actor)),
+            blocks.ROLLBACK: ("rollback", lambda: self.ops.rollback(value, actor)),
+        }
+        if action_id not in handlers:
+            raise NotAllowed("That button is not one of mine; nothing was done.")
+        action, run = handlers[action_id]
+        return await self._audited(action, None, actor, run)
+
+    async def _audited(
+        self,
+        action: str,
+        app: str | None,
+        actor: Actor,
+        run: Callable[[], Awaitable[Reply | None]],
+        *,
+        deployment_id: str | None = None,
+    ) -> Reply | None:
+        error: Exception
         try:
-            deployment = await provider.trigger(
-                ref=request.ref, env_vars=request.env, publish=not app.approval
-            )
+            return await run()
+        except (NotAllowed, UsageError) as exc:
+            outcome, error = "refused", exc
         except ProviderError as exc:
-            await self._trigger_failed(card, channel, root_ts, exc)
-            return None
-        row = await self.store.track(
-            app=app.name,
-            provider=app.provider,
-            deployment_id=deployment.id,
-            channel=channel,
-            root_ts=root_ts,
-            requester=user,
-            ref=ref,
-            status=deployment.status,
+            outcome, error = "failed", exc
+        await self.deps.audit(
+            actor, action, app, outcome, deployment_id=deployment_id, detail=str(error)
         )
-        card = _card(row, deployment)
-        await self._update_root(channel, root_ts, card)
-        started = f"Started `{deployment.id}` on {app.provider}: {deployment.status.label}."
-        await self.notifier.post(
-            channel, started, blocks.progress(app.name, deployment.status), thread_ts=root_ts
-        )
-        return row
-
-    async def _trigger_failed(
-        self, card: blocks.Card, channel: str, root_ts: str, exc: ProviderError
-    ) -> None:
-        log.warning("trigger of %s failed: %s", card.app, exc)
-        failed = blocks.Card(**{**card.__dict__, "status": Status.FAILED, "note": str(exc)})
-        await self._update_root(channel, root_ts, failed)
-        text = f"{Status.FAILED.emoji} Could not start the deployment: {exc}"
-        await self.notifier.post(channel, text, blocks.progress_note(text), thread_ts=root_ts)
-
-    async def _update_root(self, channel: str, ts: str, card: blocks.Card) -> None:
-        await self.notifier.update(channel, ts, blocks.root_text(card), blocks.root(card))
+        raise error
 
     async def refresh(self, row: Tracked) -> None:
-        """Read one tracked deployment's status; announce a change once."""
-        provider = self.providers.get(row.app)
-        if provider is None:
-            log.warning(
-                "app %s is no longer configured; %s is not followed", row.app, row.deployment_id
-            )
-            return
-        deployment = await provider.poll(row.deployment_id)
-        if deployment.status == row.state:
-            return
-        if not await self.store.advance(row.id, expected=row.state, new=deployment.status):
-            return  # another poller announced it
-        await self._announce(row, deployment, provider)
-
-    async def _announce(self, row: Tracked, deployment: Deployment, provider: Provider) -> None:
-        card = _card(row, deployment)
-        await self.notifier.update(
-            row.channel, row.root_ts, blocks.root_text(card), blocks.root(card)
-        )
-        match deployment.status:
-            case Status.LIVE:
-                text = blocks.live_text(row.app, deployment)
-                reply = blocks.live(row.app, deployment)
-            case Status.FAILED | Status.STOPPED:
-                excerpt = await self._excerpt(provider, deployment)
-                text = blocks.failed_text(row.app, deployment)
-                reply = blocks.failed(row.app, deployment, excerpt)
-            case Status.READY:
-                text = f"{row.app} is built and not live yet"
-                reply = blocks.ready(row.app, deployment)
-            case status:
-                text = blocks.progress_text(row.app, status)
-                reply = blocks.progress(row.app, status)
-        await self.notifier.post(row.channel, text, reply, thread_ts=row.root_ts)
-
-    async def _excerpt(self, provider: Provider, deployment: Deployment) -> str | None:
-        try:
-            lines = await provider.logs(deployment.id)
-        except ProviderError as exc:
-            return f"(the logs could not be read: {exc})"
-        return self.redact(blocks.excerpt(lines)) or None
-
-
-def _card(row: Tracked, deployment: Deployment) -> blocks.Card:
-    return blocks.Card(
-        app=row.app,
-        provider=row.provider,
-        requester=row.requester,
-        ref=row.ref or deployment.ref,
-        status=deployment.status,
-        deployment_id=deployment.id,
-        url=deployment.url if deployment.status is Status.LIVE else None,
-    )
+        await self.flow.refresh(row)

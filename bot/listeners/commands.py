@@ -1,37 +1,40 @@
-"""The `/deploy` slash command: ack at once, then act."""
+"""The `/deploy` slash command: ack at once, then act, then answer the person who asked."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
-from bot.commands import Deploy, Help, UsageError, parse
+from bot.commands import UsageError, parse
+from bot.context import Actor
+from bot.listeners.errors import answer, explain_known
 from bot.service import Service
-
-log = logging.getLogger(__name__)
 
 Handler = Callable[..., Awaitable[None]]
 
 
 def deploy_command(service: Service) -> Handler:
-    async def handle(ack: AsyncAck, command: dict[str, Any]) -> None:
-        user, channel = command["user_id"], command["channel_id"]
+    async def handle(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         try:
             request = parse(command.get("text", ""))
-            if isinstance(request, Deploy):
-                service.app(request.app)
+            if (app := getattr(request, "app", None)) is not None:
+                service.app(app)  # a "did you mean" before anything else happens
         except UsageError as exc:
             await ack(text=blocks.usage_error(str(exc), exc.usage), response_type="ephemeral")
             return
-        if isinstance(request, Help):
-            await ack(text=blocks.help_text(), response_type="ephemeral")
-            return
         await ack()
-        await service.deploy(request, user=user, channel=channel)
+        actor = Actor(user=command["user_id"], channel=command["channel_id"])
+        try:
+            reply = await service.command(request, actor)
+        except Exception as exc:
+            if (text := explain_known(exc)) is None:
+                raise
+            await respond(text=text, response_type="ephemeral")
+            return
+        await answer(respond, reply)
 
     return handle
 

@@ -1,4 +1,4 @@
-"""One place where a listener's failure becomes a log line with context and words for a person."""
+"""Where a listener's failure becomes words for a person, and a log line with context."""
 
 from __future__ import annotations
 
@@ -8,23 +8,44 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
+from bot import blocks
 from bot.commands import UsageError
+from bot.context import Reply
+from bot.policy import NotAllowed
 from bot.providers.base import ProviderError
 
 log = logging.getLogger(__name__)
 
+NOT_IN_CHANNEL = (
+    "I can't post in this channel. Invite me with `/invite @deploybot` and try again; "
+    "nothing was deployed."
+)
 
-def explain(error: Exception) -> str:
+
+def explain_known(error: Exception) -> str | None:
+    """Words for the errors that are the person's or the provider's, not a bug of ours."""
+    if isinstance(error, UsageError):
+        return blocks.usage_error(str(error), error.usage)
+    if isinstance(error, NotAllowed):
+        return f":no_entry: {error}"
+    if isinstance(error, ProviderError):
+        return f":warning: {error}"
     if isinstance(error, SlackApiError):
         code = error.response.get("error", "")
-        if code in {"not_in_channel", "channel_not_found"}:
-            return (
-                "I can't post in this channel. Invite me with `/invite @deploybot` and try again."
-            )
-        return f"Slack refused my message ({code}). Nothing was deployed."
-    if isinstance(error, ProviderError | UsageError):
-        return str(error)
-    return "Something went wrong on my side; it has been logged. Nothing more was done."
+        if code in {"not_in_channel", "channel_not_found", "is_archived"}:
+            return f":warning: {NOT_IN_CHANNEL}"
+        return f":warning: Slack refused my message ({code})."
+    return None
+
+
+async def answer(respond: AsyncRespond, reply: Reply | None, **options: Any) -> None:
+    if reply is not None:
+        await respond(
+            text=reply.text,
+            blocks=[b.to_dict() for b in reply.blocks] or None,
+            response_type="ephemeral",
+            **options,
+        )
 
 
 async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
@@ -34,7 +55,11 @@ async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond
         "listener failed: %s: %s (user=%s channel=%s)", type(error).__name__, error, user, channel
     )
     if respond is not None and body.get("response_url"):
-        await respond(text=f":warning: {explain(error)}", response_type="ephemeral")
+        text = explain_known(error) or (
+            ":warning: Something went wrong on my side; it has been logged. "
+            "Check the thread before trying again."
+        )
+        await respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def register(app: AsyncApp) -> None:

@@ -1,0 +1,79 @@
+"""What every use-case works with: who acts, what they get back, and the shared pieces."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slack_sdk.models.blocks import Block
+
+from bot.commands import USAGE, UsageError
+from bot.config import AppConfig, Config
+from bot.notifier import Notifier
+from bot.policy import Policy
+from bot.providers.base import Provider
+from bot.redact import Redactor
+from bot.store import Store
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did it, where; `message_ts` is the message whose button was clicked."""
+
+    user: str
+    channel: str
+    message_ts: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer only the person who asked sees."""
+
+    text: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    config: Config
+    providers: dict[str, Provider]
+    store: Store
+    notifier: Notifier
+    redact: Redactor
+    policy: Policy
+    now: Callable[[], datetime] = _now
+
+    def app(self, name: str) -> AppConfig:
+        app = self.config.apps.get(name)
+        if app is not None:
+            return app
+        close = difflib.get_close_matches(name, list(self.config.apps), n=1)
+        hint = f" Did you mean `{close[0]}`?" if close else ""
+        known = ", ".join(f"`{a}`" for a in sorted(self.config.apps))
+        raise UsageError(f"There is no app called `{name}`.{hint} Apps: {known}.", USAGE["deploy"])
+
+    async def audit(
+        self,
+        actor: Actor,
+        action: str,
+        app: str | None,
+        outcome: str,
+        *,
+        deployment_id: str | None = None,
+        detail: str = "",
+    ) -> None:
+        await self.store.audit(
+            user=actor.user,
+            action=action,
+            app=app,
+            deployment_id=deployment_id,
+            channel=actor.channel,
+            outcome=outcome,
+            detail=self.redact(detail)[:500],
+        )

@@ -1,0 +1,272 @@
+"""A deployment's life in its thread: deploy, wait for approval, follow to live or failed."""
+
+from __future__ import annotations
+
+import logging
+
+from bot import blocks
+from bot.commands import USAGE, Deploy, UsageError
+from bot.config import AppConfig
+from bot.context import Actor, Deps, Reply
+from bot.models import Deployment, Status
+from bot.policy import NotAllowed
+from bot.providers.base import Provider, ProviderError
+from bot.store import Tracked
+
+log = logging.getLogger(__name__)
+
+
+class Flow:
+    def __init__(self, deps: Deps) -> None:
+        self.d = deps
+
+    async def deploy(self, request: Deploy, actor: Actor) -> Reply | None:
+        """Post the root message, trigger (or wait for an approver), and follow it in the thread."""
+        app = self.d.app(request.app)
+        if request.env and app.provider != "nometria":
+            raise UsageError(
+                f"`{app.name}` is on {app.provider}, which takes no KEY=VALUE overrides.",
+                USAGE["deploy"],
+            )
+        self.d.policy.deploy(app, actor.user, actor.channel, await self.d.store.lock_of(app.name))
+        ref = request.ref or app.default_branch
+        card = blocks.Card(
+            app=app.name, provider=app.provider, requester=actor.user, ref=ref, status=Status.QUEUED
+        )
+        if app.approval and app.provider == "nometria":
+            await self._await_approval(app, request, actor, card)
+            return None
+        root_ts = await self.post_root(actor.channel, card)
+        provider = self.d.providers[app.name]
+        try:
+            deployment = await provider.trigger(
+                ref=request.ref, env_vars=request.env, publish=not app.approval
+            )
+        except ProviderError as exc:
+            await self.trigger_failed(card, actor.channel, root_ts, exc)
+            raise
+        row = await self.d.store.track(
+            app=app.name,
+            provider=app.provider,
+            deployment_id=deployment.id,
+            channel=actor.channel,
+            root_ts=root_ts,
+            requester=actor.user,
+            ref=ref,
+            status=deployment.status.value,
+            approval="pending" if app.approval else None,
+        )
+        await self.started(row, deployment)
+        await self.d.audit(actor, "deploy", app.name, "ok", deployment_id=deployment.id)
+        return None
+
+    async def _await_approval(
+        self, app: AppConfig, request: Deploy, actor: Actor, card: blocks.Card
+    ) -> None:
+        """Nometria has no separate publish: nothing is triggered until an approver clicks."""
+        card = card.but(waiting_for=app.approvers)
+        root_ts = await self.post_root(actor.channel, card)
+        row = await self.d.store.track(
+            app=app.name,
+            provider=app.provider,
+            deployment_id=None,
+            channel=actor.channel,
+            root_ts=root_ts,
+            requester=actor.user,
+            ref=request.ref,
+            env=request.env,
+            status=Status.QUEUED.value,
+            approval="pending",
+        )
+        text = (
+            f":raised_hand: <@{actor.user}> asks to deploy *{app.name}* "
+            f"(`{request.ref or 'HEAD'}`). Nothing is triggered until an approver "
+            "clicks Approve."
+        )
+        await self.prompt(row, text, approve_label="Approve")
+        await self.d.audit(actor, "deploy", app.name, "ok", detail="waiting for approval")
+
+    async def post_root(self, channel: str, card: blocks.Card) -> str:
+        return await self.d.notifier.post(channel, blocks.root_text(card), blocks.root(card))
+
+    async def update_root(self, row: Tracked, card: blocks.Card) -> None:
+        await self.d.notifier.update(
+            row.channel, row.root_ts, blocks.root_text(card), blocks.root(card)
+        )
+
+    async def reply(self, row: Tracked, text: str) -> None:
+        await self.d.notifier.post(row.channel, text, blocks.say(text), thread_ts=row.root_ts)
+
+    async def started(self, row: Tracked, deployment: Deployment) -> None:
+        await self.update_root(row, self.card(row, deployment))
+        await self.reply(
+            row, f"Started `{deployment.id}` on {row.provider}: {deployment.status.label}."
+        )
+
+    async def trigger_failed(
+        self, card: blocks.Card, channel: str, root_ts: str, exc: ProviderError
+    ) -> None:
+        log.warning("%s of %s failed: %s", card.title, card.app, exc)
+        failed = card.but(status=Status.FAILED, note=str(exc), waiting_for=None)
+        await self.d.notifier.update(
+            channel, root_ts, blocks.root_text(failed), blocks.root(failed)
+        )
+        text = f"{Status.FAILED.emoji} Could not start: {exc}"
+        await self.d.notifier.post(channel, text, blocks.say(text), thread_ts=root_ts)
+
+    async def prompt(self, row: Tracked, text: str, *, approve_label: str) -> None:
+        prompt = blocks.approval_prompt(text, row.id, approve_label=approve_label)
+        ts = await self.d.notifier.post(row.channel, text, prompt, thread_ts=row.root_ts)
+        await self.d.store.update(row.id, prompt_ts=ts)
+
+    def card(self, row: Tracked, deployment: Deployment | None = None) -> blocks.Card:
+        status = deployment.status if deployment else row.state
+        pending = row.approval == "pending" and status in {Status.QUEUED, Status.READY}
+        app = self.d.config.apps.get(row.app)
+        return blocks.Card(
+            app=row.app,
+            provider=row.provider,
+            requester=row.requester,
+            ref=row.ref or (deployment.ref if deployment else None),
+            status=status,
+            deployment_id=deployment.id if deployment else row.deployment_id,
+            url=deployment.url if deployment and status is Status.LIVE else None,
+            title="Rollback" if row.kind == "rollback" else "Deploy",
+            waiting_for=app.approvers if pending and app else None,
+            approved_by=row.approved_by if row.approval == "approved" else None,
+        )
+
+    # -- following ---------------------------------------------------------------------------
+
+    async def refresh(self, row: Tracked) -> None:
+        """Read one tracked deployment's status; announce a change once."""
+        provider = self.d.providers.get(row.app)
+        if provider is None or row.deployment_id is None:
+            log.warning("%s is gone from the config; not following %s", row.app, row.deployment_id)
+            return
+        await self.settle(row, await provider.poll(row.deployment_id))
+
+    async def settle(self, row: Tracked, deployment: Deployment) -> None:
+        """Record a new status (compare-and-set: the winner alone announces it)."""
+        if deployment.status == row.state:
+            return
+        if not await self.d.store.advance(row.id, expected=row.state, new=deployment.status):
+            return
+        row.status = deployment.status.value
+        await self._announce(row, deployment, self.d.providers[row.app])
+
+    async def _announce(self, row: Tracked, deployment: Deployment, provider: Provider) -> None:
+        await self.update_root(row, self.card(row, deployment))
+        app = row.app
+        match deployment.status:
+            case Status.LIVE:
+                await self.reply(row, blocks.live_text(app, deployment))
+                if row.approval == "pending":
+                    await self._went_live_unapproved(row)
+            case Status.FAILED | Status.STOPPED:
+                excerpt = await self._excerpt(provider, deployment)
+                text = blocks.failed_text(app, deployment)
+                await self.d.notifier.post(
+                    row.channel,
+                    text,
+                    blocks.failed(app, deployment, excerpt),
+                    thread_ts=row.root_ts,
+                )
+            case Status.READY if row.approval == "pending":
+                approvers = ", ".join(f"<@{a}>" for a in self.d.app(app).approvers)
+                text = f"{blocks.ready_text(app, deployment)}\n{approvers}: publish it?"
+                await self.prompt(row, text, approve_label="Approve & publish")
+            case Status.READY:
+                await self.reply(row, blocks.ready_text(app, deployment))
+            case status:
+                await self.reply(row, blocks.progress_text(app, status))
+
+    async def _went_live_unapproved(self, row: Tracked) -> None:
+        await self.d.store.update(row.id, approval="bypassed")
+        text = blocks.unapproved_live_text(row.app)
+        await self.d.notifier.post(
+            row.channel, text, blocks.say(text), thread_ts=row.root_ts, broadcast=True
+        )
+
+    async def _excerpt(self, provider: Provider, deployment: Deployment) -> str | None:
+        try:
+            lines = await provider.logs(deployment.id)
+        except ProviderError as exc:
+            return f"(the logs could not be read: {exc})"
+        return self.d.redact(blocks.excerpt(lines)) or None
+
+    # -- approval ----------------------------------------------------------------------------
+
+    async def clicked_row(self, value: str, actor: Actor) -> Tracked:
+        """The deployment a button names, if the button really is on that deployment's thread."""
+        row = await self.d.store.get(int(value)) if value.isdigit() and len(value) < 12 else None
+        if (
+            row is None
+            or row.channel != actor.channel
+            or actor.message_ts not in {row.prompt_ts, row.root_ts}
+        ):
+            raise NotAllowed("That button does not belong to a deployment here; nothing was done.")
+        return row
+
+    async def approve(self, value: str, actor: Actor) -> Reply | None:
+        row = await self.clicked_row(value, actor)
+        app = self.d.app(row.app)
+        self.d.policy.approve(app, actor.user, row.requester)
+        if row.deployment_id is not None and row.state is not Status.READY:
+            raise NotAllowed(
+                f"`{row.deployment_id}` is {row.status}, not a build ready to publish."
+            )
+        if not await self.d.store.decide(row.id, decision="approved", user=actor.user):
+            raise NotAllowed(await self._decided(row.id))
+        row.approval, row.approved_by = "approved", actor.user
+        try:
+            deployment = await self._carry_out(row, app)
+        except ProviderError as exc:
+            await self.d.store.reopen(row.id, decision="approved")
+            await self.reply(row, f":warning: <@{actor.user}> approved, but it failed: {exc}")
+            raise
+        await self._close_prompt(row, f":white_check_mark: Approved by <@{actor.user}>.")
+        await self.d.audit(actor, "approve", row.app, "ok", deployment_id=deployment.id)
+        return None
+
+    async def _carry_out(self, row: Tracked, app: AppConfig) -> Deployment:
+        provider = self.d.providers[app.name]
+        if row.deployment_id is None:  # Nometria: the approval gates the trigger itself
+            deployment = await provider.trigger(ref=row.ref, env_vars=row.env, publish=True)
+            await self.d.store.update(
+                row.id, deployment_id=deployment.id, status=deployment.status.value, env={}
+            )
+            row.deployment_id, row.status = deployment.id, deployment.status.value
+            await self.started(row, deployment)
+            return deployment
+        await provider.publish(row.deployment_id)
+        deployment = await provider.get(row.deployment_id)
+        await self.settle(row, deployment)
+        return deployment
+
+    async def discard(self, value: str, actor: Actor) -> Reply | None:
+        row = await self.clicked_row(value, actor)
+        app = self.d.app(row.app)
+        self.d.policy.discard(app, actor.user, row.requester)
+        if not await self.d.store.decide(row.id, decision="discarded", user=actor.user):
+            raise NotAllowed(await self._decided(row.id))
+        row.approval, row.approved_by = "discarded", actor.user
+        if row.deployment_id is None:
+            await self.d.store.update(row.id, status=Status.STOPPED.value, env={})
+            row.status = Status.STOPPED.value
+        note = f"Discarded by <@{actor.user}>: not published."
+        await self.update_root(row, self.card(row).but(note=note))
+        await self._close_prompt(row, f":wastebasket: {note}")
+        await self.d.audit(actor, "discard", row.app, "ok", deployment_id=row.deployment_id)
+        return None
+
+    async def _close_prompt(self, row: Tracked, text: str) -> None:
+        """The buttons disappear; the prompt says who decided."""
+        if row.prompt_ts:
+            await self.d.notifier.update(row.channel, row.prompt_ts, text, blocks.say(text))
+
+    async def _decided(self, row_id: int) -> str:
+        row = await self.d.store.get(row_id)
+        if row is None or row.approval == "pending":
+            return "That was just decided by someone else."
+        return f"Already {row.approval} by <@{row.approved_by}>; nothing more was done."

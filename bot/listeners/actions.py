@@ -1,0 +1,57 @@
+"""Button clicks: approve, discard, confirm a rollback."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from bot import blocks
+from bot.context import Actor
+from bot.listeners.errors import answer, explain_known
+from bot.service import Service
+
+Handler = Callable[..., Awaitable[None]]
+
+
+def _actor(body: dict[str, Any]) -> Actor | None:
+    user = (body.get("user") or {}).get("id")
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    if not (isinstance(user, str) and isinstance(channel, str)):
+        return None
+    ts = container.get("message_ts")
+    return Actor(user=user, channel=channel, message_ts=ts if isinstance(ts, str) else None)
+
+
+def button(service: Service) -> Handler:
+    async def handle(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        actions = body.get("actions") or [{}]
+        action_id, value = actions[0].get("action_id"), actions[0].get("value")
+        actor = _actor(body)
+        if actor is None or not isinstance(action_id, str) or not isinstance(value, str):
+            await respond(
+                text=":no_entry: That click was missing its details; nothing was done.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+            return
+        try:
+            reply = await service.click(action_id, value, actor)
+        except Exception as exc:
+            if (text := explain_known(exc)) is None:
+                raise
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+            return
+        # The rollback confirmation is an ephemeral message: replace it with what happened.
+        await answer(respond, reply, replace_original=action_id == blocks.ROLLBACK)
+
+    return handle
+
+
+def register(app: AsyncApp, service: Service) -> None:
+    handler = button(service)
+    for action_id in blocks.ACTIONS:
+        app.action(action_id)(handler)
