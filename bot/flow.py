@@ -210,6 +210,8 @@ class Flow:
 
     async def approve(self, value: str, actor: Actor) -> Reply | None:
         row = await self.clicked_row(value, actor)
+        if row.approval != "pending":
+            raise NotAllowed(await self._decided(row.id))
         app = self.d.app(row.app)
         self.d.policy.approve(app, actor.user, row.requester)
         if row.deployment_id is not None and row.state is not Status.READY:
@@ -246,6 +248,8 @@ class Flow:
 
     async def discard(self, value: str, actor: Actor) -> Reply | None:
         row = await self.clicked_row(value, actor)
+        if row.approval != "pending":
+            raise NotAllowed(await self._decided(row.id))
         app = self.d.app(row.app)
         self.d.policy.discard(app, actor.user, row.requester)
         if not await self.d.store.decide(row.id, decision="discarded", user=actor.user):

@@ -40,11 +40,32 @@ base_url = "{stormkit}"
 [apps.web]
 provider = "nometria"
 project_id = "proj_abc123"
+approvers = ["U0LEAD"]
 
 [apps.docs]
 provider = "stormkit"
 env_id = "305"
 default_branch = "main"
+approvers = ["U0LEAD"]
+
+[apps.shop]
+provider = "nometria"
+project_id = "proj_shop"
+approval = true
+approvers = ["U0LEAD", "U0LEAD2"]
+
+[apps.blog]
+provider = "stormkit"
+env_id = "305"
+approval = true
+approvers = ["U0LEAD", "U0LEAD2"]
+
+[apps.vault]
+provider = "nometria"
+project_id = "proj_vault"
+deployers = ["U0DEV"]
+approvers = ["U0LEAD"]
+channels = ["C0DEPLOYS"]
 """
 
 
@@ -73,6 +94,20 @@ class World:
     url: str
     driver: SlackDriver
     http: httpx.AsyncClient
+
+    async def ask(self, text: str, *, user: str = "U0DEV", channel: str = "C0DEPLOYS") -> str:
+        """Send a command and return what only its sender sees: the ack, or a later ephemeral."""
+        before = len(self.slack.ephemerals)
+        response = await self.driver.command(text, user=user, channel=channel)
+        assert response.status_code == 200
+        if response.content:
+            return str(response.json()["text"])
+        shown = await eventually(lambda: self.slack.ephemerals[before:])
+        return "\n".join(e.all_text for e in shown)
+
+    async def ephemeral_after(self, before: int) -> str:
+        shown = await eventually(lambda: self.slack.ephemerals[before:])
+        return "\n".join(e.all_text for e in shown)
 
     async def tick(self, seconds: float = 1.0) -> None:
         """Let the providers' clock move on, then run one poll as the scheduler would."""

@@ -1,0 +1,186 @@
+"""Approval: only approvers click, never the requester, and a build goes live exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot import blocks
+from tests.conftest import World, eventually
+
+CHANNEL = "C0DEPLOYS"
+
+
+async def _root(world: World, text: str, user: str = "U0DEV") -> str:
+    await world.driver.command(text, user=user, channel=CHANNEL)
+    roots = await eventually(lambda: world.slack.root_messages(CHANNEL))
+    return roots[-1].ts
+
+
+async def _prompt(world: World, root_ts: str) -> str:
+    """The thread reply that carries the Approve button."""
+
+    def find() -> str | None:
+        for message in world.slack.thread(CHANNEL, root_ts):
+            if blocks.APPROVE in str(message.blocks):
+                return message.ts
+        return None
+
+    return str(await eventually(find))
+
+
+async def _click(world: World, action: str, ts: str, user: str) -> str:
+    before = len(world.slack.ephemerals)
+    response = await world.driver.click(action, message_ts=ts, user=user, channel=CHANNEL)
+    assert response.status_code == 200
+    return await world.ephemeral_after(before)
+
+
+async def _stormkit_ready(world: World) -> tuple[str, str]:
+    root = await _root(world, "blog")
+    await eventually(lambda: world.stormkit.requests_to("POST", "/v1/deploy"))
+    await eventually(lambda: len(world.slack.thread(CHANNEL, root)) >= 1)
+    await world.tick(2)
+    return root, await _prompt(world, root)
+
+
+async def test_stormkit_build_waits_and_an_approver_publishes_it_once(world: World) -> None:
+    """publish: false, then Approve & publish: one publish, who approved shown, buttons gone."""
+    root, prompt = await _stormkit_ready(world)
+    [deploy] = world.stormkit.requests_to("POST", "/v1/deploy")
+    assert deploy.json["publish"] is False
+    assert world.stormkit.published_id() is None
+    assert "Approve & publish" in str(world.slack.message(CHANNEL, prompt).blocks)  # type: ignore[union-attr]
+
+    await world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD", channel=CHANNEL)
+    await eventually(lambda: "is live" in world.slack.texts_in_thread(CHANNEL, root)[-1])
+
+    publishes = world.stormkit.requests_to("POST", "/v1/deployments/")
+    assert [r.path.endswith("/publish") for r in publishes] == [True]
+    prompt_now = world.slack.message(CHANNEL, prompt)
+    assert prompt_now is not None
+    assert "Approved by <@U0LEAD>" in prompt_now.text
+    assert blocks.APPROVE not in str(prompt_now.blocks)
+    assert "U0LEAD" in str(world.slack.message(CHANNEL, root).blocks)  # type: ignore[union-attr]
+
+    again = await _click_stale(world, prompt, "U0LEAD2")
+    assert "Already approved by <@U0LEAD>" in again
+    assert len(world.stormkit.requests_to("POST", "/v1/deployments/")) == 1
+
+
+async def _click_stale(world: World, ts: str, user: str) -> str:
+    """A click on a button the person still sees in an older copy of the message."""
+    before = len(world.slack.ephemerals)
+    value = _original_value(world, ts)
+    await world.driver.click(
+        blocks.APPROVE, value, message_ts=ts, user=user, channel=CHANNEL, require_button=False
+    )
+    return await world.ephemeral_after(before)
+
+
+async def test_two_approvers_clicking_at_once_publish_once(world: World) -> None:
+    """Concurrent clicks: one wins the compare-and-set, the other is told who approved."""
+    root, prompt = await _stormkit_ready(world)
+    before = len(world.slack.ephemerals)
+    await asyncio.gather(
+        world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD", channel=CHANNEL),
+        world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD2", channel=CHANNEL),
+    )
+    told = await world.ephemeral_after(before)
+    await eventually(lambda: "is live" in world.slack.texts_in_thread(CHANNEL, root)[-1])
+    publishes = [r for r in world.stormkit.requests if r.path.endswith("/publish")]
+    assert len(publishes) == 1
+    assert "Already approved" in told or "just decided" in told
+
+
+async def test_the_requester_and_non_approvers_cannot_approve(world: World) -> None:
+    """Refusals say why and who can; nothing is published."""
+    _, prompt = await _stormkit_ready(world)
+    own = await _click(world, blocks.APPROVE, prompt, "U0DEV")
+    assert "You may not approve" not in own
+    assert "Only <@U0LEAD>, <@U0LEAD2> may approve `blog`" in own
+    assert world.stormkit.published_id() is None
+
+    root = await _root(world, "blog", user="U0LEAD")
+    await world.tick(2)
+    own_prompt = await _prompt(world, root)
+    self_approval = await _click(world, blocks.APPROVE, own_prompt, "U0LEAD")
+    assert "someone else must approve it: <@U0LEAD2>" in self_approval
+    assert not [r for r in world.stormkit.requests if r.path.endswith("/publish")]
+
+
+async def test_nometria_approval_gates_the_trigger_itself(world: World) -> None:
+    """Nothing reaches Nometria until Approve; then it is triggered once and followed to live."""
+    root = await _root(world, "shop a1b2c3d FEATURE=on")
+    prompt = await _prompt(world, root)
+    assert world.nometria.requests == []
+    assert "waiting for approval" in world.slack.message(CHANNEL, root).text  # type: ignore[union-attr]
+
+    await world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD2", channel=CHANNEL)
+    await eventually(lambda: world.nometria.requests_to("POST", "/v1/deployments"))
+    [trigger] = world.nometria.requests_to("POST", "/v1/deployments")
+    assert trigger.json == {
+        "project_id": "proj_shop",
+        "commit_sha": "a1b2c3d",
+        "env_vars": {"FEATURE": "on"},
+    }
+    await eventually(lambda: "Started" in world.slack.texts_in_thread(CHANNEL, root)[-1])
+    for _ in range(3):
+        await world.tick()
+    assert "shop is live" in world.slack.texts_in_thread(CHANNEL, root)[-1]
+
+
+async def test_discard_triggers_nothing(world: World) -> None:
+    """The requester may discard; the buttons go and nothing is ever triggered."""
+    root = await _root(world, "shop")
+    prompt = await _prompt(world, root)
+    await world.driver.click(blocks.DISCARD, message_ts=prompt, user="U0DEV", channel=CHANNEL)
+    await eventually(lambda: "Discarded" in world.slack.message(CHANNEL, prompt).text)  # type: ignore[union-attr]
+    await world.tick()
+    assert world.nometria.requests == []
+    later = await _click_value(world, prompt, _original_value(world, prompt))
+    assert "Already discarded by <@U0DEV>" in later
+
+
+def _original_value(world: World, ts: str) -> str:
+    """The button's value as the message first showed it (someone may still see that copy)."""
+    message = world.slack.message(CHANNEL, ts)
+    assert message is not None
+    _, first_blocks = message.history[0]
+    [value] = [
+        element["value"]
+        for block in first_blocks
+        for element in block.get("elements", [])
+        if element.get("action_id") == blocks.APPROVE
+    ]
+    return str(value)
+
+
+async def test_autopublish_going_live_without_approval_is_said_loudly(world: World) -> None:
+    """A Stormkit environment with autoPublish publishes anyway: the thread and channel hear it."""
+    world.stormkit.set_auto_publish(True)
+    root = await _root(world, "blog")
+    await eventually(lambda: world.stormkit.requests_to("POST", "/v1/deploy"))
+    await eventually(lambda: world.slack.thread(CHANNEL, root))
+    await world.tick(2)
+    warning = world.slack.thread(CHANNEL, root)[-1]
+    assert "WITHOUT approval" in warning.text
+    [post] = [c for c in world.slack.calls_to("chat.postMessage") if "WITHOUT" in str(c.args)]
+    assert post.args.get("reply_broadcast") is True
+
+
+async def test_a_button_from_another_deployment_is_refused(world: World) -> None:
+    """A forged value (another row's id on this message) does nothing."""
+    _, prompt = await _stormkit_ready(world)
+    told = await _click_value(world, prompt, "999")
+    assert "does not belong" in told
+    told = await _click_value(world, prompt, "not-a-number")
+    assert "does not belong" in told
+    assert world.stormkit.published_id() is None
+
+
+async def _click_value(world: World, ts: str, value: str) -> str:
+    before = len(world.slack.ephemerals)
+    await world.driver.click(
+        blocks.APPROVE, value, message_ts=ts, user="U0LEAD", channel=CHANNEL, require_button=False
+    )
+    return await world.ephemeral_after(before)
