@@ -20,11 +20,12 @@ from bot.store import Store
 
 @dataclass(frozen=True)
 class Actor:
-    """Who did it, where; `message_ts` is the message whose button was clicked."""
+    """Who did it, where; for a click, the message (and its thread) whose button it was."""
 
     user: str
     channel: str
     message_ts: str | None = None
+    thread_ts: str | None = None
 
 
 @dataclass(frozen=True)

@@ -200,11 +200,10 @@ class Flow:
     async def clicked_row(self, value: str, actor: Actor) -> Tracked:
         """The deployment a button names, if the button really is on that deployment's thread."""
         row = await self.d.store.get(int(value)) if value.isdigit() and len(value) < 12 else None
-        if (
-            row is None
-            or row.channel != actor.channel
-            or actor.message_ts not in {row.prompt_ts, row.root_ts}
-        ):
+        on_it = row is not None and (
+            actor.message_ts in {row.prompt_ts, row.root_ts} or actor.thread_ts == row.root_ts
+        )
+        if row is None or row.channel != actor.channel or not on_it:
             raise NotAllowed("That button does not belong to a deployment here; nothing was done.")
         return row
 
@@ -221,13 +220,14 @@ class Flow:
         if not await self.d.store.decide(row.id, decision="approved", user=actor.user):
             raise NotAllowed(await self._decided(row.id))
         row.approval, row.approved_by = "approved", actor.user
+        await self._close_prompt(row, f":white_check_mark: Approved by <@{actor.user}>.")
         try:
             deployment = await self._carry_out(row, app)
         except ProviderError as exc:
             await self.d.store.reopen(row.id, decision="approved")
+            await self._reopen_prompt(row, exc)
             await self.reply(row, f":warning: <@{actor.user}> approved, but it failed: {exc}")
             raise
-        await self._close_prompt(row, f":white_check_mark: Approved by <@{actor.user}>.")
         await self.d.audit(actor, "approve", row.app, "ok", deployment_id=deployment.id)
         return None
 
@@ -265,9 +265,17 @@ class Flow:
         return None
 
     async def _close_prompt(self, row: Tracked, text: str) -> None:
-        """The buttons disappear; the prompt says who decided."""
+        """The buttons disappear before anything is done; the prompt says who decided."""
         if row.prompt_ts:
             await self.d.notifier.update(row.channel, row.prompt_ts, text, blocks.say(text))
+
+    async def _reopen_prompt(self, row: Tracked, error: ProviderError) -> None:
+        """The action failed: the buttons come back so someone can try again."""
+        if row.prompt_ts:
+            text = f":raised_hand: Still waiting for approval: the last try failed ({error})."
+            label = "Approve" if row.deployment_id is None else "Approve & publish"
+            prompt = blocks.approval_prompt(text, row.id, approve_label=label)
+            await self.d.notifier.update(row.channel, row.prompt_ts, text, prompt)
 
     async def _decided(self, row_id: int) -> str:
         row = await self.d.store.get(row_id)

@@ -103,6 +103,7 @@ class Runtime:
         return web.json_response({"ok": ok, **checks}, status=200 if ok else 503)
 
     async def stop(self) -> None:
+        await self.service.drain()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.http.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -23,6 +24,19 @@ class Service:
         self.deps = deps
         self.flow = Flow(deps)
         self.ops = Operations(deps, self.flow)
+        self._working: set[asyncio.Task[object]] = set()
+
+    def working(self) -> None:
+        """Mark the current task (a listener after its ack) as work a shutdown should finish."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._working.add(task)
+            task.add_done_callback(self._working.discard)
+
+    async def drain(self, within: float = 10.0) -> None:
+        """Let listeners that already acknowledged finish what they promised."""
+        if self._working:
+            await asyncio.wait(set(self._working), timeout=within)
 
     @property
     def store(self) -> Store:

@@ -109,6 +109,11 @@ class World:
         shown = await eventually(lambda: self.slack.ephemerals[before:])
         return "\n".join(e.all_text for e in shown)
 
+    def last_reply(self, channel: str, root_ts: str) -> str:
+        """The newest reply's text in a thread, or "" while it has none."""
+        texts = self.slack.texts_in_thread(channel, root_ts)
+        return texts[-1] if texts else ""
+
     async def tick(self, seconds: float = 1.0) -> None:
         """Let the providers' clock move on, then run one poll as the scheduler would."""
         self.clock.advance(seconds)
@@ -172,4 +177,4 @@ async def world(tmp_path: Path, served_fakes: Any, apps_extra: str) -> AsyncIter
         driver = SlackDriver(bot.url, SIGNING_SECRET, slack, http)
         yield World(clock, slack, nometria, stormkit, runtime, bot.url, driver, http)
     await bot.close()
-    await runtime.stop()
+    await runtime.stop()  # waits for listeners that acked and are still working

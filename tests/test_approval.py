@@ -11,9 +11,13 @@ CHANNEL = "C0DEPLOYS"
 
 
 async def _root(world: World, text: str, user: str = "U0DEV") -> str:
+    """Send a deploy and return its root message once its thread has begun."""
+    before = len(world.slack.root_messages(CHANNEL))
     await world.driver.command(text, user=user, channel=CHANNEL)
-    roots = await eventually(lambda: world.slack.root_messages(CHANNEL))
-    return roots[-1].ts
+    roots = await eventually(lambda: world.slack.root_messages(CHANNEL)[before:])
+    ts: str = roots[0].ts
+    await eventually(lambda: world.slack.thread(CHANNEL, ts))
+    return ts
 
 
 async def _prompt(world: World, root_ts: str) -> str:
@@ -37,8 +41,6 @@ async def _click(world: World, action: str, ts: str, user: str) -> str:
 
 async def _stormkit_ready(world: World) -> tuple[str, str]:
     root = await _root(world, "blog")
-    await eventually(lambda: world.stormkit.requests_to("POST", "/v1/deploy"))
-    await eventually(lambda: len(world.slack.thread(CHANNEL, root)) >= 1)
     await world.tick(2)
     return root, await _prompt(world, root)
 
@@ -52,7 +54,7 @@ async def test_stormkit_build_waits_and_an_approver_publishes_it_once(world: Wor
     assert "Approve & publish" in str(world.slack.message(CHANNEL, prompt).blocks)  # type: ignore[union-attr]
 
     await world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD", channel=CHANNEL)
-    await eventually(lambda: "is live" in world.slack.texts_in_thread(CHANNEL, root)[-1])
+    await eventually(lambda: "is live" in world.last_reply(CHANNEL, root))
 
     publishes = world.stormkit.requests_to("POST", "/v1/deployments/")
     assert [r.path.endswith("/publish") for r in publishes] == [True]
@@ -86,7 +88,7 @@ async def test_two_approvers_clicking_at_once_publish_once(world: World) -> None
         world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD2", channel=CHANNEL),
     )
     told = await world.ephemeral_after(before)
-    await eventually(lambda: "is live" in world.slack.texts_in_thread(CHANNEL, root)[-1])
+    await eventually(lambda: "is live" in world.last_reply(CHANNEL, root))
     publishes = [r for r in world.stormkit.requests if r.path.endswith("/publish")]
     assert len(publishes) == 1
     assert "Already approved" in told or "just decided" in told
@@ -123,10 +125,10 @@ async def test_nometria_approval_gates_the_trigger_itself(world: World) -> None:
         "commit_sha": "a1b2c3d",
         "env_vars": {"FEATURE": "on"},
     }
-    await eventually(lambda: "Started" in world.slack.texts_in_thread(CHANNEL, root)[-1])
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
     for _ in range(3):
         await world.tick()
-    assert "shop is live" in world.slack.texts_in_thread(CHANNEL, root)[-1]
+    assert "shop is live" in world.last_reply(CHANNEL, root)
 
 
 async def test_discard_triggers_nothing(world: World) -> None:

@@ -21,13 +21,19 @@ def _actor(body: dict[str, Any]) -> Actor | None:
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
     if not (isinstance(user, str) and isinstance(channel, str)):
         return None
-    ts = container.get("message_ts")
-    return Actor(user=user, channel=channel, message_ts=ts if isinstance(ts, str) else None)
+    ts, thread = container.get("message_ts"), container.get("thread_ts")
+    return Actor(
+        user=user,
+        channel=channel,
+        message_ts=ts if isinstance(ts, str) else None,
+        thread_ts=thread if isinstance(thread, str) else None,
+    )
 
 
 def button(service: Service) -> Handler:
     async def handle(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
+        service.working()
         actions = body.get("actions") or [{}]
         action_id, value = actions[0].get("action_id"), actions[0].get("value")
         actor = _actor(body)

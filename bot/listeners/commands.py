@@ -26,6 +26,7 @@ def deploy_command(service: Service) -> Handler:
             await ack(text=blocks.usage_error(str(exc), exc.usage), response_type="ephemeral")
             return
         await ack()
+        service.working()
         actor = Actor(user=command["user_id"], channel=command["channel_id"])
         try:
             reply = await service.command(request, actor)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any, Literal, Protocol
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 import stamina
+from pydantic import BaseModel, ValidationError
 
 from bot.models import Deployment, LogLine
+from bot.redact import Redactor
 
 
 class ProviderError(Exception):
@@ -90,14 +92,20 @@ class Provider(Protocol):
     async def delete(self, deployment_id: str) -> None: ...
 
 
-def _backoff(exc: Exception) -> bool | float:
-    if isinstance(exc, Unavailable):
-        return exc.retry_after if exc.retry_after is not None else True
-    return False
+Refusal = tuple[type[ProviderError], str]
+"""The error type and sentence for a 4xx status, before the provider's own words are added."""
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class Api:
-    """A JSON API over the shared client: auth header, error mapping, retries."""
+    """A JSON API over the shared client: auth header, retries, and 4xx statuses as typed errors.
+
+    `refusals` says what each 4xx means for any request of this API; a call's `meaning` says it
+    better for that request. Any other 4xx is `Rejected`. `detail` pulls the provider's own
+    words out of an error body; they are added in brackets. The key never shows in an error.
+    """
 
     def __init__(
         self,
@@ -105,14 +113,20 @@ class Api:
         *,
         provider: str,
         base_url: str,
-        headers: Mapping[str, str],
+        api_key: str,
+        scheme: str | None,
+        refusals: Mapping[int, Refusal],
+        detail: Callable[[Any], str],
         attempts: int = 4,
         timeout: float = 30.0,
     ) -> None:
         self._client = client
         self._provider = provider
         self._base_url = base_url.rstrip("/")
-        self._headers = dict(headers)
+        self._headers = {"Authorization": f"{scheme} {api_key}" if scheme else api_key}
+        self._refusals = refusals
+        self._detail = detail
+        self._redact = Redactor([api_key])
         self._attempts = attempts
         self._timeout = timeout
 
@@ -124,6 +138,7 @@ class Api:
         params: Mapping[str, str] | None = None,
         body: Mapping[str, Any] | None = None,
         idempotent: bool = True,
+        meaning: Mapping[int, str] | None = None,
     ) -> Any:
         """Send one request, retrying what is safe to retry.
 
@@ -131,13 +146,28 @@ class Api:
         a second deployment): only refused connections and 429s are retried for it.
         """
         async for attempt in stamina.retry_context(
-            on=_backoff, attempts=self._attempts, timeout=self._timeout
+            on=self._backoff, attempts=self._attempts, timeout=self._timeout
         ):
             with attempt:
-                return await self._once(method, path, params, body, idempotent=idempotent)
+                response = await self._send(method, path, params, body, idempotent=idempotent)
+                return self._decode(response, idempotent=idempotent, meaning=meaning or {})
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _once(
+    def parse(self, model: type[M], payload: Any) -> M:
+        try:
+            return model.model_validate(payload)
+        except ValidationError:
+            raise Unavailable(f"{self._provider} sent a response in an unexpected shape") from None
+
+    def _backoff(self, exc: Exception) -> bool | float:
+        if not isinstance(exc, Unavailable):
+            return False
+        if exc.retry_after is None:
+            return True
+        # Waiting longer than we would wait in all is not worth it: say so at once instead.
+        return exc.retry_after if exc.retry_after <= self._timeout else False
+
+    async def _send(
         self,
         method: str,
         path: str,
@@ -145,55 +175,73 @@ class Api:
         body: Mapping[str, Any] | None,
         *,
         idempotent: bool,
-    ) -> Any:
+    ) -> httpx.Response:
         try:
-            response = await self._client.request(
-                method,
-                self._base_url + path,
-                params=params,
-                json=body,
-                headers=self._headers,
+            return await self._client.request(
+                method, self._base_url + path, params=params, json=body, headers=self._headers
             )
-        except httpx.ConnectError as exc:
+        except _NOT_SENT as exc:
             raise Unavailable(
                 f"{self._provider} could not be reached ({type(exc).__name__})"
             ) from None
         except httpx.TransportError as exc:
             error = Unavailable if idempotent else ProviderError
-            raise error(f"{self._provider} did not answer in time ({type(exc).__name__})") from None
-        return self._decode(response, idempotent=idempotent)
+            raise error(f"{self._provider} gave no answer ({type(exc).__name__})") from None
 
-    def _decode(self, response: httpx.Response, *, idempotent: bool) -> Any:
+    def _decode(
+        self, response: httpx.Response, *, idempotent: bool, meaning: Mapping[int, str]
+    ) -> Any:
         status = response.status_code
         if status == 429:
+            wait = _seconds(response.headers.get("Retry-After"))
+            asks = f" and asks us to wait {wait:g} s" if wait is not None else ""
             raise Unavailable(
-                f"{self._provider} is rate limiting us",
-                status=status,
-                retry_after=_seconds(response.headers.get("Retry-After")),
+                f"{self._provider} is rate limiting us{asks}", status=status, retry_after=wait
             )
+        # A request that may have done its work is not sent again, whatever came back.
+        error = Unavailable if idempotent else ProviderError
         if status >= 500:
-            error = Unavailable if idempotent else ProviderError
             raise error(f"{self._provider} had an internal error (HTTP {status})", status=status)
         try:
             payload = response.json() if response.content else None
         except json.JSONDecodeError:
             if status < 400:
-                raise Unavailable(
+                raise error(
                     f"{self._provider} sent a response that is not JSON", status=status
                 ) from None
             payload = None
         if status >= 400:
-            raise ErrorPayload(status=status, payload=payload)
+            raise self._refused(status, payload, meaning.get(status))
         return payload
 
+    def _refused(self, status: int, payload: Any, meaning: str | None) -> ProviderError:
+        kind, sentence = self._refusals.get(
+            status, (Rejected, f"{self._provider} refused the request (HTTP {status})")
+        )
+        sentence = meaning or sentence
+        detail = self._detail(payload)
+        return kind(self._redact(f"{sentence} ({detail})" if detail else sentence), status=status)
 
-class ErrorPayload(Exception):
-    """A 4xx with its decoded body, for the adapter to turn into words."""
 
-    def __init__(self, *, status: int, payload: Any) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-        self.payload = payload
+# The request never left: sending it again cannot do anything twice.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+async def follow_pages(
+    fetch: Callable[[T | None], Awaitable[tuple[list[Deployment], T | None]]], limit: int
+) -> list[Deployment]:
+    """The first `limit` deployments over pages; `fetch(token)` gives a page and the next token.
+
+    The first page is fetched with None; a page without a next token is the last.
+    """
+    found: list[Deployment] = []
+    token: T | None = None
+    while len(found) < limit:
+        page, token = await fetch(token)
+        found += page
+        if token is None:
+            break
+    return found[:limit]
 
 
 def _seconds(value: str | None) -> float | None:

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from bot.models import Deployment, LogLine, Status
 from bot.providers.base import (
     Api,
     AuthError,
-    ErrorPayload,
     NotFound,
-    ProviderError,
-    Rejected,
+    Operation,
+    Refusal,
     Unavailable,
+    Unsupported,
+    follow_pages,
 )
 
-M = TypeVar("M", bound=BaseModel)
-
-_STATUSES = {s: Status(s) for s in ("queued", "building", "deploying", "live", "failed")} | {
-    "rolled_back": Status.ROLLED_BACK
+# Nometria's statuses are ours by name; it has no `ready` and no `stopped`.
+_STATUSES = {s.value: s for s in Status if s not in {Status.READY, Status.STOPPED}}
+_MAX_LIMIT = 100
+_KEY_REFUSED: Refusal = (
+    AuthError,
+    "Nometria refused the API key: it is wrong, revoked, or lacks access to this project",
+)
+_REFUSALS: dict[int, Refusal] = {
+    401: _KEY_REFUSED,
+    403: _KEY_REFUSED,
+    404: (NotFound, "Nometria has no such deployment or project"),
 }
 
 
@@ -40,10 +48,14 @@ class _Deployment(BaseModel):
     build_duration_seconds: int | None = None
     rolled_back_to: str | None = None
 
+    def matches(self, ref: str | None) -> bool:
+        """`ref` names a branch, or a commit by a prefix of its SHA."""
+        return ref is None or ref == self.branch or (self.commit_sha or "").startswith(ref)
+
     def normalized(self) -> Deployment:
         status = _STATUSES.get(self.status)
         if status is None:
-            raise Unavailable(f"nometria reported an unknown status {self.status!r}")
+            raise Unavailable(f"Nometria reported an unknown status {self.status!r}")
         return Deployment(
             id=self.id,
             status=status,
@@ -86,6 +98,7 @@ class Nometria:
     """Bound to one project and its key."""
 
     name = "nometria"
+    supports: frozenset[Operation] = frozenset({"rollback"})
 
     def __init__(
         self, client: httpx.AsyncClient, *, base_url: str, api_key: str, project_id: str
@@ -94,76 +107,111 @@ class Nometria:
             client,
             provider="Nometria",
             base_url=base_url,
-            headers={"Authorization": f"Bearer {api_key}"},
+            api_key=api_key,
+            scheme="Bearer",
+            refusals=_REFUSALS,
+            detail=_detail,
         )
         self._project_id = project_id
 
     async def trigger(
         self, *, ref: str | None, env_vars: Mapping[str, str], publish: bool = True
     ) -> Deployment:
+        """Nometria has no separate publish: `publish` is ignored, every deploy goes live."""
         body: dict[str, Any] = {"project_id": self._project_id}
         if ref:
             body["commit_sha"] = ref
         if env_vars:
             body["env_vars"] = dict(env_vars)
-        created = await self._call("POST", "/v1/deployments", body=body, idempotent=False)
-        return _parse(_One, created).data.normalized()
+        created = await self._api.call(
+            "POST",
+            "/v1/deployments",
+            body=body,
+            idempotent=False,
+            meaning={404: f"Nometria has no project {self._project_id}"},
+        )
+        return self._api.parse(_One, created).data.normalized()
 
     async def get(self, deployment_id: str) -> Deployment:
-        payload = await self._call("GET", f"/v1/deployments/{deployment_id}")
-        return _parse(_One, payload).data.normalized()
+        payload = await self._api.call(
+            "GET", f"/v1/deployments/{deployment_id}", meaning=_missing(deployment_id)
+        )
+        return self._api.parse(_One, payload).data.normalized()
 
     async def poll(self, deployment_id: str) -> Deployment:
         return await self.get(deployment_id)
 
     async def logs(self, deployment_id: str) -> list[LogLine]:
-        payload = await self._call("GET", f"/v1/deployments/{deployment_id}/logs")
+        payload = await self._api.call(
+            "GET", f"/v1/deployments/{deployment_id}/logs", meaning=_missing(deployment_id)
+        )
         return [
             LogLine(message=line.message, failed=line.level in {"error", "fatal"})
-            for line in _parse(_Logs, payload).data.logs
+            for line in self._api.parse(_Logs, payload).data.logs
         ]
 
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Mapping[str, Any] | None = None,
-        idempotent: bool = True,
-    ) -> Any:
-        try:
-            return await self._api.call(
-                method, path, params=params, body=body, idempotent=idempotent
-            )
-        except ErrorPayload as exc:
-            raise _error(exc) from None
+    async def history(
+        self, *, limit: int = 20, ref: str | None = None, status: Status | None = None
+    ) -> list[Deployment]:
+        """Newest first. `ref` is matched here, as Nometria cannot filter by it."""
+        if status is not None and status.value not in _STATUSES:
+            return []  # Nometria never reports it
+        params = {"project_id": self._project_id, "limit": str(min(limit, _MAX_LIMIT))}
+        if status is not None:
+            params["status"] = status.value
 
+        async def fetch(cursor: str | None) -> tuple[list[Deployment], str | None]:
+            query = params | ({"cursor": cursor} if cursor else {})
+            payload = await self._api.call("GET", "/v1/deployments", params=query)
+            page = self._api.parse(_Page, payload)
+            found = [d.normalized() for d in page.data if d.matches(ref)]
+            more = page.pagination.has_more and page.pagination.next_cursor
+            return found, page.pagination.next_cursor if more else None
 
-def _error(exc: ErrorPayload) -> ProviderError:
-    detail = _message(exc.payload)
-    if exc.status in {401, 403}:
-        return AuthError(
-            "Nometria refused the API key: it is wrong, revoked, or lacks access to this project",
-            status=exc.status,
+        return await follow_pages(fetch, limit)
+
+    async def publish(self, deployment_id: str) -> None:
+        raise Unsupported(
+            "Nometria has no separate publish: a deploy goes live by itself; "
+            "use rollback to return to an earlier deployment"
         )
-    if exc.status == 404:
-        return NotFound(f"Nometria has no such deployment or project{detail}", status=404)
-    return Rejected(f"Nometria refused the request (HTTP {exc.status}){detail}", status=exc.status)
+
+    async def rollback(self, target_id: str) -> Deployment:
+        """Nometria redeploys the target as a new deployment: that one is returned, queued."""
+        refused = (
+            f"deployment {target_id} is neither live nor rolled back, "
+            "so production cannot go back to it"
+        )
+        created = await self._api.call(
+            "POST",
+            f"/v1/deployments/{target_id}/rollback",
+            idempotent=False,
+            meaning=_missing(target_id) | {400: refused, 409: refused},
+        )
+        return self._api.parse(_One, created).data.normalized()
+
+    async def stop(self, deployment_id: str) -> None:
+        raise Unsupported("Nometria has no stop: a deployment cannot be stopped once triggered")
+
+    async def restart(self, deployment_id: str) -> None:
+        raise Unsupported(
+            "Nometria has no restart: deploy the same commit again, or roll back instead"
+        )
+
+    async def delete(self, deployment_id: str) -> None:
+        raise Unsupported("Nometria has no delete: its deployments stay in the history")
 
 
-def _message(payload: Any) -> str:
+def _missing(deployment_id: str) -> dict[int, str]:
+    return {404: f"Nometria has no deployment {deployment_id}"}
+
+
+def _detail(payload: Any) -> str:
+    """Nometria's error body is {"error": {"code": ..., "message": ...}}."""
     if isinstance(payload, dict):
         error = payload.get("error")
         if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return f": {error['message']}"
+            return str(error["message"])
         if isinstance(error, str):
-            return f": {error}"
+            return error
     return ""
-
-
-def _parse(model: type[M], payload: Any) -> M:
-    try:
-        return model.model_validate(payload)
-    except ValidationError:
-        raise Unavailable("Nometria sent a response in an unexpected shape") from None

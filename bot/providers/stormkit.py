@@ -4,24 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 
 from bot.models import Deployment, LogLine, Status
 from bot.providers.base import (
     Api,
     AuthError,
-    ErrorPayload,
     NotFound,
-    ProviderError,
+    Operation,
     QuotaExceeded,
+    Refusal,
     Rejected,
     Unavailable,
+    follow_pages,
 )
 
-M = TypeVar("M", bound=BaseModel)
+PAGE_SIZE = 20  # the list's fixed page: `from` moves on by this much
+_KEY_REFUSED: Refusal = (
+    AuthError,
+    "Stormkit refused the API key: it is wrong, or lacks access to this environment",
+)
+_REFUSALS: dict[int, Refusal] = {
+    401: _KEY_REFUSED,
+    403: _KEY_REFUSED,
+    402: (
+        QuotaExceeded,
+        "Stormkit build minutes are exhausted for this billing period: nothing was built",
+    ),
+    404: (NotFound, "Stormkit found no such environment or deployment for this key"),
+}
 
 
 class _Commit(BaseModel):
@@ -59,7 +73,7 @@ class _Deployment(BaseModel):
     duration: float | None = None
     createdAt: datetime | None = None  # noqa: N815
     stoppedAt: datetime | None = None  # noqa: N815
-    commit: _Commit = _Commit()
+    commit: _Commit | None = None  # documented as an object of nulls; null is read so too
     published: list[_Published] | None = None
     logs: list[_Log] | None = None
 
@@ -76,13 +90,13 @@ class _Deployment(BaseModel):
         return value
 
     def normalized(self, env_id: str | None) -> Deployment:
-        status = _status(self, env_id)
+        status, commit = _status(self, env_id), self.commit or _Commit()
         return Deployment(
             id=self.id,
             status=status,
             ref=self.branch,
-            commit_sha=self.commit.sha,
-            commit_message=self.commit.message,
+            commit_sha=commit.sha,
+            commit_message=commit.message,
             url=self.previewUrl,
             created_at=self.createdAt,
             finished_at=self.stoppedAt,
@@ -114,6 +128,11 @@ class _One(BaseModel):
     deployment: _Deployment
 
 
+class _Page(BaseModel):
+    deployments: list[_Deployment]
+    hasNextPage: bool = False  # noqa: N815
+
+
 class _Poll(BaseModel):
     status: str
 
@@ -122,6 +141,7 @@ class Stormkit:
     """Bound to one environment: its key, and its id for keys above environment level."""
 
     name = "stormkit"
+    supports: frozenset[Operation] = frozenset({"publish", "rollback", "stop", "restart", "delete"})
 
     def __init__(
         self,
@@ -133,7 +153,13 @@ class Stormkit:
         default_branch: str | None = None,
     ) -> None:
         self._api = Api(
-            client, provider="Stormkit", base_url=base_url, headers={"Authorization": api_key}
+            client,
+            provider="Stormkit",
+            base_url=base_url,
+            api_key=api_key,
+            scheme=None,
+            refusals=_REFUSALS,
+            detail=_detail,
         )
         self._env_id = env_id
         self._default_branch = default_branch
@@ -148,15 +174,26 @@ class Stormkit:
             body["branch"] = branch
         if self._env_id:
             body["envId"] = self._env_id
-        created = await self._call("POST", "/v1/deploy", body=body, idempotent=False)
-        return _parse(_Deployment, created).normalized(self._env_id)
+        created = await self._api.call(
+            "POST",
+            "/v1/deploy",
+            body=body,
+            idempotent=False,
+            meaning={404: "Stormkit found no such environment, or cannot reach its repository"},
+        )
+        return self._api.parse(_Deployment, created).normalized(self._env_id)
 
     async def get(self, deployment_id: str, *, logs: bool = False) -> Deployment:
         return (await self._get(deployment_id, logs=logs)).normalized(self._env_id)
 
     async def poll(self, deployment_id: str) -> Deployment:
-        payload = await self._call("GET", f"/v1/deployments/{deployment_id}/poll", params=self._q())
-        if _parse(_Poll, payload).status == "running":
+        payload = await self._api.call(
+            "GET",
+            f"/v1/deployments/{deployment_id}/poll",
+            params=self._q(),
+            meaning=_missing(deployment_id),
+        )
+        if self._api.parse(_Poll, payload).status == "running":
             return Deployment(id=deployment_id, status=Status.BUILDING)
         return await self.get(deployment_id)
 
@@ -170,53 +207,82 @@ class Stormkit:
             lines.append(LogLine(title="error", message=deployment.error, failed=True))
         return lines
 
+    async def history(self, *, limit: int = 20, ref: str | None = None) -> list[Deployment]:
+        """Newest first; `ref` is a branch, filtered by Stormkit."""
+        params = self._q() | ({"branch": ref} if ref else {})
+
+        async def fetch(start: int | None) -> tuple[list[Deployment], int | None]:
+            query = params | ({"from": str(start)} if start else {})
+            payload = await self._api.call("GET", "/v1/deployments", params=query)
+            page = self._api.parse(_Page, payload)
+            found = [d.normalized(self._env_id) for d in page.deployments]
+            return found, (start or 0) + PAGE_SIZE if page.hasNextPage else None
+
+        return await follow_pages(fetch, limit)
+
+    async def publish(self, deployment_id: str) -> None:
+        refused = f"deployment {deployment_id} has no successful build, so it cannot be published"
+        await self._act("publish", deployment_id, refused, idempotent=True)
+
+    async def rollback(self, target_id: str) -> Deployment:
+        """Publishing an earlier deployment is Stormkit's rollback; it is live at once."""
+        await self.publish(target_id)
+        return await self.get(target_id)
+
+    async def stop(self, deployment_id: str) -> None:
+        """Stormkit answers OK for a deployment that has already finished, and does nothing."""
+        await self._act("stop", deployment_id, None, idempotent=True)
+
+    async def restart(self, deployment_id: str) -> None:
+        refused = (
+            f"deployment {deployment_id} has not failed: only a failed deployment can be restarted"
+        )
+        await self._act("restart", deployment_id, refused, idempotent=False)
+
+    async def delete(self, deployment_id: str) -> None:
+        # Sent once: a repeat after a lost answer would say 404 for what the first one deleted.
+        await self._api.call(
+            "DELETE",
+            f"/v1/deployments/{deployment_id}",
+            params=self._q(),
+            idempotent=False,
+            meaning=_missing(deployment_id),
+        )
+
+    async def _act(
+        self, action: str, deployment_id: str, refused: str | None, *, idempotent: bool
+    ) -> None:
+        """POST one of the deployment's actions; Stormkit answers {"ok": true}."""
+        await self._api.call(
+            "POST",
+            f"/v1/deployments/{deployment_id}/{action}",
+            # The docs want envId in the body (overview) or the query (GETs), and say nothing
+            # for these endpoints: both are sent.
+            params=self._q(),
+            body=self._q() or None,
+            idempotent=idempotent,
+            meaning=_missing(deployment_id) | ({400: refused} if refused else {}),
+        )
+
     async def _get(self, deployment_id: str, *, logs: bool) -> _Deployment:
         params = self._q() | ({"logs": "true"} if logs else {})
-        payload = await self._call("GET", f"/v1/deployments/{deployment_id}", params=params)
-        return _parse(_One, payload).deployment
+        payload = await self._api.call(
+            "GET",
+            f"/v1/deployments/{deployment_id}",
+            params=params,
+            meaning=_missing(deployment_id),
+        )
+        return self._api.parse(_One, payload).deployment
 
     def _q(self) -> dict[str, str]:
         return {"envId": self._env_id} if self._env_id else {}
 
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Mapping[str, Any] | None = None,
-        idempotent: bool = True,
-    ) -> Any:
-        try:
-            return await self._api.call(
-                method, path, params=params, body=body, idempotent=idempotent
-            )
-        except ErrorPayload as exc:
-            raise _error(exc) from None
+
+def _missing(deployment_id: str) -> dict[int, str]:
+    return {404: f"Stormkit has no deployment {deployment_id} in this environment"}
 
 
-def _error(exc: ErrorPayload) -> ProviderError:
-    detail = _message(exc.payload)
-    suffix = f" ({detail})" if detail else ""
-    match exc.status:
-        case 402:
-            return QuotaExceeded(
-                "Stormkit build minutes are exhausted for this billing period: nothing was built",
-                status=402,
-            )
-        case 401 | 403:
-            return AuthError(
-                "Stormkit refused the API key: it is wrong, or lacks access to this environment",
-                status=exc.status,
-            )
-        case 404:
-            return NotFound(
-                f"Stormkit found no such deployment in this environment{suffix}", status=404
-            )
-    return Rejected(f"Stormkit refused the request (HTTP {exc.status}){suffix}", status=exc.status)
-
-
-def _message(payload: Any) -> str:
+def _detail(payload: Any) -> str:
     """Stormkit's error bodies come in several shapes; say what any of them says."""
     if not isinstance(payload, dict):
         return ""
@@ -228,10 +294,3 @@ def _message(payload: Any) -> str:
     if isinstance(error, str) and error != "unexpected-error":
         return error
     return ""
-
-
-def _parse(model: type[M], payload: Any) -> M:
-    try:
-        return model.model_validate(payload)
-    except ValidationError:
-        raise Unavailable("Stormkit sent a response in an unexpected shape") from None

@@ -1,0 +1,129 @@
+"""Rollback: from -> to with a confirm, the provider's own mechanism, a thread, and a lock."""
+
+from __future__ import annotations
+
+import asyncio
+
+from bot import blocks
+from tests.conftest import World, eventually
+
+CHANNEL = "C0DEPLOYS"
+INCIDENT = "C0INCIDENT"
+
+
+async def _confirmation(world: World, text: str, *, user: str, channel: str) -> tuple[str, str]:
+    """Ask for a rollback; return the ephemeral's ts and text."""
+    before = len(world.slack.ephemerals)
+    await world.driver.command(text, user=user, channel=channel)
+    [shown] = await eventually(lambda: world.slack.ephemerals[before:])
+    return shown.ts, shown.all_text
+
+
+async def _confirm(world: World, ts: str, *, user: str, channel: str) -> None:
+    response = await world.driver.click(
+        blocks.ROLLBACK, message_ts=ts, user=user, channel=channel, ephemeral=True
+    )
+    assert response.status_code == 200
+
+
+def _rollback_root(world: World, channel: str) -> str:
+    roots = [m for m in world.slack.root_messages(channel) if "Rollback" in m.text]
+    return roots[-1].ts if roots else ""
+
+
+async def test_nometria_rollback_goes_back_to_the_previous_live_and_locks(world: World) -> None:
+    """Default target: the one live before the current; /rollback is called on it."""
+    live, previous, _ = world.nometria.seed_history("proj_abc123", n=3)
+    ts, text = await _confirmation(world, "rollback web", user="U0LEAD", channel=CHANNEL)
+    assert f"*From* `{live}`" in text
+    assert f"*To* `{previous}`" in text
+    assert world.nometria.requests_to("POST") == []  # nothing changes before the confirm
+
+    await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
+    root = await eventually(lambda: _rollback_root(world, CHANNEL))
+    [call] = await eventually(lambda: world.nometria.requests_to("POST", "/v1/deployments/"))
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
+    assert call.path == f"/v1/deployments/{previous}/rollback"
+    for _ in range(3):
+        await world.tick()
+    assert "web is live" in world.last_reply(CHANNEL, root)
+    assert world.nometria.live_id("proj_abc123") not in {live, previous}
+
+    refused = await world.ask("web", user="U0DEV")
+    assert "locked by <@U0LEAD>: rolled back by <@U0LEAD> in <#C0DEPLOYS>" in refused
+    assert len(world.nometria.requests_to("POST", "/v1/deployments")) == 1
+    unlocked = await world.ask("unlock web", user="U0LEAD")
+    assert "unlocked" in unlocked
+
+
+async def test_stormkit_rollback_publishes_the_target(world: World) -> None:
+    """Stormkit rolls back by publishing the earlier deployment; the thread says live at once."""
+    live, previous, _ = world.stormkit.seed_history(n=3)
+    ts, text = await _confirmation(world, "rollback docs", user="U0LEAD", channel=CHANNEL)
+    assert f"*From* `{live}`" in text
+    await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
+    root = await eventually(lambda: _rollback_root(world, CHANNEL))
+    await eventually(lambda: "is live" in world.last_reply(CHANNEL, root))
+    assert world.stormkit.published_id() == previous
+    publishes = [r.path for r in world.stormkit.requests if r.path.endswith("/publish")]
+    assert publishes == [f"/v1/deployments/{previous}/publish"]
+
+
+async def test_a_named_target_is_used(world: World) -> None:
+    _, _, oldest = world.stormkit.seed_history(n=3)
+    ts, text = await _confirmation(world, f"rollback docs {oldest}", user="U0LEAD", channel=CHANNEL)
+    assert f"*To* `{oldest}`" in text
+    await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
+    await eventually(lambda: world.stormkit.published_id() == oldest)
+
+
+async def test_anyone_may_roll_back_in_an_incident_channel_only(world: World) -> None:
+    """Elsewhere only approvers; the refusal says who can and where."""
+    world.nometria.seed_history("proj_abc123", n=2)
+    refused = await world.ask("rollback web", user="U0DEV", channel=CHANNEL)
+    assert "Only <@U0LEAD> or anyone in an incident channel (<#C0INCIDENT>)" in refused
+    ts, text = await _confirmation(world, "rollback web", user="U0DEV", channel=INCIDENT)
+    assert "Roll back web?" in text
+    await _confirm(world, ts, user="U0DEV", channel=INCIDENT)
+    await eventually(lambda: _rollback_root(world, INCIDENT))
+
+
+async def test_a_double_confirm_rolls_back_once(world: World) -> None:
+    world.nometria.seed_history("proj_abc123", n=3)
+    ts, _ = await _confirmation(world, "rollback web", user="U0LEAD", channel=CHANNEL)
+    await asyncio.gather(
+        _confirm(world, ts, user="U0LEAD", channel=CHANNEL),
+        _confirm(world, ts, user="U0LEAD", channel=CHANNEL),
+    )
+    root = await eventually(lambda: _rollback_root(world, CHANNEL))
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
+    await eventually(
+        lambda: any("already carried out" in e.all_text for e in world.slack.ephemerals)
+    )
+    assert len(world.nometria.requests_to("POST", "/v1/deployments/")) == 1
+
+
+async def test_production_changed_since_the_confirmation_is_refused(world: World) -> None:
+    world.stormkit.seed_history(n=3)
+    ts, _ = await _confirmation(world, "rollback docs", user="U0LEAD", channel=CHANNEL)
+    await world.driver.command("docs", user="U0LEAD", channel=CHANNEL)
+    await eventually(lambda: world.stormkit.requests_to("POST", "/v1/deploy"))
+    await eventually(
+        lambda: any(
+            "Started" in t
+            for r in world.slack.root_messages(CHANNEL)
+            for t in world.slack.texts_in_thread(CHANNEL, r.ts)
+        )
+    )
+    await world.tick(2)  # the new deploy goes live
+    before = len(world.slack.ephemerals)
+    await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
+    told = await world.ephemeral_after(before)
+    assert "Production changed since" in told
+    assert not [r for r in world.stormkit.requests if r.path.endswith("/publish")]
+
+
+async def test_nothing_to_roll_back_to_is_said_plainly(world: World) -> None:
+    world.stormkit.seed_history(n=1)
+    told = await world.ask("rollback docs", user="U0LEAD")
+    assert "nothing before" in told
