@@ -1,0 +1,156 @@
+"""Every `/deploy` command over real HTTP: answers, refusals and errors, nothing sent in vain."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import World, eventually
+
+CHANNEL = "C0DEPLOYS"
+
+
+@pytest.mark.parametrize("text", ["", "help"])
+async def test_help_lists_every_command(world: World, text: str) -> None:
+    answer = await world.ask(text)
+    for line in ("/deploy <app> [ref]", "/deploy rollback <app>", "/deploy lock <app>"):
+        assert line in answer
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("wbe", "There is no app called `wbe`. Did you mean `web`?"),
+        ("status", "`status` needs more: /deploy status <app>"),
+        ("logs web", "`logs` needs more"),
+        ("rollback web a b", "`rollback` does not take `b`"),
+        ("web ../x", "is not a branch or commit"),
+        ("docs main KEY=1", "`docs` is on stormkit, which takes no KEY=VALUE overrides"),
+        ("stop web dep_1 extra", "`stop` does not take `extra`"),
+        ("web " + "a" * 1200, "characters long"),
+        ("web \u202emain", "is not a branch or commit"),
+    ],
+)
+async def test_bad_input_gets_usage_and_sends_nothing(
+    world: World, text: str, expected: str
+) -> None:
+    answer = await world.ask(text)
+    assert expected in answer
+    assert "Usage: `/deploy" in answer
+    assert world.nometria.requests == []
+    assert world.stormkit.requests == []
+    assert world.slack.calls_to("chat.postMessage") == []
+
+
+async def test_apps_lists_what_this_channel_may_deploy(world: World) -> None:
+    here = await world.ask("apps", channel=CHANNEL)
+    assert "*vault* (nometria)" in here
+    assert "*shop* (nometria): approval by <@U0LEAD>, <@U0LEAD2>" in here
+    elsewhere = await world.ask("apps", channel="C0OTHER")
+    assert "vault" not in elsewhere
+    assert "*web*" in elsewhere
+
+
+async def test_status_marks_the_live_deployment_and_shows_the_audit(world: World) -> None:
+    live, older, _ = world.stormkit.seed_history(n=3)
+    await world.ask("lock docs freeze for the launch", user="U0DEV")
+    answer = await world.ask("status docs")
+    assert f"`{live}`" in answer
+    line = next(line for line in answer.splitlines() if f"`{live}`" in line)
+    assert "← *live*" in line
+    assert "← *live*" not in next(line for line in answer.splitlines() if f"`{older}`" in line)
+    assert "Locked by <@U0DEV>: freeze for the launch" in answer
+    assert "<@U0DEV> lock: ok" in answer
+
+
+async def test_logs_shows_an_excerpt_with_secrets_masked(world: World) -> None:
+    world.nometria.fail_next()
+    await world.driver.command("web", channel=CHANNEL)
+    [trigger] = await eventually(lambda: world.nometria.requests_to("POST", "/v1/deployments"))
+    await world.tick(3)
+    dep = next(iter(world.nometria.deployments))
+    answer = await world.ask(f"logs web {dep}")
+    assert "Cannot find module" in answer
+    assert "sk_live_abc123" not in answer
+    assert trigger.json == {"project_id": "proj_abc123"}
+
+
+async def test_operations_nometria_lacks_are_said_plainly(world: World) -> None:
+    for verb, words in (("stop", "has no stop"), ("publish", "no separate publish")):
+        answer = await world.ask(f"{verb} web dep_1234", user="U0LEAD")
+        assert words in answer
+    assert world.nometria.requests == []
+
+
+async def test_stop_and_restart_a_stormkit_deployment_in_its_thread(world: World) -> None:
+    await world.driver.command("docs", channel=CHANNEL)
+    [deploy] = await eventually(lambda: world.stormkit.requests_to("POST", "/v1/deploy"))
+    root = (await eventually(lambda: world.slack.root_messages(CHANNEL)))[0].ts
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
+    dep = next(iter(world.stormkit.deployments))
+
+    answer = await world.ask(f"stop docs {dep}")
+    assert "Stop requested by <@U0DEV>" in answer
+    assert world.stormkit.requests_to("POST", f"/v1/deployments/{dep}/stop")
+    await world.tick()
+    assert "docs stopped" in world.last_reply(CHANNEL, root)
+
+    answer = await world.ask(f"restart docs {dep}")
+    assert "Restarted" in answer
+    assert world.stormkit.requests_to("POST", f"/v1/deployments/{dep}/restart")
+    await world.tick(2)
+    assert "docs is live" in world.last_reply(CHANNEL, root)
+    assert deploy.json["branch"] == "main"
+
+
+async def test_restart_refused_by_stormkit_is_explained(world: World) -> None:
+    [dep, *_] = world.stormkit.seed_history(n=1)
+    answer = await world.ask(f"restart docs {dep}")
+    assert "only a failed deployment can be restarted" in answer
+
+
+async def test_publish_makes_a_built_stormkit_deployment_live(world: World) -> None:
+    live, older, _ = world.stormkit.seed_history(n=3)
+    refused = await world.ask(f"publish docs {older}", user="U0DEV")
+    assert "Only <@U0LEAD> may publish `docs`" in refused
+    answer = await world.ask(f"publish docs {older}", user="U0LEAD")
+    assert f"Published `{older}`" in answer
+    assert world.stormkit.published_id() == older
+    assert live != older
+
+
+async def test_a_lock_stops_deploys_until_unlocked(world: World) -> None:
+    locked = await world.ask("lock web db migration running", user="U0DEV")
+    assert "locked by <@U0DEV>: db migration running" in locked
+    refused = await world.ask("web", user="U0DEV")
+    assert "`web` is locked by <@U0DEV>: db migration running" in refused
+    assert world.nometria.requests == []
+    assert "not locked" not in await world.ask("unlock web", user="U0DEV")  # the locker may
+    assert "is not locked" in await world.ask("unlock web", user="U0LEAD")
+
+
+async def test_only_approvers_or_the_locker_unlock(world: World) -> None:
+    await world.ask("lock web", user="U0LEAD")
+    refused = await world.ask("unlock web", user="U0DEV")
+    assert "Its approvers (<@U0LEAD>) can unlock it" in refused
+
+
+async def test_deployers_and_channels_are_enforced(world: World) -> None:
+    not_a_deployer = await world.ask("vault", user="U0OTHER")
+    assert "You may not deploy `vault`. Deployers: <@U0DEV>" in not_a_deployer
+    wrong_channel = await world.ask("vault", user="U0DEV", channel="C0OTHER")
+    assert "`vault` is deployed from <#C0DEPLOYS> only" in wrong_channel
+    assert world.nometria.requests == []
+
+
+async def test_provider_errors_reach_the_person_in_plain_words(world: World) -> None:
+    world.stormkit.error_style = "errors_list"
+    answer = await world.ask("logs docs 999999")
+    assert "Stormkit found no" in answer or "not found" in answer.lower()
+    assert "sk-env-key" not in answer
+
+
+async def test_refusals_and_failures_are_audited(world: World) -> None:
+    await world.ask("vault", user="U0OTHER")
+    rows = await world.runtime.store.recent("vault")
+    assert [(r.user, r.action, r.outcome) for r in rows] == [("U0OTHER", "deploy", "refused")]
+    assert "Deployers" in rows[0].detail
