@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     deploybot_database_url: str = "sqlite:///deploybot.db"
     deploybot_poll_interval: float = Field(default=10.0, gt=0)
     port: int = Field(default=3000, ge=0, le=65535)
+    # Operations: how the bot behaves under load and faults (README, "Operations").
+    deploybot_channel_pace: float = Field(default=1.0, ge=0)
+    deploybot_lease_seconds: float | None = Field(default=None, gt=0)
+    deploybot_outage_notice_after: float = Field(default=120.0, ge=0)
+    deploybot_max_duration: float = Field(default=3600.0, gt=0)
+    deploybot_poll_concurrency: int = Field(default=50, ge=1, le=1000)
+
+    @property
+    def lease_seconds(self) -> float:
+        """How long a replica holds a deployment it polls; three missed polls, at least 30s."""
+        return self.deploybot_lease_seconds or max(30.0, 3 * self.deploybot_poll_interval)
 
 
 class _Strict(BaseModel):

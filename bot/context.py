@@ -12,6 +12,7 @@ from slack_sdk.models.blocks import Block
 from bot.commands import USAGE, UsageError
 from bot.config import AppConfig, Config
 from bot.notifier import Notifier
+from bot.outbox import Outbox
 from bot.policy import Policy
 from bot.providers.base import Provider
 from bot.redact import Redactor
@@ -46,6 +47,7 @@ class Deps:
     providers: dict[str, Provider]
     store: Store
     notifier: Notifier
+    outbox: Outbox
     redact: Redactor
     policy: Policy
     now: Callable[[], datetime] = _now

@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime, timedelta
 
-from bot import blocks
+from slack_sdk.models.blocks import Block
+
+from bot import blocks, notices
 from bot.commands import USAGE, Deploy, UsageError
 from bot.config import AppConfig
 from bot.context import Actor, Deps, Reply
 from bot.models import Deployment, Status
 from bot.policy import NotAllowed
 from bot.providers.base import Provider, ProviderError
-from bot.store import Tracked
+from bot.store import Notice, Tracked
 
 log = logging.getLogger(__name__)
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite gives datetimes back without their zone; the store writes UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Flow:
@@ -90,17 +98,20 @@ class Flow:
         return await self.d.notifier.post(channel, blocks.root_text(card), blocks.root(card))
 
     async def update_root(self, row: Tracked, card: blocks.Card) -> None:
-        await self.d.notifier.update(
-            row.channel, row.root_ts, blocks.root_text(card), blocks.root(card)
-        )
+        await self.d.outbox.send([notices.root(row.channel, row.root_ts, card, tracked_id=row.id)])
 
     async def reply(self, row: Tracked, text: str) -> None:
-        await self.d.notifier.post(row.channel, text, blocks.say(text), thread_ts=row.root_ts)
+        await self.d.outbox.send([notices.reply(row.channel, row.root_ts, text, tracked_id=row.id)])
 
     async def started(self, row: Tracked, deployment: Deployment) -> None:
-        await self.update_root(row, self.card(row, deployment))
-        await self.reply(
-            row, f"Started `{deployment.id}` on {row.provider}: {deployment.status.label}."
+        text = f"Started `{deployment.id}` on {row.provider}: {deployment.status.label}."
+        await self.d.outbox.send(
+            [
+                notices.root(
+                    row.channel, row.root_ts, self.card(row, deployment), tracked_id=row.id
+                ),
+                notices.reply(row.channel, row.root_ts, text, tracked_id=row.id),
+            ]
         )
 
     async def trigger_failed(
@@ -108,16 +119,20 @@ class Flow:
     ) -> None:
         log.warning("%s of %s failed: %s", card.title, card.app, exc)
         failed = card.but(status=Status.FAILED, note=str(exc), waiting_for=None)
-        await self.d.notifier.update(
-            channel, root_ts, blocks.root_text(failed), blocks.root(failed)
-        )
         text = f"{Status.FAILED.emoji} Could not start: {exc}"
-        await self.d.notifier.post(channel, text, blocks.say(text), thread_ts=root_ts)
+        await self.d.outbox.send(
+            [notices.root(channel, root_ts, failed), notices.reply(channel, root_ts, text)]
+        )
 
     async def prompt(self, row: Tracked, text: str, *, approve_label: str) -> None:
         prompt = blocks.approval_prompt(text, row.id, approve_label=approve_label)
-        ts = await self.d.notifier.post(row.channel, text, prompt, thread_ts=row.root_ts)
-        await self.d.store.update(row.id, prompt_ts=ts)
+        await self.d.outbox.send([self._prompt_notice(row, text, prompt)])
+
+    def _prompt_notice(self, row: Tracked, text: str, prompt: list[Block]) -> Notice:
+        """The approval buttons; the outbox records the message's ts on the row once sent."""
+        return notices.reply(
+            row.channel, row.root_ts, text, prompt, tracked_id=row.id, purpose="prompt"
+        )
 
     def card(self, row: Tracked, deployment: Deployment | None = None) -> blocks.Card:
         status = deployment.status if deployment else row.state
@@ -139,54 +154,117 @@ class Flow:
     # -- following ---------------------------------------------------------------------------
 
     async def refresh(self, row: Tracked) -> None:
-        """Read one tracked deployment's status; announce a change once."""
+        """Read one tracked deployment's status; announce a change, an outage, a give-up once."""
         provider = self.d.providers.get(row.app)
         if provider is None or row.deployment_id is None:
             log.warning("%s is gone from the config; not following %s", row.app, row.deployment_id)
             return
-        await self.settle(row, await provider.poll(row.deployment_id))
+        now = self.d.now()
+        settings = self.d.config.settings
+        if now - aware(row.created_at) > timedelta(seconds=settings.deploybot_max_duration):
+            await self._give_up(row, now)
+            return
+        try:
+            deployment = await provider.poll(row.deployment_id)
+        except ProviderError as exc:
+            await self._unreachable(row, provider.name, exc, now)
+            raise
+        if row.failing_since is not None:
+            await self._reachable(row, provider.name)
+        await self.settle(row, deployment)
+
+    async def _unreachable(
+        self, row: Tracked, provider: str, exc: ProviderError, now: datetime
+    ) -> None:
+        """The first failure is remembered; a long outage is said once in the thread."""
+        if row.failing_since is None:
+            await self.d.store.update(row.id, failing_since=now)
+            return
+        quiet_for = now - aware(row.failing_since)
+        threshold = timedelta(seconds=self.d.config.settings.deploybot_outage_notice_after)
+        if row.outage_noticed or quiet_for < threshold:
+            return
+        quiet = blocks.duration(int(quiet_for.total_seconds()))
+        text = (
+            f":warning: {provider.capitalize()} has not answered for {quiet} ({exc}). "
+            "I keep trying, and will say here when it answers again."
+        )
+        await self._say_once(row, {"outage_noticed": False}, text, outage_noticed=True)
+
+    async def _reachable(self, row: Tracked, provider: str) -> None:
+        if not row.outage_noticed:
+            await self.d.store.update(row.id, failing_since=None)
+            return
+        text = f":white_check_mark: {provider.capitalize()} answers again; following resumes."
+        await self._say_once(
+            row, {"outage_noticed": True}, text, outage_noticed=False, failing_since=None
+        )
+
+    async def _give_up(self, row: Tracked, now: datetime) -> None:
+        took = blocks.duration(int((now - aware(row.created_at)).total_seconds()))
+        text = (
+            f":hourglass: `{row.deployment_id}` is still {row.state.label} after {took}: "
+            f"I stop following it here. `/deploy status {row.app}` shows where it stands."
+        )
+        await self._say_once(row, {"abandoned": False}, text, abandoned=True)
+
+    async def _say_once(
+        self, row: Tracked, expected: dict[str, object], text: str, **values: object
+    ) -> None:
+        """Change the row and queue one reply about it, if no one else did it first."""
+        said = [notices.reply(row.channel, row.root_ts, text, tracked_id=row.id)]
+        if await self.d.store.change(row.id, expected, notices=said, **values):
+            self.d.outbox.kick([row.channel])
 
     async def settle(self, row: Tracked, deployment: Deployment) -> None:
-        """Record a new status (compare-and-set: the winner alone announces it)."""
+        """Record a new status and queue its announcement in one compare-and-set: the winner
+        alone announces it, and a crash can neither lose nor double the announcement."""
         if deployment.status == row.state:
             return
-        if not await self.d.store.advance(row.id, expected=row.state, new=deployment.status):
-            return
-        row.status = deployment.status.value
-        await self._announce(row, deployment, self.d.providers[row.app])
+        said, also = await self._announcement(row, deployment)
+        won = await self.d.store.advance(
+            row.id, expected=row.state, new=deployment.status, notices=said, **also
+        )
+        if won:
+            row.status = deployment.status.value
+            self.d.outbox.kick([row.channel])
 
-    async def _announce(self, row: Tracked, deployment: Deployment, provider: Provider) -> None:
-        await self.update_root(row, self.card(row, deployment))
-        app = row.app
+    async def _announcement(
+        self, row: Tracked, deployment: Deployment
+    ) -> tuple[list[Notice], dict[str, str]]:
+        """What the thread hears about a new status, and what else the row records with it."""
+        app, channel, root_ts = row.app, row.channel, row.root_ts
+        said = [notices.root(channel, root_ts, self.card(row, deployment), tracked_id=row.id)]
+        also: dict[str, str] = {}
+
+        def reply(
+            text: str, content: list[Block] | None = None, *, broadcast: bool = False
+        ) -> None:
+            said.append(
+                notices.reply(
+                    channel, root_ts, text, content, tracked_id=row.id, broadcast=broadcast
+                )
+            )
+
         match deployment.status:
             case Status.LIVE:
-                await self.reply(row, blocks.live_text(app, deployment))
+                reply(blocks.live_text(app, deployment))
                 if row.approval == "pending":
-                    await self._went_live_unapproved(row)
+                    also["approval"] = "bypassed"
+                    reply(blocks.unapproved_live_text(app), broadcast=True)
             case Status.FAILED | Status.STOPPED:
-                excerpt = await self._excerpt(provider, deployment)
-                text = blocks.failed_text(app, deployment)
-                await self.d.notifier.post(
-                    row.channel,
-                    text,
-                    blocks.failed(app, deployment, excerpt),
-                    thread_ts=row.root_ts,
-                )
+                excerpt = await self._excerpt(self.d.providers[app], deployment)
+                reply(blocks.failed_text(app, deployment), blocks.failed(app, deployment, excerpt))
             case Status.READY if row.approval == "pending":
                 approvers = ", ".join(f"<@{a}>" for a in self.d.app(app).approvers)
                 text = f"{blocks.ready_text(app, deployment)}\n{approvers}: publish it?"
-                await self.prompt(row, text, approve_label="Approve & publish")
+                prompt = blocks.approval_prompt(text, row.id, approve_label="Approve & publish")
+                said.append(self._prompt_notice(row, text, prompt))
             case Status.READY:
-                await self.reply(row, blocks.ready_text(app, deployment))
+                reply(blocks.ready_text(app, deployment))
             case status:
-                await self.reply(row, blocks.progress_text(app, status))
-
-    async def _went_live_unapproved(self, row: Tracked) -> None:
-        await self.d.store.update(row.id, approval="bypassed")
-        text = blocks.unapproved_live_text(row.app)
-        await self.d.notifier.post(
-            row.channel, text, blocks.say(text), thread_ts=row.root_ts, broadcast=True
-        )
+                reply(blocks.progress_text(app, status))
+        return said, also
 
     async def _excerpt(self, provider: Provider, deployment: Deployment) -> str | None:
         try:
@@ -209,6 +287,8 @@ class Flow:
 
     async def approve(self, value: str, actor: Actor) -> Reply | None:
         row = await self.clicked_row(value, actor)
+        if row.prompt_ts is None and actor.message_ts not in {None, row.root_ts}:
+            row.prompt_ts = actor.message_ts  # clicked before the outbox recorded the prompt's ts
         if row.approval != "pending":
             raise NotAllowed(await self._decided(row.id))
         app = self.d.app(row.app)
@@ -248,6 +328,8 @@ class Flow:
 
     async def discard(self, value: str, actor: Actor) -> Reply | None:
         row = await self.clicked_row(value, actor)
+        if row.prompt_ts is None and actor.message_ts not in {None, row.root_ts}:
+            row.prompt_ts = actor.message_ts  # clicked before the outbox recorded the prompt's ts
         if row.approval != "pending":
             raise NotAllowed(await self._decided(row.id))
         app = self.d.app(row.app)
@@ -267,7 +349,13 @@ class Flow:
     async def _close_prompt(self, row: Tracked, text: str) -> None:
         """The buttons disappear before anything is done; the prompt says who decided."""
         if row.prompt_ts:
-            await self.d.notifier.update(row.channel, row.prompt_ts, text, blocks.say(text))
+            await self.d.outbox.send(
+                [
+                    notices.edit(
+                        row.channel, row.prompt_ts, text, blocks.say(text), tracked_id=row.id
+                    )
+                ]
+            )
 
     async def _reopen_prompt(self, row: Tracked, error: ProviderError) -> None:
         """The action failed: the buttons come back so someone can try again."""
@@ -275,7 +363,9 @@ class Flow:
             text = f":raised_hand: Still waiting for approval: the last try failed ({error})."
             label = "Approve" if row.deployment_id is None else "Approve & publish"
             prompt = blocks.approval_prompt(text, row.id, approve_label=label)
-            await self.d.notifier.update(row.channel, row.prompt_ts, text, prompt)
+            await self.d.outbox.send(
+                [notices.edit(row.channel, row.prompt_ts, text, prompt, tracked_id=row.id)]
+            )
 
     async def _decided(self, row_id: int) -> str:
         row = await self.d.store.get(row_id)

@@ -1,7 +1,9 @@
-"""Posts and updates the root message and its thread; the only writer to Slack."""
+"""The only writer to Slack: redacts every string, knows Slack's limits, paces each channel."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,10 +15,32 @@ from bot.redact import Redactor
 MAX_BLOCKS = 50
 
 
+class Pacer:
+    """About one message a second per channel, as chat.postMessage allows (per process)."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self._next: dict[str, float] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def turn(self, channel: str) -> None:
+        lock = self._locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            wait = self._next.get(channel, 0.0) - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)  # rate limiting: the wait is the point
+            self._next[channel] = time.monotonic() + self._interval
+
+
 class Notifier:
-    def __init__(self, client: AsyncWebClient, redact: Redactor) -> None:
+    def __init__(self, client: AsyncWebClient, redact: Redactor, *, pace: float = 1.0) -> None:
         self._client = client
         self._redact = redact
+        self._pacer = Pacer(pace)
+
+    def blocks(self, blocks: Sequence[Block]) -> list[dict[str, Any]]:
+        """Block Kit objects as Slack's JSON; to_dict() validates Slack's limits."""
+        return [block.to_dict() for block in blocks[:MAX_BLOCKS]]
 
     async def post(
         self,
@@ -25,23 +49,38 @@ class Notifier:
         blocks: Sequence[Block],
         *,
         thread_ts: str | None = None,
-        broadcast: bool = False,
     ) -> str:
-        """Post a message (a thread reply with `thread_ts`; shown in the channel too with
-        `broadcast`) and return its ts."""
+        """Post a message now (a root message, or a channel announcement); return its ts."""
+        return await self.post_raw(channel, text, self.blocks(blocks), thread_ts=thread_ts)
+
+    async def post_raw(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]],
+        *,
+        thread_ts: str | None = None,
+        broadcast: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> str:
+        await self._pacer.turn(channel)
         response = await self._client.chat_postMessage(
             channel=channel,
             thread_ts=thread_ts,
             reply_broadcast=broadcast or None,
             text=self._redact(text),
-            blocks=self._blocks(blocks),
+            blocks=self._scrub(blocks),
+            metadata=metadata,
             unfurl_links=False,
         )
         return str(response["ts"])
 
-    async def update(self, channel: str, ts: str, text: str, blocks: Sequence[Block]) -> None:
+    async def update_raw(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        await self._pacer.turn(channel)
         await self._client.chat_update(
-            channel=channel, ts=ts, text=self._redact(text), blocks=self._blocks(blocks)
+            channel=channel, ts=ts, text=self._redact(text), blocks=self._scrub(blocks)
         )
 
     async def ephemeral(
@@ -51,12 +90,26 @@ class Notifier:
             channel=channel,
             user=user,
             text=self._redact(text),
-            blocks=self._blocks(blocks) if blocks else None,
+            blocks=self._scrub(self.blocks(blocks)) if blocks else None,
         )
 
-    def _blocks(self, blocks: Sequence[Block]) -> list[dict[str, Any]]:
-        # to_dict() validates Slack's limits; redacting the finished dicts catches every field.
-        return [self._scrub(block.to_dict()) for block in blocks[:MAX_BLOCKS]]
+    async def find_by_metadata(
+        self, channel: str, thread_ts: str, event_type: str, payload: dict[str, Any]
+    ) -> str | None:
+        """The ts of a reply in this thread that carries this metadata, if Slack has one."""
+        cursor = None
+        while True:
+            response = await self._client.conversations_replies(
+                channel=channel, ts=thread_ts, include_all_metadata=True, cursor=cursor, limit=200
+            )
+            messages: list[dict[str, Any]] = response.get("messages") or []
+            for message in messages:
+                meta = message.get("metadata") or {}
+                if meta.get("event_type") == event_type and meta.get("event_payload") == payload:
+                    return str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return None
 
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):

@@ -1,4 +1,4 @@
-"""One scheduled job that polls every in-flight deployment concurrently."""
+"""One scheduled job that polls every in-flight deployment this replica holds, concurrently."""
 
 from __future__ import annotations
 
@@ -17,13 +17,19 @@ JOB_ID = "deploybot-poll"
 
 
 class Poller:
-    def __init__(self, service: Service, *, concurrency: int = 50) -> None:
+    def __init__(
+        self, service: Service, *, owner: str, lease_seconds: float, concurrency: int = 50
+    ) -> None:
         self._service = service
+        self._owner = owner
+        self._lease = lease_seconds
         self._slots = asyncio.Semaphore(concurrency)
 
     async def poll_once(self) -> int:
-        """Poll each in-flight deployment once; return how many were polled."""
-        rows = await self._service.store.in_flight()
+        """Poll each in-flight deployment this replica holds once; return how many."""
+        deps = self._service.deps
+        await deps.outbox.sweep()
+        rows = await deps.store.lease(self._owner, seconds=self._lease)
         await asyncio.gather(*(self._one(row) for row in rows))
         return len(rows)
 

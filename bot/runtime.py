@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import uuid
 from dataclasses import dataclass, field
 
 import httpx
@@ -12,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -19,6 +23,7 @@ from bot import listeners, providers
 from bot.config import Config
 from bot.context import Deps
 from bot.notifier import Notifier
+from bot.outbox import Outbox
 from bot.policy import Policy
 from bot.poller import Poller
 from bot.redact import Redactor
@@ -26,6 +31,9 @@ from bot.service import Service
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+# Names this process among replicas: it owns the deployments it polls and the notices it sends.
+REPLICA = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
 def secrets_of(config: Config) -> list[str]:
@@ -54,7 +62,9 @@ class Runtime:
         settings = config.settings
         redact = Redactor(secrets_of(config))
         http = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
-        store = Store(settings.deploybot_database_url)
+        store = Store(
+            settings.deploybot_database_url, owner=REPLICA, lease_seconds=settings.lease_seconds
+        )
         await store.create_schema()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         slack = AsyncWebClient(
@@ -63,19 +73,28 @@ class Runtime:
             retry_handlers=[
                 AsyncConnectionErrorRetryHandler(),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+                AsyncServerErrorRetryHandler(max_retry_count=2),
             ],
         )
+        notifier = Notifier(slack, redact, pace=settings.deploybot_channel_pace)
+        outbox = Outbox(store, notifier, owner=REPLICA)
         service = Service(
             Deps(
                 config=config,
                 providers=providers.build_all(config, http),
                 store=store,
-                notifier=Notifier(slack, redact),
+                notifier=notifier,
+                outbox=outbox,
                 redact=redact,
                 policy=Policy(config),
             )
         )
-        poller = Poller(service)
+        poller = Poller(
+            service,
+            owner=REPLICA,
+            lease_seconds=settings.lease_seconds,
+            concurrency=settings.deploybot_poll_concurrency,
+        )
         signing = settings.slack_signing_secret
         bolt = AsyncApp(
             client=slack,
@@ -104,6 +123,7 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.service.drain()
+        await self.service.deps.outbox.idle()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.http.aclose()

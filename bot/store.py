@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, delete, select, update
+from sqlalchemy import JSON, DateTime, Index, String, Text, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from bot.models import Status
@@ -46,12 +51,42 @@ class Tracked(Base):
     approval: Mapped[str | None] = mapped_column(String(20))  # pending, approved, discarded
     approved_by: Mapped[str | None] = mapped_column(String(30))
     prompt_ts: Mapped[str | None] = mapped_column(String(30))
-    created_at: Mapped[datetime] = mapped_column(default=_now)
-    updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
+    # Which replica polls it, until when; another takes over once the lease runs out.
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    outage_noticed: Mapped[bool] = mapped_column(default=False)
+    abandoned: Mapped[bool] = mapped_column(default=False)  # stuck too long: no longer polled
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
     @property
     def state(self) -> Status:
         return Status(self.status)
+
+
+class Notice(Base):
+    """The outbox: a message to send or an edit to make in Slack, recorded before it is sent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_state_channel", "state", "channel"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tracked_id: Mapped[int | None] = mapped_column()
+    channel: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(10))  # post (a thread reply) or update
+    thread_ts: Mapped[str | None] = mapped_column(String(30))
+    target_ts: Mapped[str | None] = mapped_column(String(30))  # the message an update edits
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    broadcast: Mapped[bool] = mapped_column(default=False)
+    purpose: Mapped[str | None] = mapped_column(String(20))  # "prompt": remember its ts
+    state: Mapped[str] = mapped_column(String(12), default="pending")
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_ts: Mapped[str | None] = mapped_column(String(30))
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class Lock(Base):
@@ -61,7 +96,7 @@ class Lock(Base):
     reason: Mapped[str] = mapped_column(Text)
     locked_by: Mapped[str] = mapped_column(String(30))
     channel: Mapped[str] = mapped_column(String(30))
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class Claim(Base):
@@ -70,14 +105,14 @@ class Claim(Base):
     __tablename__ = "claims"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    created_at: Mapped[datetime] = mapped_column(default=_now)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
 
 
 class Audit(Base):
     __tablename__ = "audit"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=_now)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=_now)
     user: Mapped[str] = mapped_column(String(30))
     action: Mapped[str] = mapped_column(String(30))
     app: Mapped[str | None] = mapped_column(String(100))
@@ -85,6 +120,13 @@ class Audit(Base):
     channel: Mapped[str] = mapped_column(String(30))
     outcome: Mapped[str] = mapped_column(String(20))
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+_IN_FLIGHT = (
+    Tracked.status.not_in(_FINISHED),
+    Tracked.deployment_id.is_not(None),
+    Tracked.abandoned.is_(False),
+)
 
 
 def async_url(url: str) -> str:
@@ -97,9 +139,15 @@ def async_url(url: str) -> str:
 
 
 class Store:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, owner: str = "", lease_seconds: float = 30.0) -> None:
         self.engine: AsyncEngine = create_async_engine(async_url(url))
+        self.owner = owner  # the replica that polls what it tracks, until its lease runs out
+        self._lease = timedelta(seconds=lease_seconds)
         self._session = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def session(self) -> async_sessionmaker[AsyncSession]:
+        return self._session
 
     async def create_schema(self) -> None:
         async with self.engine.begin() as conn:
@@ -114,7 +162,7 @@ class Store:
         return True
 
     async def track(self, **fields: Any) -> Tracked:
-        row = Tracked(**fields)
+        row = Tracked(owner=self.owner, lease_until=_now() + self._lease, **fields)
         async with self._session.begin() as session:
             session.add(row)
         return row
@@ -145,29 +193,74 @@ class Store:
 
     async def in_flight(self) -> list[Tracked]:
         async with self._session() as session:
-            rows = await session.scalars(
-                select(Tracked)
-                .where(Tracked.status.not_in(_FINISHED), Tracked.deployment_id.is_not(None))
-                .order_by(Tracked.id)
+            return list(
+                await session.scalars(select(Tracked).where(*_IN_FLIGHT).order_by(Tracked.id))
             )
-            return list(rows)
 
-    async def advance(self, row_id: int, *, expected: Status, new: Status) -> bool:
-        """Compare-and-set the status: only one caller wins a change, and only it announces."""
-        return await self._set(row_id, {"status": expected.value}, status=new.value)
+    async def lease(self, owner: str, *, seconds: float) -> list[Tracked]:
+        """Take (or keep) the in-flight deployments no live replica holds, for `seconds`.
+
+        One UPDATE: under PostgreSQL's row locks a concurrent replica re-reads each row after
+        this one commits, so a row is never held by two replicas at once.
+        """
+        now = _now()
+        async with self._session.begin() as session:
+            rows = await session.scalars(
+                update(Tracked)
+                .where(
+                    *_IN_FLIGHT,
+                    or_(
+                        Tracked.owner.is_(None),
+                        Tracked.owner == owner,
+                        Tracked.lease_until < now,
+                    ),
+                )
+                .values(owner=owner, lease_until=now + timedelta(seconds=seconds))
+                .returning(Tracked),
+                execution_options={"synchronize_session": False},
+            )
+            return sorted(rows, key=lambda row: row.id)
+
+    async def advance(
+        self,
+        row_id: int,
+        *,
+        expected: Status,
+        new: Status,
+        notices: Sequence[Notice] = (),
+        **also: Any,
+    ) -> bool:
+        """Compare-and-set the status, and queue what to say about it, in one transaction.
+
+        Only one caller wins a change; its notices are in the outbox before anyone can see the
+        new status, so a crash between the two can neither lose nor double them.
+        """
+        return await self.change(
+            row_id, {"status": expected.value}, notices=notices, status=new.value, **also
+        )
 
     async def decide(self, row_id: int, *, decision: str, user: str) -> bool:
         """Settle a pending approval once: a second click, or a concurrent one, gets False."""
-        return await self._set(row_id, {"approval": "pending"}, approval=decision, approved_by=user)
+        return await self.change(
+            row_id, {"approval": "pending"}, approval=decision, approved_by=user
+        )
 
     async def reopen(self, row_id: int, *, decision: str) -> None:
         """Undo a decision whose action failed, so someone can try again."""
-        await self._set(row_id, {"approval": decision}, approval="pending", approved_by=None)
+        await self.change(row_id, {"approval": decision}, approval="pending", approved_by=None)
 
-    async def update(self, row_id: int, **values: Any) -> None:
-        await self._set(row_id, {}, **values)
+    async def update(self, row_id: int, *, notices: Sequence[Notice] = (), **values: Any) -> None:
+        await self.change(row_id, {}, notices=notices, **values)
 
-    async def _set(self, row_id: int, expected: dict[str, Any], **values: Any) -> bool:
+    async def change(
+        self,
+        row_id: int,
+        expected: dict[str, Any],
+        *,
+        notices: Sequence[Notice] = (),
+        **values: Any,
+    ) -> bool:
+        """Set `values` if the row still holds `expected`, and queue `notices` with them."""
         conditions = [getattr(Tracked, key) == value for key, value in expected.items()]
         async with self._session.begin() as session:
             result = await session.execute(
@@ -175,7 +268,14 @@ class Store:
                 .where(Tracked.id == row_id, *conditions)
                 .values(**values, updated_at=_now())
             )
-        return bool(getattr(result, "rowcount", 0) == 1)
+            won = bool(getattr(result, "rowcount", 0) == 1)
+            if won:
+                session.add_all(notices)
+            return won
+
+    async def enqueue(self, notices: Sequence[Notice]) -> None:
+        async with self._session.begin() as session:
+            session.add_all(notices)
 
     async def claim(self, key: str) -> bool:
         try:

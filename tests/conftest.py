@@ -118,6 +118,7 @@ class World:
         """Let the providers' clock move on, then run one poll as the scheduler would."""
         self.clock.advance(seconds)
         await self.runtime.poller.poll_once()
+        await self.runtime.service.deps.outbox.idle()
 
 
 @pytest.fixture
@@ -154,6 +155,7 @@ def settings_for(tmp_path: Path, servers: dict[str, Served], apps: Path) -> Sett
         deploybot_config=apps,
         deploybot_database_url=f"sqlite:///{tmp_path / 'deploybot.db'}",
         deploybot_poll_interval=3600,  # tests drive polls through World.tick()
+        deploybot_channel_pace=0,  # the pacing test sets its own
     )
 
 
