@@ -16,15 +16,18 @@ from bot.store import Notice, Store
 log = logging.getLogger(__name__)
 
 METADATA_TYPE = "deploybot_notice"
-LEASE = timedelta(seconds=60)
 GIVE_UP_AFTER = 5  # attempts; a message Slack keeps refusing is logged, not retried forever
 
 
 class Outbox:
-    def __init__(self, store: Store, notifier: Notifier, *, owner: str) -> None:
+    def __init__(
+        self, store: Store, notifier: Notifier, *, owner: str, lease_seconds: float = 30.0
+    ) -> None:
         self._store = store
         self._notifier = notifier
         self._owner = owner
+        # Longer than a Slack call can take, or a live sender's notice could be taken over.
+        self._lease = timedelta(seconds=lease_seconds)
         self._senders: dict[str, asyncio.Task[None]] = {}
 
     async def send(self, notices: Iterable[Notice]) -> None:
@@ -96,7 +99,7 @@ class Outbox:
                 .values(
                     state="sending",
                     owner=self._owner,
-                    lease_until=now + LEASE,
+                    lease_until=now + self._lease,
                     attempts=Notice.attempts + 1,
                 )
             )

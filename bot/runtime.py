@@ -32,6 +32,8 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+SLACK_TIMEOUT = 10  # seconds; keep it under the lease, so a slow send is not taken over
+
 # Names this process among replicas: it owns the deployments it polls and the notices it sends.
 REPLICA = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
@@ -70,6 +72,7 @@ class Runtime:
         slack = AsyncWebClient(
             token=token,
             base_url=settings.slack_api_url,
+            timeout=SLACK_TIMEOUT,
             retry_handlers=[
                 AsyncConnectionErrorRetryHandler(),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=3),
@@ -77,7 +80,7 @@ class Runtime:
             ],
         )
         notifier = Notifier(slack, redact, pace=settings.deploybot_channel_pace)
-        outbox = Outbox(store, notifier, owner=REPLICA)
+        outbox = Outbox(store, notifier, owner=REPLICA, lease_seconds=settings.lease_seconds)
         service = Service(
             Deps(
                 config=config,

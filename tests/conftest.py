@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,11 +78,19 @@ def _no_backoff() -> Any:
 
 
 async def eventually(check: Callable[[], Any], *, within: float = 5.0) -> Any:
-    """Wait until `check()` is truthy (the bot works after it acks), then return its value."""
+    """Wait until `check()` (or the awaitable it returns) is truthy, then return its value.
+
+    The bot works after it acks, and other processes on their own clock: tests wait for the
+    condition itself, never for a fixed time.
+    """
     async with asyncio.timeout(within):
-        while not (value := check()):  # noqa: ASYNC110 - the fakes have no events to await
+        while True:
+            value = check()
+            if inspect.isawaitable(value):
+                value = await value
+            if value:
+                return value
             await asyncio.sleep(0.01)
-    return value
 
 
 @dataclass

@@ -1,0 +1,82 @@
+"""Run `deploybot serve` as a real process, as an operator would, for restart and replica tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import BOT_TOKEN, ENVIRON, SIGNING_SECRET, eventually
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class BotProcess:
+    process: asyncio.subprocess.Process
+    url: str
+    log: Path
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown, no cleanup, as when a node dies."""
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            self.process.terminate()
+            try:
+                async with asyncio.timeout(10):
+                    await self.process.wait()
+            except TimeoutError:
+                await self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+async def start_bot(
+    tmp: Path, *, name: str, apps: Path, slack_url: str, database_url: str, **extra: str
+) -> BotProcess:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
+    env |= ENVIRON | {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_url + "/api/",
+        "DEPLOYBOT_CONFIG": str(apps),
+        "DEPLOYBOT_DATABASE_URL": database_url,
+        "DEPLOYBOT_POLL_INTERVAL": "0.2",
+        "DEPLOYBOT_CHANNEL_PACE": "0",
+        "PORT": str(port),
+        **extra,
+    }
+    log = tmp / f"{name}.log"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "serve", env=env, cwd=tmp, stdout=out, stderr=out
+        )
+    bot = BotProcess(process, f"http://127.0.0.1:{port}", log)
+    async with httpx.AsyncClient() as http:
+
+        async def healthy() -> bool:
+            if process.returncode is not None:
+                raise AssertionError(f"{name} exited:\n{bot.output()}")
+            try:
+                return (await http.get(bot.url + "/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(healthy, within=30)
+    return bot

@@ -1,0 +1,98 @@
+"""Two `deploybot serve` processes on one PostgreSQL: the polling is split, nothing is announced
+twice, and when one dies the other takes over its deployments within a lease period."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import psycopg
+import pytest
+
+from tests.conftest import SIGNING_SECRET, eventually, write_apps
+from tests.processes import start_bot
+from tests.slack_client import SlackDriver
+
+CHANNEL = "C0DEPLOYS"
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture
+async def postgres() -> AsyncIterator[str]:
+    """A fresh schema in the test database, as a SQLAlchemy URL; dropped afterwards."""
+    url = os.environ.get("DEPLOYBOT_TEST_DATABASE_URL", DEFAULT_URL)
+    try:
+        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and is not reachable at {url}: {exc}")
+        pytest.skip(f"no PostgreSQL at {url}")
+    schema = f"deploybot_{uuid.uuid4().hex[:10]}"
+    async with conn:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield f"{url}?options={quote(f'-csearch_path={schema}')}"
+        finally:
+            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+async def _owners(url: str) -> Counter[str]:
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        rows = await conn.execute("SELECT owner FROM deployments")
+        return Counter(str(owner).rsplit(":", 1)[0] for (owner,) in await rows.fetchall())
+
+
+def _replies(slack: Any) -> dict[str, list[str]]:
+    return {
+        root.ts: slack.texts_in_thread(CHANNEL, root.ts) for root in slack.root_messages(CHANNEL)
+    }
+
+
+def _all_live(slack: Any, n: int) -> bool:
+    threads = _replies(slack)
+    return len(threads) == n and all(t and "is live" in t[-1] for t in threads.values())
+
+
+async def test_two_replicas_split_the_polling_and_survive_one_dying(
+    tmp_path: Path, served_fakes: Any, postgres: str
+) -> None:
+    clock, slack, _, _, servers = served_fakes
+    apps = write_apps(tmp_path, servers)
+    common = {
+        "apps": apps,
+        "slack_url": servers["slack"].url,
+        "database_url": postgres,
+        "DEPLOYBOT_LEASE_SECONDS": "1.5",
+    }
+    first = await start_bot(tmp_path, name="first", **common)
+    second = await start_bot(tmp_path, name="second", **common)
+    try:
+        async with httpx.AsyncClient(timeout=10) as http:
+            drivers = [SlackDriver(b.url, SIGNING_SECRET, slack, http) for b in (first, second)]
+            # Each replica takes the slash commands a load balancer sends it.
+            for i, text in enumerate(("web", "docs release/2.0", "vault")):
+                assert (await drivers[i % 2].command(text, channel=CHANNEL)).status_code == 200
+            await eventually(
+                lambda: sum("Started" in t for ts in _replies(slack).values() for t in ts) == 3
+            )
+            assert len(await _owners(postgres)) == 2  # both replicas hold deployments
+
+            await first.kill()
+            clock.advance(4)  # every build finishes while one replica is dead
+            await eventually(lambda: _all_live(slack, 3), within=20)
+    finally:
+        await first.stop()
+        await second.stop()
+
+    for texts in _replies(slack).values():
+        doubled = [text for text, n in Counter(texts).items() if n > 1]
+        assert doubled == [], f"announced twice: {doubled}"
+        assert sum("is live" in text for text in texts) == 1
+    owners = await _owners(postgres)
+    assert len(owners) == 1  # the survivor took over the dead replica's deployments
