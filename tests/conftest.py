@@ -178,10 +178,19 @@ def apps_extra() -> str:
 
 
 @pytest.fixture
-async def world(tmp_path: Path, served_fakes: Any, apps_extra: str) -> AsyncIterator[World]:
+def settings_extra() -> dict[str, Any]:
+    """Settings to change for a test module (override this fixture)."""
+    return {}
+
+
+@pytest.fixture
+async def world(
+    tmp_path: Path, served_fakes: Any, apps_extra: str, settings_extra: dict[str, Any]
+) -> AsyncIterator[World]:
     clock, slack, nometria, stormkit, servers = served_fakes
     apps = write_apps(tmp_path, servers, apps_extra)
-    config = configuration.load(settings_for(tmp_path, servers, apps), environ=ENVIRON)
+    settings = settings_for(tmp_path, servers, apps).model_copy(update=settings_extra)
+    config = configuration.load(settings, environ=ENVIRON)
     runtime = await Runtime.start(config)
     bot = await serve(runtime.web_app())
     async with httpx.AsyncClient(timeout=10) as http:

@@ -1,0 +1,124 @@
+"""Provider and Slack faults over real HTTP: retried, said once, and never done twice."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from tests.conftest import World, eventually
+
+CHANNEL = "C0DEPLOYS"
+
+
+@pytest.fixture
+def settings_extra() -> dict[str, Any]:
+    return {"deploybot_outage_notice_after": 0}
+
+
+async def _started(world: World, text: str) -> str:
+    before = len(world.slack.root_messages(CHANNEL))
+    await world.driver.command(text, channel=CHANNEL)
+    root = (await eventually(lambda: world.slack.root_messages(CHANNEL)[before:]))[0].ts
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
+    return str(root)
+
+
+def _count(world: World, root: str, words: str) -> int:
+    return sum(words in text for text in world.slack.texts_in_thread(CHANNEL, root))
+
+
+async def test_a_long_outage_is_said_once_and_its_end_once(world: World) -> None:
+    """Polls that keep failing (5xx, timeouts) give one notice; recovery gives one more."""
+    root = await _started(world, "web")
+    world.nometria.inject(503, {"error": "upstream"}, times=30, path_contains="/v1/deployments/")
+    for _ in range(4):
+        await world.tick()
+    assert _count(world, root, "has not answered") == 1
+    assert "HTTP 503" in world.last_reply(CHANNEL, root)
+
+    world.nometria.clear_faults()
+    await world.tick()
+    await world.tick()
+    assert _count(world, root, "following resumes") == 1
+    assert _count(world, root, "has not answered") == 1
+    await world.tick()
+    assert "web is live" in world.last_reply(CHANNEL, root)
+
+
+async def test_malformed_json_and_429_are_retried_and_polling_goes_on(world: World) -> None:
+    root = await _started(world, "web")
+    world.nometria.malformed_next(times=1, path_contains="/v1/deployments/")
+    world.nometria.inject(429, {"error": "slow down"}, headers={"Retry-After": "0"}, times=1)
+    for _ in range(3):
+        await world.tick()
+    assert "web is live" in world.last_reply(CHANNEL, root)
+    assert _count(world, root, "has not answered") == 0
+
+
+async def test_a_stuck_deployment_is_reported_once_and_no_longer_polled(world: World) -> None:
+    root = await _started(world, "web")
+    deps = world.runtime.service.deps
+    deps.now = lambda: datetime.now(UTC) + timedelta(hours=2)
+    await world.tick(0)
+    await world.tick(0)
+    assert _count(world, root, "I stop following it") == 1
+    polls = len(world.nometria.requests)
+    await world.tick(5)
+    assert len(world.nometria.requests) == polls
+    assert await deps.store.in_flight() == []
+
+
+async def test_a_failed_trigger_says_why_in_plain_words(world: World) -> None:
+    world.nometria.inject(
+        400, {"error": {"code": "invalid_request", "message": "commit not found"}}, times=1
+    )
+    await world.driver.command("web deadbeef", channel=CHANNEL)
+    root = (await eventually(lambda: world.slack.root_messages(CHANNEL)))[0].ts
+    await eventually(lambda: "Could not start" in world.last_reply(CHANNEL, root))
+    assert "commit not found" in world.last_reply(CHANNEL, root)
+
+
+async def test_slack_429_and_5xx_are_retried(world: World) -> None:
+    """A rate-limited post waits for Retry-After; a 503 on an edit is sent again."""
+    world.slack.rate_limit("chat.postMessage", retry_after=1, times=1)
+    world.slack.server_error("chat.update", status=503, times=1)
+    root = await _started(world, "web")
+    for _ in range(3):
+        await world.tick()
+    assert "web is live" in world.last_reply(CHANNEL, root)
+    assert "live" in world.slack.message(CHANNEL, root).text  # type: ignore[union-attr]
+    statuses = [c.status for c in world.slack.calls_to("chat.postMessage")]
+    assert statuses[0] == 429
+
+
+async def test_not_in_channel_is_caught_before_anything_is_triggered(world: World) -> None:
+    world.slack.not_in_channels.add(CHANNEL)
+    told = await world.ask("web", channel=CHANNEL)
+    assert "/invite @deploybot" in told
+    assert world.nometria.requests == []
+
+
+async def test_a_retried_slash_command_deploys_once(world: World) -> None:
+    """Slack's X-Slack-Retry-Num copy of the same request (same trigger_id) is ignored."""
+    body = urlencode(
+        {
+            "command": "/deploy",
+            "text": "web",
+            "user_id": "U0DEV",
+            "channel_id": CHANNEL,
+            "team_id": "T0TEAM",
+            "trigger_id": "1234.5678.abcdef",
+            "response_url": world.slack.new_response_url(CHANNEL, "U0DEV"),
+        }
+    ).encode()
+    first = await world.driver.post(body)
+    second = await world.driver.post(body, retry_num=1)
+    third = await world.driver.post(body, retry_num=2)
+    assert {first.status_code, second.status_code, third.status_code} == {200}
+    await eventually(lambda: world.nometria.requests_to("POST", "/v1/deployments"))
+    await world.runtime.service.drain()
+    assert len(world.nometria.requests_to("POST", "/v1/deployments")) == 1
+    assert len(world.slack.root_messages(CHANNEL)) == 1
