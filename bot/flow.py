@@ -11,6 +11,7 @@ from bot import blocks, notices
 from bot.commands import USAGE, Deploy, UsageError
 from bot.config import AppConfig
 from bot.context import Actor, Deps, Reply
+from bot.metrics import DEPLOYMENTS
 from bot.models import Deployment, Status
 from bot.policy import NotAllowed
 from bot.providers.base import Provider, ProviderError
@@ -228,6 +229,8 @@ class Flow:
         if won:
             row.status = deployment.status.value
             self.d.outbox.kick([row.channel])
+            if deployment.status.finished:
+                DEPLOYMENTS.labels(row.provider, deployment.status.value).inc()
 
     async def _announcement(
         self, row: Tracked, deployment: Deployment

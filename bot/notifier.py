@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from bot.metrics import SLACK_ERRORS
 from bot.redact import Redactor
 
 MAX_BLOCKS = 50
@@ -64,14 +67,17 @@ class Notifier:
         metadata: dict[str, Any] | None = None,
     ) -> str:
         await self._pacer.turn(channel)
-        response = await self._client.chat_postMessage(
-            channel=channel,
-            thread_ts=thread_ts,
-            reply_broadcast=broadcast or None,
-            text=self._redact(text),
-            blocks=self._scrub(blocks),
-            metadata=metadata,
-            unfurl_links=False,
+        response = await self._counted(
+            "chat.postMessage",
+            self._client.chat_postMessage(
+                channel=channel,
+                thread_ts=thread_ts,
+                reply_broadcast=broadcast or None,
+                text=self._redact(text),
+                blocks=self._scrub(blocks),
+                metadata=metadata,
+                unfurl_links=False,
+            ),
         )
         return str(response["ts"])
 
@@ -79,18 +85,24 @@ class Notifier:
         self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
     ) -> None:
         await self._pacer.turn(channel)
-        await self._client.chat_update(
-            channel=channel, ts=ts, text=self._redact(text), blocks=self._scrub(blocks)
+        await self._counted(
+            "chat.update",
+            self._client.chat_update(
+                channel=channel, ts=ts, text=self._redact(text), blocks=self._scrub(blocks)
+            ),
         )
 
     async def ephemeral(
         self, channel: str, user: str, text: str, blocks: Sequence[Block] = ()
     ) -> None:
-        await self._client.chat_postEphemeral(
-            channel=channel,
-            user=user,
-            text=self._redact(text),
-            blocks=self._scrub(self.blocks(blocks)) if blocks else None,
+        await self._counted(
+            "chat.postEphemeral",
+            self._client.chat_postEphemeral(
+                channel=channel,
+                user=user,
+                text=self._redact(text),
+                blocks=self._scrub(self.blocks(blocks)) if blocks else None,
+            ),
         )
 
     async def find_by_metadata(
@@ -110,6 +122,17 @@ class Notifier:
             cursor = (response.get("response_metadata") or {}).get("next_cursor")
             if not cursor:
                 return None
+
+    async def _counted(
+        self, method: str, call: Coroutine[Any, Any, AsyncSlackResponse]
+    ) -> AsyncSlackResponse:
+        try:
+            return await call
+        except SlackApiError as exc:
+            SLACK_ERRORS.labels(
+                method, str(exc.response.get("error") or exc.response.status_code)
+            ).inc()
+            raise
 
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):

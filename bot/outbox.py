@@ -169,7 +169,7 @@ class Outbox:
             )
 
     async def _failed(self, notice: Notice, exc: SlackApiError | None) -> None:
-        code = exc.response.get("error") if exc is not None else "unexpected"
+        code = str(exc.response.get("error") or exc.response.status_code) if exc else "unexpected"
         final = notice.attempts + 1 >= GIVE_UP_AFTER or code in _FINAL_ERRORS
         log.warning("Slack refused notice %s in %s: %s", notice.id, notice.channel, code)
         async with self._store.session.begin() as session:

@@ -7,6 +7,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.metrics import IN_FLIGHT, POLL_TICK
 from bot.providers.base import ProviderError
 from bot.service import Service
 from bot.store import Tracked
@@ -28,9 +29,11 @@ class Poller:
     async def poll_once(self) -> int:
         """Poll each in-flight deployment this replica holds once; return how many."""
         deps = self._service.deps
-        await deps.outbox.sweep()
-        rows = await deps.store.lease(self._owner, seconds=self._lease)
-        await asyncio.gather(*(self._one(row) for row in rows))
+        with POLL_TICK.time():
+            await deps.outbox.sweep()
+            rows = await deps.store.lease(self._owner, seconds=self._lease)
+            IN_FLIGHT.set(len(rows))
+            await asyncio.gather(*(self._one(row) for row in rows))
         return len(rows)
 
     async def _one(self, row: Tracked) -> None:

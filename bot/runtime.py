@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -22,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import listeners, providers
 from bot.config import Config
 from bot.context import Deps
+from bot.metrics import REGISTRY
 from bot.notifier import Notifier
 from bot.outbox import Outbox
 from bot.policy import Policy
@@ -113,7 +115,13 @@ class Runtime:
     def web_app(self) -> web.Application:
         app = self.bolt.web_app(path="/slack/events")
         app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics)
         return app
+
+    async def _metrics(self, _: web.Request) -> web.Response:
+        return web.Response(
+            body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
 
     async def _healthz(self, _: web.Request) -> web.Response:
         checks = {"scheduler": self.scheduler.running, "store": False}

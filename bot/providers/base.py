@@ -10,6 +10,7 @@ import httpx
 import stamina
 from pydantic import BaseModel, ValidationError
 
+from bot.metrics import PROVIDER_ERRORS
 from bot.models import Deployment, LogLine
 from bot.redact import Redactor
 
@@ -149,8 +150,13 @@ class Api:
             on=self._backoff, attempts=self._attempts, timeout=self._timeout
         ):
             with attempt:
-                response = await self._send(method, path, params, body, idempotent=idempotent)
-                return self._decode(response, idempotent=idempotent, meaning=meaning or {})
+                try:
+                    response = await self._send(method, path, params, body, idempotent=idempotent)
+                    return self._decode(response, idempotent=idempotent, meaning=meaning or {})
+                except ProviderError as exc:
+                    status = str(exc.status) if exc.status else "transport"
+                    PROVIDER_ERRORS.labels(self._provider.lower(), status).inc()
+                    raise
         raise AssertionError("unreachable")  # pragma: no cover
 
     def parse(self, model: type[M], payload: Any) -> M:
