@@ -1,4 +1,4 @@
-"""SIGKILL mid-announcement: the next process finishes every thread, with nothing lost or doubled."""
+"""SIGKILL mid-announcement: the next process finishes every thread, losing and doubling nothing."""
 
 from __future__ import annotations
 
@@ -64,11 +64,10 @@ async def test_sigkill_while_announcing_loses_and_doubles_nothing(
     second = await start_bot(tmp_path, name="second", **common)
     try:
         await eventually(
-            lambda: all(
-                texts and ("is live" in texts[-1])
-                for texts in _replies(slack).values()
-            )
-            and _undelivered(db) == 0,
+            lambda: (
+                all(texts and ("is live" in texts[-1]) for texts in _replies(slack).values())
+                and _undelivered(db) == 0
+            ),
             within=30,
         )
     finally:

@@ -40,5 +40,9 @@ def deploy_command(service: Service) -> Handler:
     return handle
 
 
+COMMANDS = ("/deploy",)
+
+
 def register(app: AsyncApp, service: Service) -> None:
-    app.command("/deploy")(deploy_command(service))
+    for name in COMMANDS:
+        app.command(name)(deploy_command(service))
