@@ -88,6 +88,23 @@ async def _serve(config: Config) -> None:
 
 
 @cli.command()
+def console() -> None:
+    """The whole bot in this terminal: no Slack workspace, no keys (the sandbox platform)."""
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _fail(configuration.describe_error(exc))
+    try:
+        from bot.console import main as run_console  # noqa: PLC0415 - only this command needs it
+
+        run_console(settings)
+    except ConfigError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.command()
 def check() -> None:
     """Load the configuration and say what is wrong, or list the apps and test each key."""
     config = _load()

@@ -1,0 +1,253 @@
+"""`deploybot console`: the whole bot in a terminal, with no Slack workspace and no keys.
+
+The same Runtime as `serve` (listeners, service, store, poller, Bolt's dispatch with signature
+verification) runs against ConsoleSlack; what you type is sent to it as Slack would send it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+from aiohttp import web
+from pydantic import SecretStr
+from slack_sdk.signature import SignatureVerifier
+
+from bot import config as configuration
+from bot.config import Settings
+from bot.console.slack import ConsoleSlack
+from bot.runtime import Runtime
+
+EXAMPLE = """\
+# deploybot console's built-in example: two apps on the simulated `sandbox` platform.
+incident_channels = ["C0INCIDENT"]
+
+[providers.sandbox]
+base_url = "sandbox://local"
+
+[apps.web]
+provider = "sandbox"
+approvers = ["U0LEAD"]
+
+[apps.docs]
+provider = "sandbox"
+default_branch = "main"
+approval = true
+approvers = ["U0LEAD"]
+"""
+NAMES = {
+    "U0DEV": "dev",
+    "U0LEAD": "lead",
+    "U0ONCALL": "oncall",
+    "UBOT": "deploybot",
+    "C0DEPLOYS": "deploys",
+    "C0INCIDENT": "incident",
+    "C0RANDOM": "random",
+}
+HELP = """\
+Type what you would type in Slack: /deploy web, /deploy help, /deploy rollback web ...
+  /as <user>       act as another person (dev, lead, oncall, or a Slack user ID)
+  /in <channel>    move to another channel (deploys, incident, random, or an ID)
+  <number>         press the button shown with that number
+  /help, /quit
+Nothing leaves this machine: deploys go to the built-in sandbox platform unless DEPLOYBOT_CONFIG
+names an apps file."""
+
+
+class Console:
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self.write = write
+        self.user, self.channel = "U0DEV", "C0DEPLOYS"
+        self.slack = ConsoleSlack(write, NAMES)
+        self._secret = secrets.token_hex(16)
+        self._bot_url = ""
+        self._http = httpx.AsyncClient(timeout=30)
+        self._confirming: int | None = None
+
+    def settings(self, settings: Settings, workdir: Path) -> Settings:
+        """`serve`'s settings, pointed at the console; the operator's own values win."""
+        given = settings.model_fields_set
+        config = settings.deploybot_config
+        if "deploybot_config" not in given and not config.exists():
+            config = workdir / "deploybot.toml"
+            config.write_text(EXAMPLE, encoding="utf-8")
+        update: dict[str, object] = {
+            "slack_bot_token": SecretStr("xoxb-console"),
+            "slack_signing_secret": SecretStr(self._secret),
+            "slack_app_token": None,
+            "slack_api_url": f"{self.slack.url}/api/",
+            "deploybot_config": config,
+        }
+        if "deploybot_database_url" not in given:
+            update["deploybot_database_url"] = f"sqlite:///{workdir / 'console.db'}"
+        if "deploybot_poll_interval" not in given:
+            update["deploybot_poll_interval"] = 1.0
+        if "deploybot_channel_pace" not in given:
+            update["deploybot_channel_pace"] = 0.1
+        return settings.model_copy(update=update)
+
+    async def run(self, settings: Settings, read: Callable[[], str]) -> None:
+        slack_runner = await _serve(self.slack.app())
+        self.slack.url = _url(slack_runner)
+        with tempfile.TemporaryDirectory(prefix="deploybot-console-") as workdir:
+            config = configuration.load(self.settings(settings, Path(workdir)))
+            runtime = await Runtime.start(config)
+            bot_runner = await _serve(runtime.web_app())
+            self._bot_url = _url(bot_runner)
+            self.write(f"deploybot console: {len(config.apps)} apps ({', '.join(config.apps)})")
+            self.write(HELP)
+            try:
+                await self._loop(read)
+            finally:
+                await bot_runner.cleanup()
+                await runtime.stop()
+                await slack_runner.cleanup()
+                await self._http.aclose()
+
+    async def _loop(self, read: Callable[[], str]) -> None:
+        while True:
+            self.write(
+                f"@{NAMES.get(self.user, self.user)} in #{NAMES.get(self.channel, self.channel)}>"
+            )
+            line = await asyncio.to_thread(read)
+            if not line:
+                return
+            if not await self.handle(line.strip()):
+                return
+
+    async def handle(self, line: str) -> bool:
+        """One line typed; False to leave."""
+        if self._confirming is not None:
+            number, self._confirming = self._confirming, None
+            if line.lower() in {"y", "yes"}:
+                await self._press(number)
+            else:
+                self.write("Cancelled.")
+            return True
+        word, _, rest = line.partition(" ")
+        match word:
+            case "":
+                return True
+            case "/quit" | "/exit":
+                return False
+            case "/help":
+                self.write(HELP)
+            case "/as":
+                self.user = _ident(rest, "U")
+                self.write(f"You are @{NAMES.get(self.user, self.user)}.")
+            case "/in":
+                self.channel = _ident(rest.lstrip("#"), "C")
+                self.write(f"You are in #{NAMES.get(self.channel, self.channel)}.")
+            case _ if word.startswith("/"):
+                await self._command(word, rest)
+            case _ if word.isdigit():
+                await self._button(int(word))
+            case _:
+                self.write("Type /deploy ..., a button's number, or /help.")
+        return True
+
+    async def _command(self, command: str, text: str) -> None:
+        form = {
+            "command": command,
+            "text": text,
+            "user_id": self.user,
+            "user_name": NAMES.get(self.user, self.user),
+            "channel_id": self.channel,
+            "team_id": "T0CONSOLE",
+            "trigger_id": secrets.token_hex(8),
+            "response_url": self.slack.response_url(self.channel, self.user),
+        }
+        answer = await self._send(urlencode(form).encode())
+        if answer:
+            self.slack.show_ephemeral(self.channel, self.user, answer)
+
+    async def _button(self, number: int) -> None:
+        found = self.slack.buttons.get(number)
+        if found is None:
+            self.write(f"There is no button {number} (any more).")
+            return
+        _, button = found
+        if button.confirm:
+            self.write(f"{button.confirm} Type y to go on.")
+            self._confirming = number
+            return
+        await self._press(number)
+
+    async def _press(self, number: int) -> None:
+        message, button = self.slack.buttons[number]
+        container = {
+            "type": "message",
+            "message_ts": message.ts,
+            "channel_id": message.channel,
+            "is_ephemeral": message.user is not None,
+        }
+        if message.thread_ts:
+            container["thread_ts"] = message.thread_ts
+        payload = {
+            "type": "block_actions",
+            "user": {"id": self.user, "name": NAMES.get(self.user, self.user)},
+            "team": {"id": "T0CONSOLE"},
+            "channel": {"id": message.channel},
+            "container": container,
+            "trigger_id": secrets.token_hex(8),
+            "response_url": self.slack.response_url(message.channel, self.user),
+            "actions": [{"action_id": button.action_id, "value": button.value, "type": "button"}],
+        }
+        await self._send(urlencode({"payload": json.dumps(payload)}).encode())
+
+    async def _send(self, body: bytes) -> str:
+        """POST to /slack/events, signed as Slack signs; return what the bot acked with."""
+        timestamp = str(int(time.time()))
+        signature = SignatureVerifier(self._secret).generate_signature(
+            timestamp=timestamp, body=body.decode()
+        )
+        assert signature is not None  # noqa: S101 - slack_sdk types it optional; it always signs
+        response = await self._http.post(
+            f"{self._bot_url}/slack/events",
+            content=body,
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Slack-Request-Timestamp": timestamp,
+                "X-Slack-Signature": signature,
+            },
+        )
+        if response.content and response.headers.get("content-type", "").startswith(
+            "application/json"
+        ):
+            return str(response.json().get("text", ""))
+        return ""
+
+
+def _ident(word: str, prefix: str) -> str:
+    word = word.strip()
+    for ident, name in NAMES.items():
+        if name == word.lower() and ident.startswith(prefix):
+            return ident
+    return word.upper() if word else ("U0DEV" if prefix == "U" else "C0DEPLOYS")
+
+
+async def _serve(app: web.Application) -> web.AppRunner:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner
+
+
+def _url(runner: web.AppRunner) -> str:
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}"
+
+
+def main(settings: Settings) -> None:
+    def write(text: str) -> None:
+        print(text, flush=True)  # noqa: T201 - the terminal is this command's interface
+
+    asyncio.run(Console(write).run(settings, sys.stdin.readline))

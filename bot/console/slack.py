@@ -1,0 +1,147 @@
+"""A Slack workspace in the terminal: the Web API methods deploybot calls, printed as they come.
+
+The bot cannot tell it from Slack: it is served over HTTP on 127.0.0.1 and the bot's own
+AsyncWebClient talks to it; responses to `response_url` arrive here too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.console.render import Button, lines
+
+Json = dict[str, Any]
+
+
+@dataclass
+class Message:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[Json]
+    thread_ts: str | None = None
+    user: str | None = None  # only this user sees it (an ephemeral)
+    buttons: list[tuple[int, Button]] = field(default_factory=list)
+
+
+class ConsoleSlack:
+    def __init__(self, write: Callable[[str], None], names: dict[str, str]) -> None:
+        self._write = write
+        self._names = names
+        self._ts = itertools.count(1)
+        self._button_numbers = itertools.count(1)
+        self.messages: dict[str, Message] = {}
+        self.buttons: dict[int, tuple[Message, Button]] = {}
+        self.roots: dict[str, int] = {}  # root ts -> the number people see
+        self.url = ""
+
+    def name(self, ident: str) -> str:
+        return self._names.get(ident, ident)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)
+        app.router.add_post("/response/{channel}/{user}", self._response)
+        return app
+
+    def response_url(self, channel: str, user: str) -> str:
+        return f"{self.url}/response/{channel}/{user}"
+
+    async def _api(self, request: web.Request) -> web.Response:
+        args: Json = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                args |= await request.json()
+            else:
+                args |= dict(await request.post())
+        for key in ("blocks", "metadata"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        method = request.match_info["method"]
+        handler = {
+            "auth.test": lambda a: {"user_id": "UBOT", "bot_id": "BBOT", "team_id": "T0CONSOLE"},
+            "chat.postMessage": self._post,
+            "chat.update": self._update,
+            "chat.postEphemeral": self._ephemeral,
+            "conversations.replies": self._replies,
+        }.get(method)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response({"ok": True, **handler(args)})
+
+    async def _response(self, request: web.Request) -> web.Response:
+        payload = await request.json()
+        channel, user = request.match_info["channel"], request.match_info["user"]
+        if payload.get("response_type") == "in_channel":
+            self._post({"channel": channel, **payload})
+        else:
+            self._ephemeral({"channel": channel, "user": user, **payload})
+        return web.Response(text="ok")
+
+    def _new(self, args: Json, *, user: str | None = None) -> Message:
+        message = Message(
+            channel=args["channel"],
+            ts=f"{next(self._ts)}.000000",
+            text=args.get("text") or "",
+            blocks=args.get("blocks") or [],
+            thread_ts=args.get("thread_ts"),
+            user=user,
+        )
+        self.messages[message.ts] = message
+        return message
+
+    def _post(self, args: Json) -> Json:
+        message = self._new(args)
+        if message.thread_ts is None:
+            self.roots[message.ts] = len(self.roots) + 1
+        self._show(message, "")
+        return {"channel": message.channel, "ts": message.ts, "message": {"ts": message.ts}}
+
+    def _update(self, args: Json) -> Json:
+        message = self.messages.get(args.get("ts", ""))
+        if message is None:
+            raise web.HTTPOk(text=json.dumps({"ok": False, "error": "message_not_found"}))
+        message.text = args.get("text") or message.text
+        message.blocks = args.get("blocks", message.blocks)
+        self._show(message, "edited")
+        return {"channel": message.channel, "ts": message.ts}
+
+    def _ephemeral(self, args: Json) -> Json:
+        message = self._new(args, user=args["user"])
+        self._show(message, "")
+        return {"message_ts": message.ts}
+
+    def _replies(self, args: Json) -> Json:
+        root = args.get("ts")
+        thread = [m for m in self.messages.values() if root in {m.ts, m.thread_ts} and not m.user]
+        return {"messages": [{"ts": m.ts, "text": m.text} for m in thread]}
+
+    def _show(self, message: Message, how: str) -> None:
+        for number, _ in message.buttons:
+            self.buttons.pop(number, None)  # an edit takes its old buttons away
+        body, buttons = lines(message.blocks, message.text, self.name)
+        message.buttons = [(next(self._button_numbers), b) for b in buttons]
+        for number, button in message.buttons:
+            self.buttons[number] = (message, button)
+        where = f"#{self.name(message.channel)}"
+        if message.user:
+            head = f"{where} (only @{self.name(message.user)} sees this)"
+        elif message.thread_ts:
+            head = f"{where} thread {self.roots.get(message.thread_ts, '?')}"
+        else:
+            head = f"{where} message {self.roots[message.ts]}{' ' + how if how else ''}"
+        shown = [f"┌ {head}", *(f"│ {line}" for line in body)]
+        if message.buttons:
+            shown.append("│ " + "   ".join(f"[{n}] {b.label}" for n, b in message.buttons))
+        self._write("\n".join(shown) + "\n└")
+
+    def show_ephemeral(self, channel: str, user: str, text: str) -> None:
+        """An answer the bot gave in its ack (usage, help): shown to the one who typed."""
+        self._ephemeral({"channel": channel, "user": user, "text": text})
