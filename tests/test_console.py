@@ -1,4 +1,4 @@
-"""`deploybot console` driven through a pseudo-terminal: deploy, watch to live, approve, roll back."""
+"""`deploybot console` through a pseudo-terminal: deploy, watch to live, approve, roll back."""
 
 from __future__ import annotations
 
