@@ -56,7 +56,10 @@ def serve() -> None:
             "or set SLACK_APP_TOKEN for Socket Mode)"
         )
     setup_logging(secrets_of(config))
-    asyncio.run(_serve(config))
+    try:
+        asyncio.run(_serve(config))
+    except ConfigError as exc:  # found while building the pieces (a provider's settings)
+        _fail(str(exc))
 
 
 async def _serve(config: Config) -> None:

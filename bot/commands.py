@@ -167,6 +167,8 @@ def _deploy(words: list[str]) -> Deploy:
         match = _ENV.match(word)
         if not match:
             raise UsageError(f"`{_show(word)}` is not a KEY=VALUE override.", usage)
+        if not match[2].isprintable():
+            raise UsageError(f"The value of `{match[1]}` has characters I can't pass on.", usage)
         env[match[1]] = match[2]
     return Deploy(app=app, ref=ref, env=env)
 

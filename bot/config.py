@@ -74,7 +74,7 @@ class AppConfig(_Strict):
     provider: Literal["nometria", "stormkit", "sandbox"]
     project_id: str | None = None
     env_id: str | None = None
-    api_key_env: str | None = None
+    api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
     default_branch: str | None = None
     approval: bool = False
     deployers: tuple[str, ...] = ()
@@ -171,6 +171,7 @@ def _first_problem(exc: ValidationError) -> str:
     problem = {
         "extra_forbidden": "unknown key",
         "missing": "required key is missing",
+        "string_pattern_mismatch": "must be the name of an environment variable",
     }.get(error["type"], error["msg"].removeprefix("Value error, "))
     return f"{where}: {problem}"
 

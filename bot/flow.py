@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 
 from slack_sdk.models.blocks import Block
@@ -18,6 +19,9 @@ from bot.providers.base import Provider, ProviderError
 from bot.store import Notice, Tracked
 
 log = logging.getLogger(__name__)
+
+
+_ROW_ID = re.compile(r"[0-9]{1,11}")  # ASCII only: str.isdigit() also takes "²" and "①"
 
 
 def aware(moment: datetime) -> datetime:
@@ -87,10 +91,11 @@ class Flow:
             status=Status.QUEUED.value,
             approval="pending",
         )
+        overrides = ", ".join(f"`{key}`" for key in request.env)
         text = (
             f":raised_hand: <@{actor.user}> asks to deploy *{app.name}* "
-            f"(`{request.ref or 'HEAD'}`). Nothing is triggered until an approver "
-            "clicks Approve."
+            f"(`{request.ref or 'HEAD'}`{f', overriding {overrides}' if overrides else ''}). "
+            "Nothing is triggered until an approver clicks Approve."
         )
         await self.prompt(row, text, approve_label="Approve")
         await self.d.audit(actor, "deploy", app.name, "ok", detail="waiting for approval")
@@ -280,7 +285,7 @@ class Flow:
 
     async def clicked_row(self, value: str, actor: Actor) -> Tracked:
         """The deployment a button names, if the button really is on that deployment's thread."""
-        row = await self.d.store.get(int(value)) if value.isdigit() and len(value) < 12 else None
+        row = await self.d.store.get(int(value)) if _ROW_ID.fullmatch(value) else None
         on_it = row is not None and (
             actor.message_ts in {row.prompt_ts, row.root_ts} or actor.thread_ts == row.root_ts
         )

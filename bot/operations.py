@@ -6,7 +6,7 @@ import json
 import secrets
 
 from bot import blocks
-from bot.commands import Lock, Operate, Rollback, Unlock
+from bot.commands import Lock, Operate, Rollback, Unlock, UsageError
 from bot.context import Actor, Deps, Reply
 from bot.flow import Flow
 from bot.models import Deployment, Status
@@ -64,10 +64,13 @@ class Operations:
 
     async def rollback(self, value: str, actor: Actor) -> Reply:
         plan = _rollback_plan(value)
-        app = self.d.app(plan["app"])
+        try:
+            app = self.d.app(plan["app"])
+        except UsageError:
+            raise NotAllowed(
+                "That rollback button names no app of mine; nothing was done."
+            ) from None
         self.d.policy.rollback(app, actor.user, actor.channel)
-        if not await self.d.store.claim(f"rollback:{plan['nonce']}"):
-            raise NotAllowed("This rollback was already carried out; nothing more was done.")
         provider = self.d.providers[app.name]
         current, target = await self._from_to(app.name, provider, plan["to"])
         if current.id != plan["from"]:
@@ -75,6 +78,9 @@ class Operations:
                 f"Production changed since: `{current.id}` is live now. "
                 f"Run `/deploy rollback {app.name}` again."
             )
+        key = f"rollback:{plan['nonce']}"
+        if not await self.d.store.claim(key):
+            raise NotAllowed("This rollback was already carried out; nothing more was done.")
         reason = f"rolled back by <@{actor.user}> in <#{actor.channel}>"
         await self.d.store.lock(app.name, reason=reason, user=actor.user, channel=actor.channel)
         card = blocks.Card(
@@ -92,6 +98,8 @@ class Operations:
             deployment = await provider.rollback(target.id)
         except ProviderError as exc:
             await self.d.store.unlock(app.name)
+            if _certainly_not_done(exc):
+                await self.d.store.unclaim(key)  # the same button may try again
             await self.flow.trigger_failed(card, actor.channel, root_ts, exc)
             raise
         await self._follow(app.name, app.provider, actor, root_ts, deployment, kind="rollback")
@@ -303,3 +311,8 @@ def _rollback_plan(value: str) -> dict[str, str]:
     ):
         raise NotAllowed("That rollback button is not one I made; nothing was done.")
     return plan
+
+
+def _certainly_not_done(exc: ProviderError) -> bool:
+    """A refusal (4xx) means nothing happened; a timeout or a 5xx may hide a rollback."""
+    return exc.status is not None and 400 <= exc.status < 500

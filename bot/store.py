@@ -285,6 +285,11 @@ class Store:
             return False
         return True
 
+    async def unclaim(self, key: str) -> None:
+        """Give a key back when the thing it guarded certainly did not happen."""
+        async with self._session.begin() as session:
+            await session.execute(delete(Claim).where(Claim.key == key))
+
     async def lock_of(self, app: str) -> Lock | None:
         async with self._session() as session:
             return await session.get(Lock, app)

@@ -2,7 +2,8 @@
 
 Each `Rig` knows how to make its fake produce what the contract needs: a history of N, a
 build that fails, what a deploy looks like from trigger to live. Provider-specific behaviour
-follows the contract, per provider.
+follows the contract, per provider. The sandbox runs in process: it passes the same contract,
+except what is about HTTP itself (keys, retries, request counts).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from bot.providers.base import (
     Unsupported,
 )
 from bot.providers.nometria import Nometria
+from bot.providers.sandbox import Sandbox
 from bot.providers.stormkit import Stormkit
 from tests.fakes.clock import ManualClock
 from tests.fakes.nometria import FakeNometria
@@ -58,10 +60,22 @@ class Rig:
     unknown_id: ClassVar[str]
     trigger_path: ClassVar[str]
     paging: ClassVar[Paging]
+    over_http: ClassVar[bool] = True
 
     def __init__(self, clock: ManualClock, fake: Any, url: str, client: httpx.AsyncClient):
         self.clock, self.fake, self.url, self.client = clock, fake, url, client
         self.provider: Provider = self.adapter()
+
+    @classmethod
+    async def opened(cls) -> AsyncIterator[Any]:
+        clock = ManualClock()
+        fake = cls.make_fake(clock)
+        async with await fake.serve() as served, httpx.AsyncClient(timeout=5) as client:
+            yield cls(clock, fake, served.url, client)
+
+    def needs_http(self) -> None:
+        if not self.over_http:
+            pytest.skip(f"{self.name} has no HTTP")
 
     @staticmethod
     def make_fake(clock: ManualClock) -> FakeServer:
@@ -193,14 +207,62 @@ class StormkitRig(Rig):
         return {"error": text}
 
 
-RIGS: dict[str, type[Rig]] = {"nometria": NometriaRig, "stormkit": StormkitRig}
+class SandboxRig(Rig):
+    """The in-process platform on the test's clock; no fake server, no requests to count."""
+
+    name = "sandbox"
+    key = ""
+    lifecycle = (Status.QUEUED, Status.BUILDING, Status.DEPLOYING, Status.LIVE)
+    unknown_id = "sbx-nothere"
+    trigger_path = ""
+    paging = Paging(seeded=30, limit=25, returned=25, pages=0)
+    over_http = False
+    provider: Sandbox
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock, self.fake = clock, None
+        self.provider = self.adapter()
+
+    @classmethod
+    async def opened(cls) -> AsyncIterator[Any]:
+        yield cls(ManualClock())
+
+    def adapter(
+        self,
+        api_key: str | None = None,
+        client: httpx.AsyncClient | None = None,
+        url: str | None = None,
+    ) -> Sandbox:
+        # One step is one `advance(1)`; no seeded history, so `seed` says what there is.
+        return Sandbox("web", clock=self.clock.now, step=1.0, seed_history=0)
+
+    def seed(self, n: int) -> list[str]:
+        return self.provider.seed(n)
+
+    def sha_of(self, deployment_id: str) -> str:
+        return str(self.provider.view(deployment_id).commit_sha)
+
+    def live_sha(self) -> str:
+        return self.sha_of(self.provider.live_id() or "")
+
+    async def failed(self) -> Deployment:
+        _, deployment = await self.follow(
+            await self.provider.trigger(ref="broken-build", env_vars={}, publish=True)
+        )
+        assert deployment.status is Status.FAILED
+        return deployment
+
+
+RIGS: dict[str, type[Rig]] = {
+    "nometria": NometriaRig,
+    "stormkit": StormkitRig,
+    "sandbox": SandboxRig,
+}
 
 
 async def _rig(kind: type[Rig]) -> AsyncIterator[Any]:
-    clock = ManualClock()
-    fake = kind.make_fake(clock)
-    async with await fake.serve() as served, httpx.AsyncClient(timeout=5) as client:
-        yield kind(clock, fake, served.url, client)
+    async for made in kind.opened():
+        yield made
 
 
 @pytest.fixture(params=sorted(RIGS))
@@ -259,7 +321,8 @@ async def test_history_follows_pages_newest_first(rig: Rig) -> None:
     ids = rig.seed(rig.paging.seeded)
     history = await rig.provider.history(limit=rig.paging.limit)
     assert [d.id for d in history] == ids[: rig.paging.returned]
-    assert len(rig.list_requests()) == rig.paging.pages
+    if rig.over_http:
+        assert len(rig.list_requests()) == rig.paging.pages
     assert history[0].status is Status.LIVE
 
 
@@ -267,7 +330,8 @@ async def test_history_stops_asking_once_it_has_enough(rig: Rig) -> None:
     """History asks for no further page once it holds `limit` deployments."""
     ids = rig.seed(rig.paging.seeded)
     assert [d.id for d in await rig.provider.history(limit=5)] == ids[:5]
-    assert len(rig.list_requests()) == 1
+    if rig.over_http:
+        assert len(rig.list_requests()) == 1
 
 
 async def test_rollback_to_the_previous_deployment_goes_live(rig: Rig) -> None:
@@ -296,7 +360,8 @@ async def test_an_operation_is_supported_or_refused_without_a_request(
     if operation in rig.provider.supports:
         with pytest.raises(NotFound):
             await call(rig.unknown_id)
-        assert rig.fake.requests
+        if rig.over_http:
+            assert rig.fake.requests
     else:
         with pytest.raises(Unsupported) as caught:
             await call(rig.unknown_id)
@@ -306,6 +371,7 @@ async def test_an_operation_is_supported_or_refused_without_a_request(
 
 async def test_a_wrong_key_raises_auth_error(rig: Rig) -> None:
     """A wrong key is an AuthError for reads and writes alike, and its message omits the key."""
+    rig.needs_http()
     wrong = rig.adapter(api_key="wrong-key-1234")
     for attempt in (
         wrong.get(rig.unknown_id),
@@ -328,6 +394,7 @@ async def test_an_unknown_id_raises_not_found(rig: Rig) -> None:
 
 async def test_a_5xx_is_retried_then_succeeds(rig: Rig) -> None:
     """Server errors on a read are retried until it succeeds."""
+    rig.needs_http()
     [dep_id] = rig.seed(1)
     rig.fake.inject(503, "upstream down", times=2, path_contains=f"/v1/deployments/{dep_id}")
     assert (await rig.provider.get(dep_id)).status is Status.LIVE
@@ -336,6 +403,7 @@ async def test_a_5xx_is_retried_then_succeeds(rig: Rig) -> None:
 
 async def test_a_5xx_that_lasts_is_unavailable(rig: Rig) -> None:
     """Server errors that outlast the attempts end as Unavailable."""
+    rig.needs_http()
     rig.fake.inject(502, times=5)
     with pytest.raises(Unavailable) as caught:
         await rig.provider.history()
@@ -345,6 +413,7 @@ async def test_a_5xx_that_lasts_is_unavailable(rig: Rig) -> None:
 
 async def test_429_with_retry_after_is_retried(rig: Rig) -> None:
     """A 429 with Retry-After is retried and then succeeds."""
+    rig.needs_http()
     rig.seed(2)
     rig.fake.inject(429, rig.error_body("slow down"), headers={"Retry-After": "1"})
     assert len(await rig.provider.history()) == 2
@@ -353,6 +422,7 @@ async def test_429_with_retry_after_is_retried(rig: Rig) -> None:
 
 async def test_429_asking_for_too_long_a_wait_is_not_waited_for(rig: Rig) -> None:
     """A Retry-After longer than we would wait in all is Unavailable at once."""
+    rig.needs_http()
     rig.fake.inject(429, headers={"Retry-After": "3600"}, times=5)
     with pytest.raises(Unavailable, match="rate limiting us and asks us to wait 3600 s"):
         await rig.provider.history()
@@ -361,6 +431,7 @@ async def test_429_asking_for_too_long_a_wait_is_not_waited_for(rig: Rig) -> Non
 
 async def test_malformed_json_is_retried(rig: Rig) -> None:
     """An answer that is not JSON is retried for a read."""
+    rig.needs_http()
     [dep_id] = rig.seed(1)
     rig.fake.malformed_next(path_contains=dep_id)
     assert (await rig.provider.get(dep_id)).id == dep_id
@@ -369,6 +440,7 @@ async def test_malformed_json_is_retried(rig: Rig) -> None:
 
 async def test_a_read_that_times_out_is_retried(rig: Rig) -> None:
     """A read that gets no answer in time is sent again."""
+    rig.needs_http()
     [dep_id] = rig.seed(1)
     rig.fake.inject(200, delay=0.5, path_contains=dep_id)
     async with httpx.AsyncClient(timeout=0.2) as impatient:
@@ -378,6 +450,7 @@ async def test_a_read_that_times_out_is_retried(rig: Rig) -> None:
 
 async def test_a_trigger_answered_500_is_not_sent_again(rig: Rig) -> None:
     """A trigger that got a 500 may have deployed: it is sent once and raises ProviderError."""
+    rig.needs_http()
     rig.fake.inject(500, method="POST", times=3)
     with pytest.raises(ProviderError) as caught:
         await rig.trigger()
@@ -387,6 +460,7 @@ async def test_a_trigger_answered_500_is_not_sent_again(rig: Rig) -> None:
 
 async def test_a_trigger_answered_with_malformed_json_is_not_sent_again(rig: Rig) -> None:
     """A trigger whose answer is not JSON is not sent again."""
+    rig.needs_http()
     rig.fake.inject(201, b"{not json", {"Content-Type": "application/json"}, method="POST")
     with pytest.raises(ProviderError, match="not JSON"):
         await rig.trigger()
@@ -395,6 +469,7 @@ async def test_a_trigger_answered_with_malformed_json_is_not_sent_again(rig: Rig
 
 async def test_a_trigger_that_times_out_is_not_sent_again(rig: Rig) -> None:
     """A trigger that gets no answer in time is sent once."""
+    rig.needs_http()
     rig.fake.inject(201, delay=0.5, method="POST")
     async with httpx.AsyncClient(timeout=0.1) as impatient:
         with pytest.raises(ProviderError, match="gave no answer") as caught:
@@ -405,6 +480,7 @@ async def test_a_trigger_that_times_out_is_not_sent_again(rig: Rig) -> None:
 
 async def test_an_unreachable_provider_is_unavailable(rig: Rig) -> None:
     """A refused connection is retried, then Unavailable."""
+    rig.needs_http()
     gone = rig.adapter(url="http://127.0.0.1:9")  # the discard port: nothing listens there
     with pytest.raises(Unavailable, match="could not be reached"):
         await gone.trigger(ref=None, env_vars={}, publish=True)
@@ -412,6 +488,7 @@ async def test_an_unreachable_provider_is_unavailable(rig: Rig) -> None:
 
 async def test_an_error_never_shows_the_key(rig: Rig) -> None:
     """A provider's error text that quotes the key is masked before it reaches anyone."""
+    rig.needs_http()
     rig.fake.inject(400, rig.error_body(f"key {rig.key} is not allowed here"), method="POST")
     with pytest.raises(Rejected) as caught:
         await rig.trigger()

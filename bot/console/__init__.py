@@ -209,7 +209,7 @@ class Console:
         signature = SignatureVerifier(self._secret).generate_signature(
             timestamp=timestamp, body=body.decode()
         )
-        assert signature is not None  # noqa: S101 - slack_sdk types it optional; it always signs
+        assert signature is not None
         response = await self._http.post(
             f"{self._bot_url}/slack/events",
             content=body,

@@ -9,7 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.context import Actor
-from bot.listeners.errors import answer, explain_known
+from bot.listeners.errors import answer, on_error
 from bot.service import Service
 
 Handler = Callable[..., Awaitable[None]]
@@ -46,10 +46,8 @@ def button(service: Service) -> Handler:
             return
         try:
             reply = await service.click(action_id, value, actor)
-        except Exception as exc:
-            if (text := explain_known(exc)) is None:
-                raise
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+        except Exception as exc:  # noqa: BLE001 - every failure is answered in one place
+            await on_error(exc, body, respond)
             return
         # The rollback confirmation is an ephemeral message: replace it with what happened.
         await answer(respond, reply, replace_original=action_id == blocks.ROLLBACK)

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import blocks
 from bot.commands import UsageError, parse
 from bot.context import Actor
-from bot.listeners.errors import answer, explain_known
+from bot.listeners.errors import answer, on_error
 from bot.service import Service
 
 Handler = Callable[..., Awaitable[None]]
@@ -30,10 +30,8 @@ def deploy_command(service: Service) -> Handler:
         actor = Actor(user=command["user_id"], channel=command["channel_id"])
         try:
             reply = await service.command(request, actor)
-        except Exception as exc:
-            if (text := explain_known(exc)) is None:
-                raise
-            await respond(text=text, response_type="ephemeral")
+        except Exception as exc:  # noqa: BLE001 - every failure is answered in one place
+            await on_error(exc, command, respond)
             return
         await answer(respond, reply)
 

@@ -49,11 +49,22 @@ async def answer(respond: AsyncRespond, reply: Reply | None, **options: Any) -> 
 
 
 async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
-    user = body.get("user_id") or body.get("user", {}).get("id")
-    channel = body.get("channel_id") or body.get("channel", {}).get("id")
-    log.error(
-        "listener failed: %s: %s (user=%s channel=%s)", type(error).__name__, error, user, channel
-    )
+    """Tell the person in plain words; log what is ours to fix with its context.
+
+    Listeners call this themselves after their ack (an exception that reaches Bolt's runner
+    right after an ack turns into a 404 for Slack), and Bolt calls it for anything before.
+    """
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    if explain_known(error) is None:
+        log.error(
+            "listener failed: %s: %s (user=%s channel=%s)",
+            type(error).__name__,
+            error,
+            user,
+            channel,
+            exc_info=error,
+        )
     if respond is not None and body.get("response_url"):
         text = explain_known(error) or (
             ":warning: Something went wrong on my side; it has been logged. "

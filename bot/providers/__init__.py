@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from bot.config import AppConfig, Config
+from bot.config import AppConfig, Config, ConfigError
 from bot.providers.base import Provider
 from bot.providers.nometria import Nometria
+from bot.providers.sandbox import DEFAULT_STEP, Sandbox
 from bot.providers.stormkit import Stormkit
 
 Factory = Callable[[AppConfig, Config, httpx.AsyncClient], Provider]
@@ -33,7 +35,38 @@ def _stormkit(app: AppConfig, config: Config, client: httpx.AsyncClient) -> Prov
     )
 
 
-REGISTRY: dict[str, Factory] = {"nometria": _nometria, "stormkit": _stormkit}
+def _sandbox(app: AppConfig, config: Config, client: httpx.AsyncClient) -> Provider:
+    """Built once per app at start-up, so its deployments last as long as the process."""
+    return Sandbox(
+        app.name,
+        step=sandbox_step(config.base_url("sandbox")),
+        default_branch=app.default_branch or "main",
+    )
+
+
+def sandbox_step(base_url: str) -> float:
+    """Seconds a sandbox phase lasts, from `sandbox://local?step=0.5` (default 2).
+
+    The base URL is the one setting a provider has in the apps file, so it carries this too.
+    """
+    raw = parse_qs(urlsplit(base_url).query).get("step", [str(DEFAULT_STEP)])[-1]
+    try:
+        step = float(raw)
+    except ValueError:
+        step = 0.0
+    if not 0 < step <= 3600:
+        raise ConfigError(
+            f"providers.sandbox.base_url: step must be seconds, above 0 and at most 3600, "
+            f"not {raw!r}"
+        )
+    return step
+
+
+REGISTRY: dict[str, Factory] = {
+    "nometria": _nometria,
+    "stormkit": _stormkit,
+    "sandbox": _sandbox,
+}
 
 
 def build_all(config: Config, client: httpx.AsyncClient) -> dict[str, Provider]:

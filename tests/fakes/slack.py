@@ -9,6 +9,14 @@ It keeps a small model of what a channel would show (messages, threads, edits, e
 response_url posts), records every call, validates what Slack validates cheaply, and lets a test
 inject the failures Slack is known for (not_in_channel, 429 with Retry-After, 5xx).
 
+Message metadata (`{"event_type": ..., "event_payload": {...}}`) posted with chat.postMessage is
+kept on the message (chat.update replaces it when given one) and shown by conversations.replies
+and conversations.history only with `include_all_metadata`, as Slack does.
+
+`delay(method, seconds)` and `hold(method)` / `release()` hold back the HTTP answer of a call
+that has already been carried out: the message is stored and visible, but the caller does not
+hear so, as when the bot is killed mid-call. Held answers are let go when the server shuts down.
+
 How slack_sdk talks to it (3.x): `chat.*` methods send a JSON body; `auth.test` is a POST whose
 arguments travel in the query string with an empty form body; `conversations.info`,
 `conversations.replies`, `conversations.history` and `users.info` are GETs with query arguments;
@@ -18,6 +26,8 @@ travels in `Authorization: Bearer ...`; a `token` argument is accepted too, as S
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -49,6 +59,7 @@ MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
 MAX_ACTION_ID = 255
 MAX_MESSAGE_TEXT = 40_000
+MAX_REPLIES_LIMIT = 1000  # conversations.replies: the default and the most a page holds
 
 _JSON_ARGS = ("blocks", "attachments", "metadata")
 _TS_STEP_MICROS = 100
@@ -93,6 +104,8 @@ class Message:
     #: Every version of (text, blocks), oldest first; the last one is the current content.
     history: list[tuple[str, list[Block]]] = field(default_factory=list)
     reactions: list[str] = field(default_factory=list)
+    #: Slack message metadata: {"event_type": str, "event_payload": dict}, or None.
+    metadata: Json | None = None
 
     def __post_init__(self) -> None:
         if not self.history:
@@ -115,8 +128,11 @@ class Message:
         self.text, self.blocks = text, blocks
         self.history.append((text, blocks))
 
-    def to_api(self) -> Json:
-        """The message as Slack's API and interactivity payloads show it."""
+    def to_api(self, *, include_metadata: bool = False) -> Json:
+        """The message as Slack's API and interactivity payloads show it.
+
+        Metadata is shown only when asked for (`include_all_metadata` on a read).
+        """
         message: Json = {"type": "message", "user": self.user, "text": self.text, "ts": self.ts}
         if self.user == BOT_USER_ID:
             message |= {"bot_id": BOT_ID, "app_id": APP_ID}
@@ -131,6 +147,8 @@ class Message:
             message["reactions"] = [
                 {"name": name, "users": [BOT_USER_ID], "count": 1} for name in self.reactions
             ]
+        if include_metadata and self.metadata is not None:
+            message["metadata"] = self.metadata
         return message
 
 
@@ -165,6 +183,26 @@ class _Fault:
 
 
 @dataclass
+class _Hold:
+    """Answers of the next `times` calls of `method` wait `seconds`, or until release()."""
+
+    method: str  # "*" matches every method
+    times: int
+    seconds: float | None  # None: until release()
+    released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def wait(self) -> None:
+        if self.seconds is None:
+            await self.released.wait()
+            return
+        try:
+            async with asyncio.timeout(self.seconds):
+                await self.released.wait()
+        except TimeoutError:
+            pass
+
+
+@dataclass
 class _ResponseTarget:
     """Where a response_url's posts land: the command's channel, or the clicked message."""
 
@@ -196,6 +234,9 @@ class FakeSlack:
         self.user_names: dict[str, str] = {BOT_USER_ID: "deploybot"}
 
         self._faults: list[_Fault] = []
+        self._holds: list[_Hold] = []
+        #: Calls carried out whose HTTP answer is being held back right now (delay/hold).
+        self.held: list[Call] = []
         self._response_targets: dict[str, _ResponseTarget] = {}
         self._last_ts_micros = int(MANUAL_CLOCK_START * 1_000_000)
         self._handlers: dict[str, Handler] = {
@@ -219,6 +260,7 @@ class FakeSlack:
         app.router.add_route("POST", "/api/{method}", self._handle_api)
         app.router.add_route("GET", "/api/{method}", self._handle_api)
         app.router.add_post("/response/{id}", self._handle_response_url)
+        app.on_shutdown.append(self._release_on_shutdown)
         return app
 
     def bind(self, url: str) -> None:
@@ -269,6 +311,39 @@ class FakeSlack:
     def server_error(self, method: str, status: int = 503, times: int = 1) -> None:
         """The next `times` calls of `method` answer HTTP `status` with an HTML body."""
         self._faults.append(_Fault(method, "server_error", times, status=status))
+
+    # ---------------------------------------------------------------- held answers
+
+    def delay(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` are carried out at once, answered `seconds` later.
+
+        The message is stored and visible meanwhile: the caller only does not hear so, as when
+        it is killed mid-call. `release()` lets them go early.
+        """
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._holds.append(_Hold(method, times, seconds))
+
+    def hold(self, method: str, times: int = 1) -> None:
+        """Like `delay`, but the answers wait until `release()` (or the server shuts down)."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._holds.append(_Hold(method, times, None))
+
+    def release(self) -> None:
+        """Answer every held call now, and forget holds and delays no call has used yet."""
+        for hold in self._holds:
+            hold.released.set()
+        self._holds.clear()
+
+    async def _release_on_shutdown(self, _: web.Application) -> None:
+        self.release()
+
+    def _take_hold(self, method: str) -> _Hold | None:
+        hold = next((h for h in self._holds if h.times > 0 and h.method in (method, "*")), None)
+        if hold is not None:
+            hold.times -= 1
+        return hold
 
     # ---------------------------------------------------------------- queries
 
@@ -322,6 +397,17 @@ class FakeSlack:
         method = request.match_info["method"]
         call = Call(method, {}, CIMultiDict(request.headers))
         self.calls.append(call)
+        response = await self._answer_api(method, call, request)
+        hold = self._take_hold(method)
+        if hold is not None:
+            self.held.append(call)
+            try:
+                await hold.wait()
+            finally:
+                self.held.remove(call)
+        return response
+
+    async def _answer_api(self, method: str, call: Call, request: web.Request) -> web.Response:
         try:
             call.args = await _read_args(request)
             self._authenticate(request, call.args)
@@ -488,10 +574,12 @@ class FakeSlack:
         if channel in self.archived_channels:
             raise SlackError("is_archived")
         text, blocks = self._content(args)
+        metadata = _metadata(args)
         thread_ts = args.get("thread_ts")
         message = self._store(
             channel, text, blocks, str(thread_ts) if thread_ts else None, BOT_USER_ID
         )
+        message.metadata = metadata
         return {"channel": channel, "ts": message.ts, "message": message.to_api()}
 
     def _chat_update(self, args: Json) -> Json:
@@ -503,7 +591,10 @@ class FakeSlack:
             k: args[k] for k in ("text", "blocks", "attachments") if k in args
         }
         text, blocks = self._content(merged)
+        metadata = _metadata(args)
         message.edit(text, blocks)
+        if metadata is not None:
+            message.metadata = metadata
         return {"channel": channel, "ts": message.ts, "text": text, "message": message.to_api()}
 
     def _chat_delete(self, args: Json) -> Json:
@@ -553,7 +644,10 @@ class FakeSlack:
         channel = self._channel(args)
         if channel in self.not_in_channels:
             raise SlackError("not_in_channel")
-        newest_first = [m.to_api() for m in reversed(self.root_messages(channel))]
+        with_metadata = _truthy(args.get("include_all_metadata"))
+        newest_first = [
+            m.to_api(include_metadata=with_metadata) for m in reversed(self.root_messages(channel))
+        ]
         return {"messages": newest_first, "has_more": False}
 
     def _conversations_replies(self, args: Json) -> Json:
@@ -563,8 +657,20 @@ class FakeSlack:
         root = self.message(channel, str(args.get("ts") or ""))
         if root is None:
             raise SlackError("thread_not_found")
-        replies = self.thread(channel, root.ts)
-        return {"messages": [m.to_api() for m in [root, *replies]], "has_more": False}
+        if root.thread_ts is not None:  # asked with a reply's ts: Slack answers with its thread
+            root = self._existing_message(channel, root.thread_ts)
+        thread = [root, *self.thread(channel, root.ts)]
+        limit = _limit(args.get("limit"))
+        start = _decode_cursor(args.get("cursor"))
+        page = thread[start : start + limit]
+        with_metadata = _truthy(args.get("include_all_metadata"))
+        response: Json = {
+            "messages": [m.to_api(include_metadata=with_metadata) for m in page],
+            "has_more": start + limit < len(thread),
+        }
+        if response["has_more"]:
+            response["response_metadata"] = {"next_cursor": _encode_cursor(start + limit)}
+        return response
 
     def _users_info(self, args: Json) -> Json:
         user = str(args.get("user") or "")
@@ -631,6 +737,44 @@ async def _read_args(request: web.Request) -> dict[str, Any]:
 
 def _truthy(value: Any) -> bool:
     return value is True or str(value).lower() in ("true", "1")
+
+
+def _metadata(args: Mapping[str, Any]) -> Json | None:
+    """The `metadata` argument checked as Slack checks it; None when none was given."""
+    metadata = args.get("metadata")
+    if metadata is None or metadata == "":
+        return None
+    if not isinstance(metadata, dict):
+        raise SlackError("invalid_metadata_format")
+    event_type, payload = metadata.get("event_type"), metadata.get("event_payload")
+    if not isinstance(event_type, str) or not event_type or not isinstance(payload, dict):
+        raise SlackError("invalid_metadata_schema")
+    return {"event_type": event_type, "event_payload": payload}
+
+
+def _limit(value: Any) -> int:
+    """A page size as conversations.* read it: the default and the ceiling are 1000."""
+    try:
+        limit = int(value) if value not in (None, "") else MAX_REPLIES_LIMIT
+    except (TypeError, ValueError):
+        raise SlackError("invalid_limit") from None
+    return MAX_REPLIES_LIMIT if limit <= 0 else min(limit, MAX_REPLIES_LIMIT)
+
+
+def _encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _decode_cursor(cursor: Any) -> int:
+    if cursor in (None, ""):
+        return 0
+    try:
+        kind, _, offset = base64.urlsafe_b64decode(str(cursor).encode()).decode().partition(":")
+        if kind == "offset" and offset.isascii() and offset.isdigit():
+            return int(offset)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise SlackError("invalid_cursor")
 
 
 # -------------------------------------------------------------------- block validation

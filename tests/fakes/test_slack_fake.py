@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -379,3 +380,175 @@ async def test_bolt_rejects_unsigned_and_stale_requests(driver: SlackDriver) -> 
     assert (await driver.command("web", signed=False)).status_code == 401
     stale = int(time.time()) - 600
     assert (await driver.command("web", timestamp=stale)).status_code == 401
+
+
+# -------------------------------------------------------------------- metadata and replies
+
+RELEASE = {"event_type": "deploybot_notice", "event_payload": {"notice": 7}}
+
+
+async def _until(check: Any, within: float = 5.0) -> None:
+    async with asyncio.timeout(within):
+        while True:
+            if check():
+                return
+            await asyncio.sleep(0.01)
+
+
+async def test_metadata_is_stored_and_shown_only_when_asked(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    """conversations.replies shows a message's metadata with include_all_metadata only."""
+    root = (await client.chat_postMessage(channel=CHANNEL, text="root"))["ts"]
+    reply = await client.chat_postMessage(
+        channel=CHANNEL, thread_ts=root, text="Started", metadata=RELEASE
+    )
+    stored = fake.message(CHANNEL, reply["ts"])
+    assert stored is not None
+    assert stored.metadata == RELEASE
+
+    shown = await client.conversations_replies(channel=CHANNEL, ts=root, include_all_metadata=True)
+    assert [m.get("metadata") for m in shown["messages"]] == [None, RELEASE]
+    assert fake.calls_to("conversations.replies")[-1].args["include_all_metadata"] == "1"
+    for hidden in (
+        await client.conversations_replies(channel=CHANNEL, ts=root),
+        await client.conversations_replies(channel=CHANNEL, ts=root, include_all_metadata=False),
+    ):
+        assert all("metadata" not in m for m in hidden["messages"])
+    as_text = await client.api_call(
+        "conversations.replies",
+        http_verb="GET",
+        params={"channel": CHANNEL, "ts": root, "include_all_metadata": "true"},
+    )
+    assert as_text["messages"][1]["metadata"] == RELEASE
+    history = await client.conversations_history(channel=CHANNEL, include_all_metadata=True)
+    assert [m["text"] for m in history["messages"]] == ["root"]
+
+
+async def test_update_replaces_metadata_only_when_given(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    ts = (await client.chat_postMessage(channel=CHANNEL, text="v1", metadata=RELEASE))["ts"]
+    await client.chat_update(channel=CHANNEL, ts=ts, text="v2")
+    message = fake.message(CHANNEL, ts)
+    assert message is not None
+    assert message.metadata == RELEASE
+    newer = {"event_type": "deploybot_notice", "event_payload": {"notice": 8}}
+    await client.chat_update(channel=CHANNEL, ts=ts, text="v3", metadata=newer)
+    assert message.metadata == newer
+
+
+@pytest.mark.parametrize(
+    ("metadata", "error"),
+    [
+        ({"event_type": "x"}, "invalid_metadata_schema"),
+        ({"event_type": "", "event_payload": {}}, "invalid_metadata_schema"),
+        ({"event_type": "x", "event_payload": []}, "invalid_metadata_schema"),
+        (["x"], "invalid_metadata_format"),
+    ],
+)
+async def test_malformed_metadata_is_refused(
+    fake: FakeSlack, client: AsyncWebClient, metadata: Any, error: str
+) -> None:
+    with pytest.raises(SlackApiError) as caught:
+        await client.api_call(
+            "chat.postMessage", json={"channel": CHANNEL, "text": "x", "metadata": metadata}
+        )
+    assert caught.value.response["error"] == error
+    assert fake.messages == {}
+
+
+async def test_replies_come_in_pages_root_first(fake: FakeSlack, client: AsyncWebClient) -> None:
+    """`limit` and `cursor` page through root and replies; a reply's ts names its thread."""
+    root = (await client.chat_postMessage(channel=CHANNEL, text="root"))["ts"]
+    replies = [
+        (await client.chat_postMessage(channel=CHANNEL, thread_ts=root, text=f"r{i}"))["ts"]
+        for i in range(4)
+    ]
+    pages: list[list[str]] = []
+    cursor = None
+    while True:
+        page = await client.conversations_replies(channel=CHANNEL, ts=root, limit=2, cursor=cursor)
+        pages.append([m["text"] for m in page["messages"]])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        assert page["has_more"] is bool(cursor)
+        if not cursor:
+            break
+    assert pages == [["root", "r0"], ["r1", "r2"], ["r3"]]
+
+    by_reply = await client.conversations_replies(channel=CHANNEL, ts=replies[2])
+    assert [m["text"] for m in by_reply["messages"]] == ["root", "r0", "r1", "r2", "r3"]
+    for args, error in (
+        ({"ts": "1.000000"}, "thread_not_found"),
+        ({"cursor": "?"}, "invalid_cursor"),
+    ):
+        with pytest.raises(SlackApiError) as caught:
+            await client.conversations_replies(channel=CHANNEL, **{"ts": root, **args})
+        assert caught.value.response["error"] == error
+
+
+# -------------------------------------------------------------------- held answers
+
+
+async def test_delay_carries_out_the_call_and_answers_later(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    """The message is visible at once; the caller hears so only after the delay, once."""
+    fake.delay("chat.postMessage", seconds=0.3)
+    started = time.monotonic()
+    posting = asyncio.create_task(client.chat_postMessage(channel=CHANNEL, text="slow"))
+    await _until(lambda: fake.root_messages(CHANNEL))
+    assert not posting.done()
+    assert [call.method for call in fake.held] == ["chat.postMessage"]
+
+    response = await posting
+    assert time.monotonic() - started >= 0.3
+    assert response["ts"] == fake.root_messages(CHANNEL)[0].ts
+    assert fake.held == []
+    await asyncio.wait_for(client.chat_postMessage(channel=CHANNEL, text="fast"), timeout=0.25)
+
+
+async def test_a_caller_that_gives_up_never_hears_but_the_message_stays(
+    fake: FakeSlack, client: AsyncWebClient
+) -> None:
+    """As when the bot is killed mid-call: Slack has the message, the bot has no answer."""
+    fake.delay("chat.postMessage", seconds=60)
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(client.chat_postMessage(channel=CHANNEL, text="lost answer"), 0.2)
+    assert [m.text for m in fake.root_messages(CHANNEL)] == ["lost answer"]
+
+
+async def test_hold_waits_for_release(fake: FakeSlack, client: AsyncWebClient) -> None:
+    ts = (await client.chat_postMessage(channel=CHANNEL, text="v1"))["ts"]
+    fake.hold("chat.update")
+    updating = asyncio.create_task(client.chat_update(channel=CHANNEL, ts=ts, text="v2"))
+    await _until(lambda: fake.held)
+    message = fake.message(CHANNEL, ts)
+    assert message is not None
+    assert message.text == "v2"
+    await asyncio.sleep(0.1)
+    assert not updating.done()
+
+    fake.release()
+    assert (await updating)["ts"] == ts
+    assert fake.held == []
+
+
+async def test_release_forgets_unused_holds(fake: FakeSlack, client: AsyncWebClient) -> None:
+    fake.hold("chat.postMessage", times=2)
+    fake.release()
+    await asyncio.wait_for(client.chat_postMessage(channel=CHANNEL, text="free"), timeout=1)
+
+
+async def test_shutdown_lets_held_answers_go() -> None:
+    """A held answer never keeps the server from closing (aiohttp would wait 60 s for it)."""
+    fake = FakeSlack(token=TOKEN)
+    async with serving(fake.app()) as served:
+        fake.bind(served.url)
+        fake.hold("chat.postMessage")
+        client = AsyncWebClient(token=TOKEN, base_url=fake.api_url)
+        posting = asyncio.create_task(client.chat_postMessage(channel=CHANNEL, text="held"))
+        await _until(lambda: fake.held)
+        started = time.monotonic()
+    assert time.monotonic() - started < 5
+    assert (await posting)["ok"]
