@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -87,6 +88,7 @@ class Call:
     headers: Mapping[str, str]  # case-insensitive
     status: int = 200
     response: Json = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived, for pacing checks
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,46 @@
+"""Writes to one channel are paced; pending edits of one message merge; no reply is dropped."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import World, eventually
+
+CHANNEL = "C0DEPLOYS"
+PACE = 0.2
+
+
+@pytest.fixture
+def settings_extra() -> dict[str, Any]:
+    return {"deploybot_channel_pace": PACE}
+
+
+async def test_a_burst_is_paced_and_root_edits_merge(world: World) -> None:
+    await world.driver.command("web", channel=CHANNEL)
+    root = (await eventually(lambda: world.slack.root_messages(CHANNEL)))[0].ts
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root), within=10)
+    outbox = world.runtime.service.deps.outbox
+
+    # Three status changes land at once: each queues a root edit and a thread reply.
+    for _ in range(3):
+        world.clock.advance(1)
+        await world.runtime.poller.poll_once()
+    await outbox.idle()
+
+    replies = world.slack.texts_in_thread(CHANNEL, root)
+    assert [r for r in replies if "is building" in r or "is deploying" in r or "is live" in r]
+    assert sum("is live" in r for r in replies) == 1
+    assert len(replies) == 4  # started, building, deploying, live: none dropped
+    edits = [c for c in world.slack.calls_to("chat.update") if c.args["ts"] == root]
+    assert len(edits) < 4  # started + three changes, merged into fewer edits
+    assert "live" in edits[-1].args["text"]
+
+    writes = sorted(
+        c.at
+        for c in world.slack.calls
+        if c.method in {"chat.postMessage", "chat.update"} and c.args.get("channel") == CHANNEL
+    )
+    gaps = [b - a for a, b in zip(writes, writes[1:], strict=False)]
+    assert min(gaps) >= PACE * 0.9  # about one write per PACE seconds, never a burst
