@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -42,5 +43,5 @@ async def test_a_burst_is_paced_and_root_edits_merge(world: World) -> None:
         for c in world.slack.calls
         if c.method in {"chat.postMessage", "chat.update"} and c.args.get("channel") == CHANNEL
     )
-    gaps = [b - a for a, b in zip(writes, writes[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(writes)]
     assert min(gaps) >= PACE * 0.9  # about one write per PACE seconds, never a burst
