@@ -41,6 +41,7 @@ def mrkdwn(text: str, name: Callable[[str], str]) -> str:
     text = re.sub(r"<@(\w+)>", lambda m: "@" + name(m[1]), text)
     text = re.sub(r"<#(\w+)>", lambda m: "#" + name(m[1]), text)
     text = re.sub(r"<(https?://[^|>]+)(?:\|([^>]+))?>", lambda m: m[2] or m[1], text)
+    text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)  # *bold* reads as plain
     for code, glyph in EMOJI.items():
         text = text.replace(code, glyph)
     return text
