@@ -220,6 +220,7 @@ class FakeSlack:
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, clock: Clock | None = None) -> None:
         self.token = token
+        self.app_tokens: set[str] = set()  # app-level (xapp-) tokens, for Socket Mode
         self.clock = clock
         self.base_url: str | None = None
 
@@ -412,7 +413,7 @@ class FakeSlack:
     async def _answer_api(self, method: str, call: Call, request: web.Request) -> web.Response:
         try:
             call.args = await _read_args(request)
-            self._authenticate(request, call.args)
+            self._authenticate(request, call.args, method)
             fault_response = self._take_fault(method, call.args)
             if fault_response is not None:
                 status, body, headers = fault_response
@@ -461,11 +462,15 @@ class FakeSlack:
             raise SlackError("unknown_method")
         return handler(args)
 
-    def _authenticate(self, request: web.Request, args: Mapping[str, Any]) -> None:
+    def _authenticate(
+        self, request: web.Request, args: Mapping[str, Any], method: str = ""
+    ) -> None:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             token = str(args.get("token") or "")
-        if token != self.token:
+        # Socket Mode's connection is opened with the app-level token, everything else the bot's.
+        expected = self.app_tokens if method == "apps.connections.open" else {self.token}
+        if token not in expected:
             raise SlackError("invalid_auth")
 
     def _take_fault(
