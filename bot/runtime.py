@@ -8,6 +8,7 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 
+import aiohttp
 import httpx
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +24,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import listeners, providers
 from bot.config import Config
 from bot.context import Deps
+from bot.listeners.auth import one_workspace
 from bot.metrics import REGISTRY
 from bot.notifier import Notifier
 from bot.outbox import Outbox
@@ -71,8 +73,13 @@ class Runtime:
         )
         await store.create_schema()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+        # One connection pool for every Slack call: slack_sdk opens a session per call without it.
+        slack_session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=100), timeout=aiohttp.ClientTimeout(SLACK_TIMEOUT)
+        )
         slack = AsyncWebClient(
             token=token,
+            session=slack_session,
             base_url=settings.slack_api_url,
             timeout=SLACK_TIMEOUT,
             retry_handlers=[
@@ -103,6 +110,7 @@ class Runtime:
         signing = settings.slack_signing_secret
         bolt = AsyncApp(
             client=slack,
+            authorize=one_workspace(slack),
             signing_secret=signing.get_secret_value() if signing else None,
             process_before_response=False,
         )
@@ -138,4 +146,6 @@ class Runtime:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.http.aclose()
+        if self.slack.session is not None:
+            await self.slack.session.close()
         await self.store.close()

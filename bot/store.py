@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, String, Text, delete, or_, select, update
+from sqlalchemy import JSON, DateTime, Index, String, Text, delete, event, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -129,6 +129,15 @@ _IN_FLIGHT = (
 )
 
 
+def _sqlite_pragmas(connection: Any, _: Any) -> None:
+    """WAL lets readers work beside the writer; a busy timeout waits instead of failing."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
 def async_url(url: str) -> str:
     """Operators write plain SQLAlchemy URLs; the bot needs the asyncio driver for each."""
     drivers = (("sqlite://", "sqlite+aiosqlite://"), ("postgresql://", "postgresql+psycopg://"))
@@ -141,6 +150,8 @@ def async_url(url: str) -> str:
 class Store:
     def __init__(self, url: str, *, owner: str = "", lease_seconds: float = 30.0) -> None:
         self.engine: AsyncEngine = create_async_engine(async_url(url))
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.owner = owner  # the replica that polls what it tracks, until its lease runs out
         self._lease = timedelta(seconds=lease_seconds)
         self._session = async_sessionmaker(self.engine, expire_on_commit=False)

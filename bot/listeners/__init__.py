@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.listeners import actions, commands, dedupe, errors
+from bot.listeners import actions, commands, errors
 from bot.service import Service
 
 
 def register(app: AsyncApp, service: Service) -> None:
     errors.register(app)
-    dedupe.register(app, service.store)
     commands.register(app, service)
     actions.register(app, service)

@@ -9,6 +9,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot import blocks
 from bot.context import Actor
+from bot.listeners.dedupe import first_time
 from bot.listeners.errors import answer, on_error
 from bot.service import Service
 
@@ -34,6 +35,8 @@ def button(service: Service) -> Handler:
     async def handle(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         service.working()
+        if not await first_time(service.store, body):
+            return
         actions = body.get("actions") or [{}]
         action_id, value = actions[0].get("action_id"), actions[0].get("value")
         actor = _actor(body)

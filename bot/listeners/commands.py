@@ -10,6 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from bot import blocks
 from bot.commands import UsageError, parse
 from bot.context import Actor
+from bot.listeners.dedupe import first_time
 from bot.listeners.errors import answer, on_error
 from bot.service import Service
 
@@ -27,6 +28,8 @@ def deploy_command(service: Service) -> Handler:
             return
         await ack()
         service.working()
+        if not await first_time(service.store, command):
+            return
         actor = Actor(user=command["user_id"], channel=command["channel_id"])
         try:
             reply = await service.command(request, actor)

@@ -1,0 +1,1 @@
+"""Benchmarks: run each with `./dev python -m bench.<name>`; figures in bench/README.md."""

@@ -1,0 +1,69 @@
+"""Acknowledgement latency: 200 slash commands, 50 at a time, while every provider request
+takes 2.5 s. Slack drops a command not acknowledged within 3 s; the target is p99 < 100 ms.
+
+    ./dev python -m bench.ack_latency            (--smoke: a tiny run for CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+
+from bench.harness import Bench, bench, percentile
+from tests.conftest import SIGNING_SECRET
+
+
+async def main(commands: int, at_once: int, latency: float) -> bool:
+    async with bench(provider_latency=latency, poll_interval=5, pace=1.0) as b:
+        wall = time.perf_counter()
+        times = await _load(b, commands, at_once)
+        wall = time.perf_counter() - wall
+        p50, p99 = percentile(times, 50) * 1000, percentile(times, 99) * 1000
+        late = sum(t >= 3.0 for t in times)
+        print(f"acks: {commands} commands, {at_once} at a time, provider latency {latency} s")
+        print(f"  p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {max(times) * 1000:.1f} ms")
+        print(f"  over 3 s: {late}   wall {wall:.1f} s")
+        triggered = await _triggers(b, commands)
+        print(f"  triggers that reached the providers: {triggered}/{commands}")
+        return late == 0 and p99 < 100 and triggered == commands
+
+
+async def _load(b: Bench, commands: int, at_once: int) -> list[float]:
+    """Send the commands from another process: its work is not the bot's latency."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.load",
+        f"{b.bot.url}/slack/events",
+        SIGNING_SECRET,
+        str(commands),
+        str(at_once),
+        b.slack.new_response_url("C0BENCH000", "U0DEV"),
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0
+    return [float(t) for t in json.loads(out)]
+
+
+async def _triggers(b: Bench, expected: int) -> int:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        posted = len(b.nometria.requests_to("POST", "/v1/deployments")) + len(
+            b.stormkit.requests_to("POST", "/v1/deploy")
+        )
+        if posted >= expected:
+            return posted
+        await asyncio.sleep(0.2)
+    return posted
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="10 commands, 0.1 s latency")
+    args = parser.parse_args()
+    commands, at_once, latency = (10, 5, 0.1) if args.smoke else (200, 50, 2.5)
+    raise SystemExit(0 if asyncio.run(main(commands, at_once, latency)) else 1)

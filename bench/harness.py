@@ -1,0 +1,108 @@
+"""A bot process against the fakes on 127.0.0.1, for benchmarks: the same pieces the tests use."""
+
+from __future__ import annotations
+
+import sqlite3
+import statistics
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.conftest import BOT_TOKEN, NOMETRIA_KEY, SIGNING_SECRET, STORMKIT_KEY, write_apps
+from tests.fakes.clock import ManualClock
+from tests.fakes.nometria import FakeNometria
+from tests.fakes.server import serve
+from tests.fakes.slack import FakeSlack
+from tests.fakes.stormkit import FakeStormkit
+from tests.processes import BotProcess, start_bot
+from tests.slack_client import SlackDriver
+
+
+@dataclass
+class Bench:
+    clock: ManualClock
+    slack: FakeSlack
+    nometria: FakeNometria
+    stormkit: FakeStormkit
+    bot: BotProcess
+    driver: SlackDriver
+    http: httpx.AsyncClient
+    db: Path
+
+    def sql(self, query: str) -> int:
+        with sqlite3.connect(self.db) as conn:
+            return int(conn.execute(query).fetchone()[0])
+
+    async def metric(self, name: str) -> float:
+        text = (await self.http.get(self.bot.url + "/metrics")).text
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == name:
+                    return float(sample.value)
+        return 0.0
+
+    def provider_reads(self) -> int:
+        return sum(
+            1
+            for fake in (self.nometria, self.stormkit)
+            for request in fake.requests
+            if request.method == "GET"
+        )
+
+    def peak_rss_mb(self) -> float:
+        status = Path(f"/proc/{self.bot.process.pid}/status").read_text(encoding="utf-8")
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+        return kb / 1024
+
+
+@asynccontextmanager
+async def bench(
+    *, provider_latency: float, poll_interval: float, pace: float, concurrency: int = 50
+) -> AsyncIterator[Bench]:
+    clock = ManualClock()
+    slack = FakeSlack(token=BOT_TOKEN)
+    nometria = FakeNometria(api_key=NOMETRIA_KEY, clock=clock, step=1.0)
+    stormkit = FakeStormkit(env_key=STORMKIT_KEY, clock=clock, step=1.0)
+    nometria.latency = stormkit.latency = provider_latency
+    servers = {
+        "slack": await serve(slack.app()),
+        "nometria": await serve(nometria.app()),
+        "stormkit": await serve(stormkit.app()),
+    }
+    slack.bind(servers["slack"].url)
+    with tempfile.TemporaryDirectory(prefix="deploybot-bench-") as tmp:
+        work = Path(tmp)
+        db = work / "bench.db"
+        bot = await start_bot(
+            work,
+            name="bot",
+            apps=write_apps(work, servers),
+            slack_url=servers["slack"].url,
+            database_url=f"sqlite:///{db}",
+            DEPLOYBOT_POLL_INTERVAL=str(poll_interval),
+            DEPLOYBOT_CHANNEL_PACE=str(pace),
+            DEPLOYBOT_POLL_CONCURRENCY=str(concurrency),
+            DEPLOYBOT_LEASE_SECONDS="600",
+        )
+        try:
+            async with httpx.AsyncClient(
+                timeout=60, limits=httpx.Limits(max_connections=200)
+            ) as http:
+                driver = SlackDriver(bot.url, SIGNING_SECRET, slack, http)
+                yield Bench(clock, slack, nometria, stormkit, bot, driver, http, db)
+        finally:
+            await bot.stop()
+            for served in servers.values():
+                await served.close()
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (0-100), by the inclusive method."""
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[max(0, min(98, round(p) - 1))]
