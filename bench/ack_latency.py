@@ -16,7 +16,7 @@ from bench.harness import Bench, bench, percentile
 from tests.conftest import SIGNING_SECRET
 
 
-async def main(commands: int, at_once: int, latency: float) -> bool:
+async def main(commands: int, at_once: int, latency: float, *, smoke: bool = False) -> bool:
     async with bench(provider_latency=latency, poll_interval=5, pace=1.0) as b:
         wall = time.perf_counter()
         times = await _load(b, commands, at_once)
@@ -28,6 +28,8 @@ async def main(commands: int, at_once: int, latency: float) -> bool:
         print(f"  over 3 s: {late}   wall {wall:.1f} s")
         triggered = await _triggers(b, commands)
         print(f"  triggers that reached the providers: {triggered}/{commands}")
+        if smoke:  # proves the script still works; the targets are for the full run
+            return triggered == commands
         return late == 0 and p99 < 100 and triggered == commands
 
 
@@ -66,4 +68,5 @@ if __name__ == "__main__":
     parser.add_argument("--smoke", action="store_true", help="10 commands, 0.1 s latency")
     args = parser.parse_args()
     commands, at_once, latency = (10, 5, 0.1) if args.smoke else (200, 50, 2.5)
-    raise SystemExit(0 if asyncio.run(main(commands, at_once, latency)) else 1)
+    ok = asyncio.run(main(commands, at_once, latency, smoke=args.smoke))
+    raise SystemExit(0 if ok else 1)

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 METADATA_TYPE = "deploybot_notice"
 GIVE_UP_AFTER = 5  # attempts; a message Slack keeps refusing is logged, not retried forever
+BATCH = 10  # notices a sender takes at once: fewer writes to the store per message
 
 
 class Outbox:
@@ -65,59 +66,61 @@ class Outbox:
             await asyncio.gather(*running, return_exceptions=True)
 
     async def _drain(self, channel: str) -> None:
-        while (notice := await self._claim(channel)) is not None:
+        while batch := await self._claim(channel):
+            sent: list[int] = []
             try:
-                await self._deliver(notice)
-            except SlackApiError as exc:
-                await self._failed(notice, exc)
-            except Exception:
-                log.exception("delivering notice %s to %s", notice.id, channel)
-                await self._failed(notice, None)
+                for notice, covers in _merged(batch):
+                    try:
+                        await self._deliver(notice)
+                        sent.extend(covers)
+                    except SlackApiError as exc:
+                        await self._failed(notice, covers, exc)
+                    except Exception:
+                        log.exception("delivering notice %s to %s", notice.id, channel)
+                        await self._failed(notice, covers, None)
+            finally:
+                await self._done(sent)
 
-    async def _claim(self, channel: str) -> Notice | None:
-        """The oldest undelivered notice of a channel, taken with a lease (compare-and-set)."""
+    async def _claim(self, channel: str) -> list[Notice]:
+        """The oldest undelivered notices of a channel, taken with a lease in one statement.
+
+        Under PostgreSQL's row locks a replica that races for the same rows re-reads them after
+        this one commits and finds them taken; SQLite has one writer at a time.
+        """
         now = datetime.now(UTC)
+        undelivered = or_(
+            Notice.state == "pending", (Notice.state == "sending") & (Notice.lease_until < now)
+        )
+        oldest = (
+            select(Notice.id)
+            .where(Notice.channel == channel, undelivered)
+            .order_by(Notice.id)
+            .limit(BATCH)
+            .scalar_subquery()
+        )
         async with self._store.session.begin() as session:
-            notice = await session.scalar(
-                select(Notice)
-                .where(
-                    Notice.channel == channel,
-                    or_(
-                        Notice.state == "pending",
-                        (Notice.state == "sending") & (Notice.lease_until < now),
-                    ),
-                )
-                .order_by(Notice.id)
-                .limit(1)
-            )
-            if notice is None:
-                return None
-            taken = await session.execute(
+            taken = await session.scalars(
                 update(Notice)
-                .where(Notice.id == notice.id, Notice.state == notice.state)
-                .where(Notice.attempts == notice.attempts)
+                .where(Notice.id.in_(oldest), undelivered)
                 .values(
                     state="sending",
                     owner=self._owner,
                     lease_until=now + self._lease,
                     attempts=Notice.attempts + 1,
                 )
+                .returning(Notice),
+                execution_options={"synchronize_session": False},
             )
-            if getattr(taken, "rowcount", 0) != 1:
-                return await self._claim(channel)  # another replica took it: try the next
-            return notice
+            return sorted(taken, key=lambda notice: notice.id)
 
     async def _deliver(self, notice: Notice) -> None:
         if notice.kind == "update":
-            latest = await self._merge(notice)
             await self._notifier.update_raw(
-                latest.channel, latest.target_ts or "", latest.text, latest.blocks
+                notice.channel, notice.target_ts or "", notice.text, notice.blocks
             )
-            await self._done(notice.id, None)
             return
-        if notice.attempts > 0 and (found := await self._already_posted(notice)) is not None:
-            await self._done(notice.id, found)  # posted before a crash: do not post it twice
-            return
+        if notice.attempts > 1 and await self._already_posted(notice) is not None:
+            return  # posted before a crash: do not post it twice
         ts = await self._notifier.post_raw(
             notice.channel,
             notice.text,
@@ -126,34 +129,8 @@ class Outbox:
             broadcast=notice.broadcast,
             metadata={"event_type": METADATA_TYPE, "event_payload": {"notice": notice.id}},
         )
-        await self._done(notice.id, ts)
         if notice.purpose == "prompt" and notice.tracked_id is not None:
             await self._store.update(notice.tracked_id, prompt_ts=ts)
-
-    async def _merge(self, notice: Notice) -> Notice:
-        """Pending edits of the same message collapse into the newest: one chat.update."""
-        async with self._store.session.begin() as session:
-            later = list(
-                await session.scalars(
-                    select(Notice)
-                    .where(
-                        Notice.kind == "update",
-                        Notice.channel == notice.channel,
-                        Notice.target_ts == notice.target_ts,
-                        Notice.state == "pending",
-                        Notice.id > notice.id,
-                    )
-                    .order_by(Notice.id)
-                )
-            )
-            if not later:
-                return notice
-            await session.execute(
-                update(Notice)
-                .where(Notice.id.in_([n.id for n in later]), Notice.state == "pending")
-                .values(state="merged")
-            )
-            return later[-1]
 
     async def _already_posted(self, notice: Notice) -> str | None:
         if notice.thread_ts is None:
@@ -162,22 +139,38 @@ class Outbox:
             notice.channel, notice.thread_ts, METADATA_TYPE, {"notice": notice.id}
         )
 
-    async def _done(self, notice_id: int, ts: str | None) -> None:
+    async def _done(self, ids: list[int]) -> None:
+        if not ids:
+            return
         async with self._store.session.begin() as session:
-            await session.execute(
-                update(Notice).where(Notice.id == notice_id).values(state="sent", sent_ts=ts)
-            )
+            await session.execute(update(Notice).where(Notice.id.in_(ids)).values(state="sent"))
 
-    async def _failed(self, notice: Notice, exc: SlackApiError | None) -> None:
+    async def _failed(self, notice: Notice, covers: list[int], exc: SlackApiError | None) -> None:
         code = str(exc.response.get("error") or exc.response.status_code) if exc else "unexpected"
-        final = notice.attempts + 1 >= GIVE_UP_AFTER or code in _FINAL_ERRORS
+        final = notice.attempts >= GIVE_UP_AFTER or code in _FINAL_ERRORS
         log.warning("Slack refused notice %s in %s: %s", notice.id, notice.channel, code)
         async with self._store.session.begin() as session:
             await session.execute(
                 update(Notice)
-                .where(Notice.id == notice.id)
+                .where(Notice.id.in_(covers))
                 .values(state="failed" if final else "pending", lease_until=None)
             )
+
+
+def _merged(batch: list[Notice]) -> list[tuple[Notice, list[int]]]:
+    """Edits of one message collapse into the newest, sent where the first stood: one
+    chat.update for a root that changed three times while it waited for its turn."""
+    plan: list[tuple[Notice, list[int]]] = []
+    edits: dict[str | None, int] = {}
+    for notice in batch:
+        if notice.kind == "update" and notice.target_ts in edits:
+            place = edits[notice.target_ts]
+            plan[place] = (notice, [*plan[place][1], notice.id])
+            continue
+        if notice.kind == "update":
+            edits[notice.target_ts] = len(plan)
+        plan.append((notice, [notice.id]))
+    return plan
 
 
 # Retrying cannot help with these: the channel or message is gone, or we are not in it.

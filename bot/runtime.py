@@ -67,7 +67,13 @@ class Runtime:
         """Everything but the web listener: store ready, scheduler polling."""
         settings = config.settings
         redact = Redactor(secrets_of(config))
-        http = httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False)
+        # Keep-alive for every connection the poller uses at once: none reopened each tick.
+        connections = settings.deploybot_poll_concurrency + 20
+        http = httpx.AsyncClient(
+            timeout=httpx.Timeout(10.0),
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+        )
         store = Store(
             settings.deploybot_database_url, owner=REPLICA, lease_seconds=settings.lease_seconds
         )

@@ -1,0 +1,147 @@
+"""Poll fan-out, notification latency and memory with many deployments in flight.
+
+1,000 deployments (half Nometria, half Stormkit) over 100 channels, 50 ms provider latency,
+Slack pacing each channel to one write a second:
+- one poll tick: its duration against the floor (in flight x latency / concurrency), and the
+  provider requests it sends (one per deployment; none when nothing is in flight);
+- notification latency: from the providers' change of status to its thread reply;
+- peak RSS of the bot process.
+
+    ./dev python -m bench.fanout            (--smoke: a tiny run for CI)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import time
+from dataclasses import dataclass
+
+from bench.harness import Bench, bench, percentile
+
+UNDELIVERED = "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')"
+IN_FLIGHT = "SELECT count(*) FROM deployments WHERE status IN ('queued', 'building', 'deploying')"
+
+
+@dataclass
+class Plan:
+    deployments: int
+    channels: int
+    latency: float
+    interval: float
+    pace: float
+    concurrency: int = 50
+
+
+async def until(check: object, *, within: float, every: float = 0.25) -> None:
+    deadline = time.monotonic() + within
+    while not check():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not reached within {within}s")
+        await asyncio.sleep(every)
+
+
+async def start_deployments(b: Bench, plan: Plan) -> float:
+    started = time.perf_counter()
+    slots = asyncio.Semaphore(50)
+
+    async def one(i: int) -> None:
+        async with slots:
+            channel = f"C0FAN{i % plan.channels:03d}"
+            response = await b.driver.command("web" if i % 2 else "docs", channel=channel)
+            assert response.status_code == 200
+
+    await asyncio.gather(*(one(i) for i in range(plan.deployments)))
+    settle = plan.deployments / plan.channels * 3 * plan.pace + 60
+    await until(lambda: b.sql("SELECT count(*) FROM deployments") == plan.deployments, within=120)
+    await until(lambda: b.sql(UNDELIVERED) == 0, within=settle)
+    return time.perf_counter() - started
+
+
+async def measure_ticks(b: Bench, plan: Plan, ticks: int = 4) -> tuple[float, float]:
+    """Mean tick duration and provider requests per tick, over `ticks` steady ticks."""
+    count0 = await b.metric("deploybot_poll_tick_seconds_count")
+    sum0 = await b.metric("deploybot_poll_tick_seconds_sum")
+    reads0 = b.provider_reads()
+    target = count0 + ticks
+    while await b.metric("deploybot_poll_tick_seconds_count") < target:
+        await asyncio.sleep(plan.interval / 4)
+    count1 = await b.metric("deploybot_poll_tick_seconds_count")
+    sum1 = await b.metric("deploybot_poll_tick_seconds_sum")
+    reads = b.provider_reads() - reads0
+    return (sum1 - sum0) / (count1 - count0), reads / (count1 - count0)
+
+
+async def notification_latency(b: Bench, plan: Plan) -> list[float]:
+    """Move every deployment on at once; return, per thread, the seconds until its reply."""
+    posted = len(b.slack.calls_to("chat.postMessage"))
+    t0 = time.monotonic()
+    b.clock.advance(3)  # every build finishes: Nometria goes live, Stormkit succeeds
+    await until(lambda: b.sql(IN_FLIGHT) == 0, within=plan.interval * 3 + 60)
+    per_channel = plan.deployments / plan.channels * 2 * plan.pace
+    await until(lambda: b.sql(UNDELIVERED) == 0, within=per_channel + 120)
+    first: dict[str, float] = {}
+    for call in b.slack.calls_to("chat.postMessage")[posted:]:
+        thread = call.args.get("thread_ts")
+        if thread and call.ok:
+            first.setdefault(str(thread), call.at - t0)
+    return sorted(first.values())
+
+
+async def main(plan: Plan, *, smoke: bool = False) -> bool:
+    async with bench(
+        provider_latency=plan.latency,
+        poll_interval=plan.interval,
+        pace=plan.pace,
+        concurrency=plan.concurrency,
+    ) as b:
+        setup = await start_deployments(b, plan)
+        tick, requests = await measure_ticks(b, plan)
+        floor = plan.deployments * plan.latency / plan.concurrency
+        latencies = await notification_latency(b, plan)
+        idle_reads = b.provider_reads()
+        idle_ticks = await b.metric("deploybot_poll_tick_seconds_count")
+        while await b.metric("deploybot_poll_tick_seconds_count") < idle_ticks + 3:
+            await asyncio.sleep(plan.interval / 4)
+        idle = b.provider_reads() - idle_reads
+        rss = b.peak_rss_mb()
+
+    pacing = plan.deployments / plan.channels * 2 * plan.pace
+    bound = plan.interval + pacing + 1
+    p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
+    print(
+        f"fan-out: {plan.deployments} in flight over {plan.channels} channels, "
+        f"{plan.latency * 1000:.0f} ms provider latency, concurrency {plan.concurrency}"
+    )
+    print(f"  set-up (commands, triggers, first messages): {setup:.1f} s")
+    print(f"  tick: {tick:.2f} s, floor {floor:.2f} s, ratio {tick / floor:.2f}")
+    print(f"  provider requests per tick: {requests:.1f} (in flight: {plan.deployments})")
+    print(f"  provider requests over 3 idle ticks: {idle}")
+    print(
+        f"notification latency over {len(latencies)} threads: p50 {p50:.1f} s, p99 {p99:.1f} s; "
+        f"bound {bound:.1f} s = interval {plan.interval:g} + pacing {pacing:.1f} + 1"
+    )
+    print(f"memory: peak RSS of the bot {rss:.0f} MB")
+    if smoke:  # too small for the targets: proves the script and the counts still work
+        return abs(requests - plan.deployments) < 0.5 and idle == 0
+    return (
+        tick < 2.0
+        and tick <= 2 * floor
+        and abs(requests - plan.deployments) < 0.5
+        and idle == 0
+        and len(latencies) == plan.deployments
+        and p99 <= bound
+        and rss < 150
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--smoke", action="store_true", help="20 deployments, 4 channels")
+    args = parser.parse_args()
+    plan = (
+        Plan(deployments=20, channels=4, latency=0.01, interval=0.5, pace=0.02, concurrency=10)
+        if args.smoke
+        else Plan(deployments=1000, channels=100, latency=0.05, interval=3.0, pace=1.0)
+    )
+    raise SystemExit(0 if asyncio.run(main(plan, smoke=args.smoke)) else 1)
