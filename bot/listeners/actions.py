@@ -61,4 +61,4 @@ def button(service: Service) -> Handler:
 def register(app: AsyncApp, service: Service) -> None:
     handler = button(service)
     for action_id in blocks.ACTIONS:
-        app.action(action_id)(handler)
+        app.action({"action_id": action_id})(handler)  # a dict matcher tolerates a bare action
