@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bench.harness import Bench, bench, percentile
 
@@ -33,12 +36,23 @@ class Plan:
     concurrency: int = 50
 
 
-async def until(check: object, *, within: float, every: float = 0.25) -> None:
-    deadline = time.monotonic() + within
-    while not check():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not reached within {within}s")
-        await asyncio.sleep(every)
+async def until(check: Callable[[], Any], *, within: float, every: float = 0.25) -> None:
+    """Wait for a condition (sync or async), checking every `every` seconds."""
+    async with asyncio.timeout(within):
+        while True:
+            done = check()
+            if inspect.isawaitable(done):
+                done = await done
+            if done:
+                return
+            await asyncio.sleep(every)
+
+
+async def ticks_after(b: Bench, count: float, plan: Plan) -> None:
+    async def reached() -> bool:
+        return await b.metric("deploybot_poll_tick_seconds_count") >= count
+
+    await until(reached, within=plan.interval * (count + 10) + 60, every=plan.interval / 4)
 
 
 async def start_deployments(b: Bench, plan: Plan) -> float:
@@ -63,9 +77,7 @@ async def measure_ticks(b: Bench, plan: Plan, ticks: int = 4) -> tuple[float, fl
     count0 = await b.metric("deploybot_poll_tick_seconds_count")
     sum0 = await b.metric("deploybot_poll_tick_seconds_sum")
     reads0 = b.provider_reads()
-    target = count0 + ticks
-    while await b.metric("deploybot_poll_tick_seconds_count") < target:
-        await asyncio.sleep(plan.interval / 4)
+    await ticks_after(b, count0 + ticks, plan)
     count1 = await b.metric("deploybot_poll_tick_seconds_count")
     sum1 = await b.metric("deploybot_poll_tick_seconds_sum")
     reads = b.provider_reads() - reads0
@@ -101,8 +113,7 @@ async def main(plan: Plan, *, smoke: bool = False) -> bool:
         latencies = await notification_latency(b, plan)
         idle_reads = b.provider_reads()
         idle_ticks = await b.metric("deploybot_poll_tick_seconds_count")
-        while await b.metric("deploybot_poll_tick_seconds_count") < idle_ticks + 3:
-            await asyncio.sleep(plan.interval / 4)
+        await ticks_after(b, idle_ticks + 3, plan)
         idle = b.provider_reads() - idle_reads
         rss = b.peak_rss_mb()
 

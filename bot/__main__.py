@@ -9,7 +9,6 @@ import sys
 from typing import NoReturn
 
 import click
-import httpx
 from aiohttp import web
 from pydantic import ValidationError
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -18,6 +17,7 @@ from bot import config as configuration
 from bot import providers
 from bot.config import Config, ConfigError, Settings
 from bot.logs import setup_logging
+from bot.providers import http as provider_http
 from bot.providers.base import ProviderError
 from bot.runtime import Runtime, secrets_of
 
@@ -117,7 +117,7 @@ def check() -> None:
 
 async def _check(config: Config) -> int:
     failures = 0
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with provider_http.client() as http:
         adapters = providers.build_all(config, http)
         for name, app in sorted(config.apps.items()):
             rules = "approval by " + ", ".join(app.approvers) if app.approval else "no approval"

@@ -30,6 +30,7 @@ from bot.notifier import Notifier
 from bot.outbox import Outbox
 from bot.policy import Policy
 from bot.poller import Poller
+from bot.providers import http as provider_http
 from bot.redact import Redactor
 from bot.service import Service
 from bot.store import Store
@@ -68,12 +69,7 @@ class Runtime:
         settings = config.settings
         redact = Redactor(secrets_of(config))
         # Keep-alive for every connection the poller uses at once: none reopened each tick.
-        connections = settings.deploybot_poll_concurrency + 20
-        http = httpx.AsyncClient(
-            timeout=httpx.Timeout(10.0),
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
-        )
+        http = provider_http.client(connections=settings.deploybot_poll_concurrency + 20)
         store = Store(
             settings.deploybot_database_url, owner=REPLICA, lease_seconds=settings.lease_seconds
         )

@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from bot.models import Deployment, Status
+from bot.providers import http as provider_http
 from bot.providers.base import (
     AuthError,
     NotFound,
@@ -70,7 +71,7 @@ class Rig:
     async def opened(cls) -> AsyncIterator[Any]:
         clock = ManualClock()
         fake = cls.make_fake(clock)
-        async with await fake.serve() as served, httpx.AsyncClient(timeout=5) as client:
+        async with await fake.serve() as served, provider_http.client(timeout=5) as client:
             yield cls(clock, fake, served.url, client)
 
     def needs_http(self) -> None:
@@ -443,7 +444,7 @@ async def test_a_read_that_times_out_is_retried(rig: Rig) -> None:
     rig.needs_http()
     [dep_id] = rig.seed(1)
     rig.fake.inject(200, delay=0.5, path_contains=dep_id)
-    async with httpx.AsyncClient(timeout=0.2) as impatient:
+    async with provider_http.client(timeout=0.2) as impatient:
         assert (await rig.adapter(client=impatient).get(dep_id)).id == dep_id
     assert len(rig.fake.requests) == 2
 
@@ -471,7 +472,7 @@ async def test_a_trigger_that_times_out_is_not_sent_again(rig: Rig) -> None:
     """A trigger that gets no answer in time is sent once."""
     rig.needs_http()
     rig.fake.inject(201, delay=0.5, method="POST")
-    async with httpx.AsyncClient(timeout=0.1) as impatient:
+    async with provider_http.client(timeout=0.1) as impatient:
         with pytest.raises(ProviderError, match="gave no answer") as caught:
             await rig.adapter(client=impatient).trigger(ref=None, env_vars={}, publish=True)
     assert not isinstance(caught.value, Unavailable)

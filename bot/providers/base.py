@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.metrics import PROVIDER_ERRORS
 from bot.models import Deployment, LogLine
+from bot.providers.http import never_sent
 from bot.redact import Redactor
 
 
@@ -186,11 +187,10 @@ class Api:
             return await self._client.request(
                 method, self._base_url + path, params=params, json=body, headers=self._headers
             )
-        except _NOT_SENT as exc:
-            raise Unavailable(
-                f"{self._provider} could not be reached ({type(exc).__name__})"
-            ) from None
         except httpx.TransportError as exc:
+            if never_sent(exc):
+                reason = type(exc.__cause__ or exc).__name__
+                raise Unavailable(f"{self._provider} could not be reached ({reason})") from None
             error = Unavailable if idempotent else ProviderError
             raise error(f"{self._provider} gave no answer ({type(exc).__name__})") from None
 
@@ -227,10 +227,6 @@ class Api:
         sentence = meaning or sentence
         detail = self._detail(payload)
         return kind(self._redact(f"{sentence} ({detail})" if detail else sentence), status=status)
-
-
-# The request never left: sending it again cannot do anything twice.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 async def follow_pages(
