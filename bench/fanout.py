@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import inspect
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from bench.harness import Bench, bench, percentile
+from tests.conftest import eventually
 
 UNDELIVERED = "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')"
 IN_FLIGHT = "SELECT count(*) FROM deployments WHERE status IN ('queued', 'building', 'deploying')"
@@ -36,23 +34,11 @@ class Plan:
     concurrency: int = 50
 
 
-async def until(check: Callable[[], Any], *, within: float, every: float = 0.25) -> None:
-    """Wait for a condition (sync or async), checking every `every` seconds."""
-    async with asyncio.timeout(within):
-        while True:
-            done = check()
-            if inspect.isawaitable(done):
-                done = await done
-            if done:
-                return
-            await asyncio.sleep(every)
-
-
 async def ticks_after(b: Bench, count: float, plan: Plan) -> None:
     async def reached() -> bool:
         return await b.metric("deploybot_poll_tick_seconds_count") >= count
 
-    await until(reached, within=plan.interval * (count + 10) + 60, every=plan.interval / 4)
+    await eventually(reached, within=plan.interval * (count + 10) + 60, every=plan.interval / 4)
 
 
 async def start_deployments(b: Bench, plan: Plan) -> float:
@@ -67,8 +53,12 @@ async def start_deployments(b: Bench, plan: Plan) -> float:
 
     await asyncio.gather(*(one(i) for i in range(plan.deployments)))
     settle = plan.deployments / plan.channels * 3 * plan.pace + 60
-    await until(lambda: b.sql("SELECT count(*) FROM deployments") == plan.deployments, within=120)
-    await until(lambda: b.sql(UNDELIVERED) == 0, within=settle)
+    await eventually(
+        lambda: b.sql("SELECT count(*) FROM deployments") == plan.deployments,
+        within=120,
+        every=0.25,
+    )
+    await eventually(lambda: b.sql(UNDELIVERED) == 0, within=settle, every=0.25)
     return time.perf_counter() - started
 
 
@@ -89,9 +79,9 @@ async def notification_latency(b: Bench, plan: Plan) -> list[float]:
     posted = len(b.slack.calls_to("chat.postMessage"))
     t0 = time.monotonic()
     b.clock.advance(3)  # every build finishes: Nometria goes live, Stormkit succeeds
-    await until(lambda: b.sql(IN_FLIGHT) == 0, within=plan.interval * 3 + 60)
+    await eventually(lambda: b.sql(IN_FLIGHT) == 0, within=plan.interval * 3 + 60, every=0.25)
     per_channel = plan.deployments / plan.channels * 2 * plan.pace
-    await until(lambda: b.sql(UNDELIVERED) == 0, within=per_channel + 120)
+    await eventually(lambda: b.sql(UNDELIVERED) == 0, within=per_channel + 120, every=0.25)
     first: dict[str, float] = {}
     for call in b.slack.calls_to("chat.postMessage")[posted:]:
         thread = call.args.get("thread_ts")

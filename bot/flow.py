@@ -293,12 +293,17 @@ class Flow:
             raise NotAllowed("That button does not belong to a deployment here; nothing was done.")
         return row
 
-    async def approve(self, value: str, actor: Actor) -> Reply | None:
+    async def _undecided(self, value: str, actor: Actor) -> Tracked:
+        """The deployment whose approval buttons were clicked, while nobody has decided yet."""
         row = await self.clicked_row(value, actor)
         if row.prompt_ts is None and actor.message_ts not in {None, row.root_ts}:
             row.prompt_ts = actor.message_ts  # clicked before the outbox recorded the prompt's ts
         if row.approval != "pending":
             raise NotAllowed(await self._decided(row.id))
+        return row
+
+    async def approve(self, value: str, actor: Actor) -> Reply | None:
+        row = await self._undecided(value, actor)
         app = self.d.app(row.app)
         self.d.policy.approve(app, actor.user, row.requester)
         if row.deployment_id is not None and row.state is not Status.READY:
@@ -335,11 +340,7 @@ class Flow:
         return deployment
 
     async def discard(self, value: str, actor: Actor) -> Reply | None:
-        row = await self.clicked_row(value, actor)
-        if row.prompt_ts is None and actor.message_ts not in {None, row.root_ts}:
-            row.prompt_ts = actor.message_ts  # clicked before the outbox recorded the prompt's ts
-        if row.approval != "pending":
-            raise NotAllowed(await self._decided(row.id))
+        row = await self._undecided(value, actor)
         app = self.d.app(row.app)
         self.d.policy.discard(app, actor.user, row.requester)
         if not await self.d.store.decide(row.id, decision="discarded", user=actor.user):

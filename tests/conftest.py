@@ -77,7 +77,7 @@ def _no_backoff() -> Any:
         yield
 
 
-async def eventually(check: Callable[[], Any], *, within: float = 5.0) -> Any:
+async def eventually(check: Callable[[], Any], *, within: float = 5.0, every: float = 0.01) -> Any:
     """Wait until `check()` (or the awaitable it returns) is truthy, then return its value.
 
     The bot works after it acks, and other processes on their own clock: tests wait for the
@@ -90,7 +90,7 @@ async def eventually(check: Callable[[], Any], *, within: float = 5.0) -> Any:
                 value = await value
             if value:
                 return value
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(every)
 
 
 @dataclass

@@ -10,22 +10,10 @@ from pathlib import Path
 import pexpect
 import pytest
 
-APPS = """\
-incident_channels = ["C0INCIDENT"]
+from bot.console import EXAMPLE
 
-[providers.sandbox]
-base_url = "sandbox://local?step=0.3"
-
-[apps.web]
-provider = "sandbox"
-approvers = ["U0LEAD"]
-
-[apps.docs]
-provider = "sandbox"
-default_branch = "main"
-approval = true
-approvers = ["U0LEAD"]
-"""
+# The built-in example, with the sandbox's phases shortened for a test.
+APPS = EXAMPLE.replace('"sandbox://local"', '"sandbox://local?step=0.3"')
 
 
 @pytest.fixture
