@@ -24,7 +24,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import listeners, providers
 from bot.config import Config
 from bot.context import Deps
-from bot.listeners.auth import one_workspace
 from bot.metrics import REGISTRY
 from bot.notifier import Notifier
 from bot.outbox import Outbox
@@ -112,7 +111,6 @@ class Runtime:
         signing = settings.slack_signing_secret
         bolt = AsyncApp(
             client=slack,
-            authorize=one_workspace(slack),
             signing_secret=signing.get_secret_value() if signing else None,
             process_before_response=False,
         )
