@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -15,6 +16,9 @@ from bot.store import Tracked
 log = logging.getLogger(__name__)
 
 JOB_ID = "deploybot-poll"
+# Claims (repeat guards) and delivered messages are kept a week, then forgotten.
+KEEP = timedelta(days=7)
+PRUNE_EVERY = timedelta(hours=1)
 
 
 class Poller:
@@ -25,10 +29,15 @@ class Poller:
         self._owner = owner
         self._lease = lease_seconds
         self._slots = asyncio.Semaphore(concurrency)
+        self._pruned: datetime | None = None
 
     async def poll_once(self) -> int:
         """Poll each in-flight deployment this replica holds once; return how many."""
         deps = self._service.deps
+        now = deps.now()
+        if self._pruned is None or now - self._pruned > PRUNE_EVERY:
+            await deps.store.prune(before=now - KEEP)
+            self._pruned = now
         with POLL_TICK.time():
             await deps.outbox.sweep()
             rows = await deps.store.lease(self._owner, seconds=self._lease)

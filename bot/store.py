@@ -301,6 +301,16 @@ class Store:
         async with self._session.begin() as session:
             await session.execute(delete(Claim).where(Claim.key == key))
 
+    async def prune(self, *, before: datetime) -> None:
+        """Forget what only guarded against repeats or was already delivered, once it is old."""
+        async with self._session.begin() as session:
+            await session.execute(delete(Claim).where(Claim.created_at < before))
+            await session.execute(
+                delete(Notice).where(
+                    Notice.state.in_(("sent", "merged", "failed")), Notice.created_at < before
+                )
+            )
+
     async def lock_of(self, app: str) -> Lock | None:
         async with self._session() as session:
             return await session.get(Lock, app)

@@ -7,7 +7,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from sqlalchemy import func, select
 
+from bot.store import Claim, Notice
 from tests.conftest import World, eventually
 
 CHANNEL = "C0DEPLOYS"
@@ -122,3 +124,24 @@ async def test_a_retried_slash_command_deploys_once(world: World) -> None:
     await world.runtime.service.drain()
     assert len(world.nometria.requests_to("POST", "/v1/deployments")) == 1
     assert len(world.slack.root_messages(CHANNEL)) == 1
+
+
+async def test_old_repeat_guards_and_delivered_messages_are_forgotten(world: World) -> None:
+    """The store does not grow for ever: week-old claims and sent messages are pruned."""
+    store = world.runtime.store
+    old = datetime.now(UTC) - timedelta(days=8)
+    async with store.session.begin() as session:
+        session.add_all(
+            [
+                Claim(key="request:old", created_at=old),
+                Claim(key="request:new"),
+                Notice(channel=CHANNEL, kind="post", text="old", state="sent", created_at=old),
+                Notice(channel=CHANNEL, kind="post", text="due", state="pending", created_at=old),
+            ]
+        )
+    await world.tick(0)
+    async with store.session() as session:
+        claims = set(await session.scalars(select(Claim.key)))
+        notices = await session.scalar(select(func.count()).select_from(Notice))
+    assert claims == {"request:new"}
+    assert notices == 1  # the undelivered one stays, whatever its age
