@@ -6,6 +6,7 @@ import json
 import secrets
 
 from bot import blocks
+from bot.approvals import Approvals
 from bot.commands import Lock, Operate, Rollback, Unlock, UsageError
 from bot.context import Actor, Deps, Reply
 from bot.flow import Flow
@@ -21,9 +22,10 @@ _TARGETS = frozenset({Status.LIVE, Status.ROLLED_BACK, Status.READY})
 
 
 class Operations:
-    def __init__(self, deps: Deps, flow: Flow) -> None:
+    def __init__(self, deps: Deps, flow: Flow, approvals: Approvals) -> None:
         self.d = deps
         self.flow = flow
+        self.approvals = approvals
 
     # -- rollback ----------------------------------------------------------------------------
 
@@ -171,7 +173,7 @@ class Operations:
     async def _publish(self, app: str, provider: Provider, dep_id: str, actor: Actor) -> Reply:
         row = await self.d.store.find(app, dep_id)
         if row is not None and row.approval == "pending" and row.prompt_ts:
-            await self.flow.approve(str(row.id), Actor(actor.user, row.channel, row.prompt_ts))
+            await self.approvals.approve(str(row.id), Actor(actor.user, row.channel, row.prompt_ts))
             return Reply(f"Published `{dep_id}`: see its thread.")
         await provider.publish(dep_id)
         deployment = await provider.get(dep_id)

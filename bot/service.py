@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot import blocks, commands
+from bot.approvals import Approvals
 from bot.commands import UsageError
 from bot.config import AppConfig
 from bot.context import Actor, Deps, Reply
@@ -23,7 +24,8 @@ class Service:
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.flow = Flow(deps)
-        self.ops = Operations(deps, self.flow)
+        self.approvals = Approvals(deps, self.flow)
+        self.ops = Operations(deps, self.flow, self.approvals)
         self._working: set[asyncio.Task[object]] = set()
 
     def working(self) -> None:
@@ -77,8 +79,8 @@ class Service:
 
     async def click(self, action_id: str, value: str, actor: Actor) -> Reply | None:
         handlers = {
-            blocks.APPROVE: ("approve", lambda: self.flow.approve(value, actor)),
-            blocks.DISCARD: ("discard", lambda: self.flow.discard(value, actor)),
+            blocks.APPROVE: ("approve", lambda: self.approvals.approve(value, actor)),
+            blocks.DISCARD: ("discard", lambda: self.approvals.discard(value, actor)),
             blocks.ROLLBACK: ("rollback", lambda: self.ops.rollback(value, actor)),
         }
         if action_id not in handlers:
