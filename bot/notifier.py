@@ -92,19 +92,6 @@ class Notifier:
             ),
         )
 
-    async def ephemeral(
-        self, channel: str, user: str, text: str, blocks: Sequence[Block] = ()
-    ) -> None:
-        await self._counted(
-            "chat.postEphemeral",
-            self._client.chat_postEphemeral(
-                channel=channel,
-                user=user,
-                text=self._redact(text),
-                blocks=self._scrub(self.blocks(blocks)) if blocks else None,
-            ),
-        )
-
     async def find_by_metadata(
         self, channel: str, thread_ts: str, event_type: str, payload: dict[str, Any]
     ) -> str | None:

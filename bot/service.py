@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
 from bot import blocks, commands
@@ -16,8 +15,6 @@ from bot.operations import Operations
 from bot.policy import NotAllowed
 from bot.providers.base import ProviderError
 from bot.store import Store, Tracked
-
-log = logging.getLogger(__name__)
 
 
 class Service:
