@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -31,6 +32,22 @@ ACTIONS = (APPROVE, DISCARD, ROLLBACK)
 
 
 @dataclass(frozen=True)
+class Message:
+    """What Slack shows: the blocks, and the text notifications and screen readers use."""
+
+    text: str
+    blocks: tuple[Block, ...] = ()
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [block.to_dict() for block in self.blocks]
+
+
+def note(text: str) -> Message:
+    """A message of one mrkdwn section."""
+    return Message(text, tuple(say(text)))
+
+
+@dataclass(frozen=True)
 class Card:
     """What the root message of a deployment shows."""
 
@@ -50,7 +67,7 @@ class Card:
         return replace(self, **changes)  # type: ignore[arg-type]
 
 
-def root(card: Card) -> list[Block]:
+def root(card: Card) -> Message:
     state = f"{card.status.emoji} {card.status.label}"
     if card.waiting_for is not None:
         state = f":raised_hand: waiting for approval by {_people(card.waiting_for)}"
@@ -72,10 +89,10 @@ def root(card: Card) -> list[Block]:
     ]
     if card.note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(card.note, 2000))]))
-    return blocks
+    return Message(_root_text(card), tuple(blocks))
 
 
-def root_text(card: Card) -> str:
+def _root_text(card: Card) -> str:
     state = "waiting for approval" if card.waiting_for is not None else card.status.label
     return f"{card.status.emoji} {card.title} {card.app} ({card.ref or 'default'}): {state}"
 
@@ -95,11 +112,12 @@ def live_text(app: str, deployment: Deployment) -> str:
     return f"{Status.LIVE.emoji} *{app} is live*{where}.{took}"
 
 
-def failed(app: str, deployment: Deployment, excerpt: str | None) -> list[Block]:
-    blocks = say(failed_text(app, deployment))
+def failed(app: str, deployment: Deployment, excerpt: str | None) -> Message:
+    text = failed_text(app, deployment)
+    blocks = say(text)
     if excerpt:
         blocks.append(SectionBlock(text=code_block(excerpt)))
-    return blocks
+    return Message(text, tuple(blocks))
 
 
 def failed_text(app: str, deployment: Deployment) -> str:
@@ -122,23 +140,28 @@ def unapproved_live_text(app: str) -> str:
     )
 
 
-def approval_prompt(text: str, row_id: int, *, approve_label: str) -> list[Block]:
+def approval_prompt(text: str, row_id: int, *, approve_label: str) -> Message:
     value = str(row_id)
-    return [
-        *say(text),
-        ActionsBlock(
-            block_id=f"approval-{row_id}",
-            elements=[
-                ButtonElement(text=approve_label, action_id=APPROVE, value=value, style="primary"),
-                ButtonElement(text="Discard", action_id=DISCARD, value=value, style="danger"),
-            ],
+    return Message(
+        text,
+        (
+            *say(text),
+            ActionsBlock(
+                block_id=f"approval-{row_id}",
+                elements=[
+                    ButtonElement(
+                        text=approve_label, action_id=APPROVE, value=value, style="primary"
+                    ),
+                    ButtonElement(text="Discard", action_id=DISCARD, value=value, style="danger"),
+                ],
+            ),
         ),
-    ]
+    )
 
 
 def rollback_confirm(
     app: str, current: Deployment, target: Deployment, value: str, *, now: datetime
-) -> list[Block]:
+) -> Message:
     text = (
         f":rewind: *Roll back {app}?*\n"
         f"*From* {describe(current, now=now)}\n*To* {describe(target, now=now)}"
@@ -153,7 +176,8 @@ def rollback_confirm(
     button = ButtonElement(
         text="Roll back", action_id=ROLLBACK, value=value, style="danger", confirm=confirm
     )
-    return [*say(text), ActionsBlock(block_id="rollback", elements=[button])]
+    summary = f"Roll back {app} from {current.id} to {target.id}?"
+    return Message(summary, (*say(text), ActionsBlock(block_id="rollback", elements=[button])))
 
 
 def describe(deployment: Deployment, *, now: datetime) -> str:
@@ -176,7 +200,7 @@ def history(
     now: datetime,
     lock: str | None,
     audit: Sequence[str],
-) -> list[Block]:
+) -> Message:
     lines = []
     for d in deployments:
         who = f" by <@{requesters[d.id]}>" if d.id in requesters else ""
@@ -188,7 +212,7 @@ def history(
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":lock: {lock}")]))
     if audit:
         blocks.extend(say("*Recent actions*\n" + "\n".join(audit)))
-    return blocks
+    return Message(f"Status of {app}", tuple(blocks))
 
 
 def code_block(text: str) -> str:

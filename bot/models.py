@@ -2,10 +2,62 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    """The wall clock; the runtime injects one clock everywhere (tests inject their own)."""
+    return datetime.now(UTC)
+
+
+class Action(StrEnum):
+    """What someone asks the bot to do; policy has one rule per action."""
+
+    DEPLOY = "deploy"
+    APPROVE = "approve"
+    DISCARD = "discard"
+    PUBLISH = "publish"
+    ROLLBACK = "rollback"
+    STOP = "stop"
+    RESTART = "restart"
+    LOGS = "logs"
+    LOCK = "lock"
+    UNLOCK = "unlock"
+    STATUS = "status"
+    APPS = "apps"
+
+
+class Approval(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DISCARDED = "discarded"
+    BYPASSED = "bypassed"  # went live before anyone decided (Stormkit's autoPublish)
+
+
+class Kind(StrEnum):
+    """Why a deployment is followed in a thread."""
+
+    DEPLOY = "deploy"
+    ROLLBACK = "rollback"
+    PUBLISH = "publish"
+    RESTART = "restart"
+
+
+@dataclass(frozen=True)
+class AppLock:
+    """An app's deploys are held until someone unlocks it; rollbacks still work."""
+
+    app: str
+    reason: str
+    locked_by: str
+    channel: str
 
 
 class Status(StrEnum):
@@ -69,3 +121,43 @@ class LogLine(BaseModel):
     message: str
     failed: bool = False
     title: str | None = None
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A deployment the bot started (or waits to start) and follows in a thread."""
+
+    id: int
+    kind: Kind
+    app: str
+    provider: str
+    deployment_id: str | None
+    channel: str
+    root_ts: str
+    requester: str
+    ref: str | None
+    status: Status
+    approval: Approval | None
+    approved_by: str | None
+    prompt_ts: str | None
+    failing_since: datetime | None
+    outage_noticed: bool
+    abandoned: bool
+    created_at: datetime
+    env: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def pending(self) -> bool:
+        return self.approval is Approval.PENDING
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    user: str
+    action: str
+    app: str | None
+    channel: str
+    outcome: str
+    deployment_id: str | None = None
+    detail: str = ""
+    at: datetime | None = None

@@ -1,21 +1,18 @@
-"""The only writer to Slack: redacts every string, knows Slack's limits, paces each channel."""
+"""Slack's chat calls for the outbox: redacts every string, paces each channel, counts errors."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from bot.metrics import SLACK_ERRORS
 from bot.redact import Redactor
-
-MAX_BLOCKS = 50
 
 
 class Pacer:
@@ -41,22 +38,7 @@ class Notifier:
         self._redact = redact
         self._pacer = Pacer(pace)
 
-    def blocks(self, blocks: Sequence[Block]) -> list[dict[str, Any]]:
-        """Block Kit objects as Slack's JSON; to_dict() validates Slack's limits."""
-        return [block.to_dict() for block in blocks[:MAX_BLOCKS]]
-
     async def post(
-        self,
-        channel: str,
-        text: str,
-        blocks: Sequence[Block],
-        *,
-        thread_ts: str | None = None,
-    ) -> str:
-        """Post a message now (a root message, or a channel announcement); return its ts."""
-        return await self.post_raw(channel, text, self.blocks(blocks), thread_ts=thread_ts)
-
-    async def post_raw(
         self,
         channel: str,
         text: str,
@@ -81,9 +63,7 @@ class Notifier:
         )
         return str(response["ts"])
 
-    async def update_raw(
-        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
-    ) -> None:
+    async def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
         await self._pacer.turn(channel)
         await self._counted(
             "chat.update",

@@ -1,13 +1,135 @@
-"""Who may do what, where. Pure: the service passes in what it knows (the lock, the requester)."""
+"""Who may do what, where: one check per action, called once at the door. Pure.
+
+`NotAllowed` is about the person (or the channel they ask from); `Refused` is about the state
+of things (a lock, a decision already made, nothing to go back to).
+"""
 
 from __future__ import annotations
 
-from bot.config import AppConfig, Config
-from bot.store import Lock
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.config import AppConfig
+from bot.models import Action, AppLock
 
 
 class NotAllowed(Exception):
-    """A refusal; the message says why and who can."""
+    """This person may not do this (here); the message says who can."""
+
+
+class Refused(Exception):
+    """Nobody could do this now; the message says why."""
+
+
+@dataclass(frozen=True)
+class Ask:
+    """Everything a rule needs to know: who asks what of which app, from where."""
+
+    action: Action
+    app: AppConfig
+    user: str
+    channel: str
+    lock: AppLock | None = None
+    requester: str | None = None  # for approve and discard: who asked for the deployment
+
+
+def may_deploy(app: AppConfig, user: str) -> bool:
+    return not app.deployers or user in app.deployers or user in app.approvers
+
+
+def may_approve(app: AppConfig, user: str) -> bool:
+    """Approvers; an app with none leaves it to those who may deploy it."""
+    return user in app.approvers if app.approvers else may_deploy(app, user)
+
+
+class Policy:
+    def __init__(self, incident_channels: tuple[str, ...] | list[str] = ()) -> None:
+        self._incident = tuple(incident_channels)
+        self._rules: dict[Action, Callable[[Ask], None]] = {
+            Action.DEPLOY: self._deploy,
+            Action.RESTART: self._deploy,
+            Action.STOP: _operator("stop it"),
+            Action.LOCK: _operator("lock it"),
+            Action.LOGS: _operator("read its logs"),
+            Action.PUBLISH: _publish,
+            Action.APPROVE: _approve,
+            Action.DISCARD: _discard,
+            Action.ROLLBACK: self._rollback,
+            Action.UNLOCK: _unlock,
+        }
+
+    def check(self, ask: Ask) -> None:
+        """Raise NotAllowed or Refused if `ask` may not go ahead; status and apps are open."""
+        rule = self._rules.get(ask.action)
+        if rule is not None:
+            rule(ask)
+
+    def _deploy(self, ask: Ask) -> None:
+        app = ask.app
+        if not may_deploy(app, ask.user):
+            raise NotAllowed(
+                f"You may not deploy `{app.name}`. Deployers: {_people(app.deployers)}."
+            )
+        if app.channels and ask.channel not in app.channels:
+            raise NotAllowed(
+                f"`{app.name}` is deployed from {_channels(app.channels)} only, not here."
+            )
+        if ask.lock is not None:
+            raise Refused(
+                f"`{app.name}` is locked by <@{ask.lock.locked_by}>: {ask.lock.reason}. "
+                f"{_unlockers(app)} can `/deploy unlock {app.name}`; rollbacks still work."
+            )
+
+    def _rollback(self, ask: Ask) -> None:
+        if ask.channel in self._incident or may_approve(ask.app, ask.user):
+            return
+        where = f" or anyone in an incident channel ({_channels(self._incident)})"
+        raise NotAllowed(
+            f"Only {_approvers(ask.app)}{where if self._incident else ''} "
+            f"may roll back `{ask.app.name}`."
+        )
+
+
+def _operator(what: str) -> Callable[[Ask], None]:
+    def rule(ask: Ask) -> None:
+        if not may_deploy(ask.app, ask.user):
+            raise NotAllowed(f"Only those who may deploy `{ask.app.name}` may {what}.")
+
+    return rule
+
+
+def _publish(ask: Ask) -> None:
+    if not may_approve(ask.app, ask.user):
+        raise NotAllowed(f"Only {_approvers(ask.app)} may publish `{ask.app.name}`.")
+
+
+def _approve(ask: Ask) -> None:
+    app, user = ask.app, ask.user
+    if not may_approve(app, user):
+        raise NotAllowed(f"Only {_approvers(app)} may approve `{app.name}`.")
+    if user == ask.requester and not app.allow_self_approval:
+        others = tuple(a for a in app.approvers if a != user)
+        who = _people(others) if others else "another approver"
+        raise NotAllowed(f"You requested this deployment, so someone else must approve it: {who}.")
+
+
+def _discard(ask: Ask) -> None:
+    if ask.user != ask.requester and not may_approve(ask.app, ask.user):
+        raise NotAllowed(
+            f"Only the requester <@{ask.requester}> or {_approvers(ask.app)} may discard this."
+        )
+
+
+def _unlock(ask: Ask) -> None:
+    app, lock = ask.app, ask.lock
+    if lock is None:
+        raise Refused(f"`{app.name}` is not locked.")
+    if ask.user == lock.locked_by or may_approve(app, ask.user):
+        return
+    raise NotAllowed(
+        f"`{app.name}` was locked by <@{lock.locked_by}>: {lock.reason}. "
+        f"{_unlockers(app)} can unlock it."
+    )
 
 
 def _people(users: tuple[str, ...]) -> str:
@@ -18,78 +140,9 @@ def _channels(channels: tuple[str, ...]) -> str:
     return ", ".join(f"<#{c}>" for c in channels)
 
 
-class Policy:
-    def __init__(self, config: Config) -> None:
-        self._incident = frozenset(config.incident_channels)
+def _approvers(app: AppConfig) -> str:
+    return _people(app.approvers) if app.approvers else "those who may deploy it"
 
-    def may_deploy(self, app: AppConfig, user: str) -> bool:
-        return not app.deployers or user in app.deployers or user in app.approvers
 
-    def may_approve(self, app: AppConfig, user: str) -> bool:
-        """Approvers; an app with none leaves it to those who may deploy it."""
-        return user in app.approvers if app.approvers else self.may_deploy(app, user)
-
-    def deploy(self, app: AppConfig, user: str, channel: str, lock: Lock | None) -> None:
-        if not self.may_deploy(app, user):
-            raise NotAllowed(
-                f"You may not deploy `{app.name}`. Deployers: {_people(app.deployers)}."
-            )
-        if app.channels and channel not in app.channels:
-            raise NotAllowed(
-                f"`{app.name}` is deployed from {_channels(app.channels)} only, not here."
-            )
-        if lock is not None:
-            raise NotAllowed(
-                f"`{app.name}` is locked by <@{lock.locked_by}>: {lock.reason}. "
-                f"{self._unlockers(app)} can `/deploy unlock {app.name}`; rollbacks still work."
-            )
-
-    def approve(self, app: AppConfig, user: str, requester: str) -> None:
-        if not self.may_approve(app, user):
-            raise NotAllowed(f"Only {self._approvers(app)} may approve `{app.name}`.")
-        if user == requester and not app.allow_self_approval:
-            others = [a for a in app.approvers if a != user]
-            who = _people(tuple(others)) if others else "another approver"
-            raise NotAllowed(
-                f"You requested this deployment, so someone else must approve it: {who}."
-            )
-
-    def discard(self, app: AppConfig, user: str, requester: str) -> None:
-        if user != requester and not self.may_approve(app, user):
-            raise NotAllowed(
-                f"Only the requester <@{requester}> or {self._approvers(app)} may discard this."
-            )
-
-    def publish(self, app: AppConfig, user: str) -> None:
-        if not self.may_approve(app, user):
-            raise NotAllowed(f"Only {self._approvers(app)} may publish `{app.name}`.")
-
-    def rollback(self, app: AppConfig, user: str, channel: str) -> None:
-        if channel in self._incident or self.may_approve(app, user):
-            return
-        where = f" or anyone in an incident channel ({_channels(tuple(self._incident))})"
-        raise NotAllowed(
-            f"Only {self._approvers(app)}{where if self._incident else ''} "
-            f"may roll back `{app.name}`."
-        )
-
-    def operate(self, app: AppConfig, user: str, what: str) -> None:
-        if not self.may_deploy(app, user):
-            raise NotAllowed(f"Only those who may deploy `{app.name}` may {what} it.")
-
-    def lock(self, app: AppConfig, user: str) -> None:
-        self.operate(app, user, "lock")
-
-    def unlock(self, app: AppConfig, user: str, lock: Lock) -> None:
-        if user == lock.locked_by or self.may_approve(app, user):
-            return
-        raise NotAllowed(
-            f"`{app.name}` was locked by <@{lock.locked_by}>: {lock.reason}. "
-            f"{self._unlockers(app)} can unlock it."
-        )
-
-    def _approvers(self, app: AppConfig) -> str:
-        return _people(app.approvers) if app.approvers else "those who may deploy it"
-
-    def _unlockers(self, app: AppConfig) -> str:
-        return f"Its approvers ({_people(app.approvers)})" if app.approvers else "Its deployers"
+def _unlockers(app: AppConfig) -> str:
+    return f"Its approvers ({_people(app.approvers)})" if app.approvers else "Its deployers"

@@ -9,9 +9,11 @@ from datetime import datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.metrics import IN_FLIGHT, POLL_TICK
+from bot.models import Clock, Tracked
+from bot.outbox import Outbox
 from bot.providers.base import ProviderError
-from bot.service import Service
-from bot.store import Tracked
+from bot.store import Store
+from bot.usecases.follow import Following
 
 log = logging.getLogger(__name__)
 
@@ -23,9 +25,20 @@ PRUNE_EVERY = timedelta(hours=1)
 
 class Poller:
     def __init__(
-        self, service: Service, *, owner: str, lease_seconds: float, concurrency: int = 50
+        self,
+        follow: Following,
+        store: Store,
+        outbox: Outbox,
+        clock: Clock,
+        *,
+        owner: str,
+        lease_seconds: float,
+        concurrency: int = 50,
     ) -> None:
-        self._service = service
+        self._follow = follow
+        self._store = store
+        self._outbox = outbox
+        self._now = clock
         self._owner = owner
         self._lease = lease_seconds
         self._slots = asyncio.Semaphore(concurrency)
@@ -33,14 +46,14 @@ class Poller:
 
     async def poll_once(self) -> int:
         """Poll each in-flight deployment this replica holds once; return how many."""
-        deps = self._service.deps
-        now = deps.now()
+        now = self._now()
         if self._pruned is None or now - self._pruned > PRUNE_EVERY:
-            await deps.store.prune(before=now - KEEP)
+            await self._store.prune(before=now - KEEP)
+            await self._outbox.prune(before=now - KEEP)
             self._pruned = now
         with POLL_TICK.time():
-            await deps.outbox.sweep()
-            rows = await deps.store.lease(self._owner, seconds=self._lease)
+            await self._outbox.sweep()
+            rows = await self._store.lease(self._owner, seconds=self._lease)
             IN_FLIGHT.set(len(rows))
             await asyncio.gather(*(self._one(row) for row in rows))
         return len(rows)
@@ -48,7 +61,7 @@ class Poller:
     async def _one(self, row: Tracked) -> None:
         async with self._slots:
             try:
-                await self._service.refresh(row)
+                await self._follow(row)
             except ProviderError as exc:
                 log.warning("polling %s %s: %s", row.app, row.deployment_id, exc)
             except Exception:

@@ -23,16 +23,25 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners, providers
 from bot.config import Config
-from bot.context import Deps
+from bot.db import Database
+from bot.door import Door, UseCases
 from bot.metrics import REGISTRY
+from bot.models import Clock, utcnow
 from bot.notifier import Notifier
 from bot.outbox import Outbox
 from bot.policy import Policy
 from bot.poller import Poller
 from bot.providers import http as provider_http
 from bot.redact import Redactor
-from bot.service import Service
 from bot.store import Store
+from bot.thread import Thread
+from bot.usecases.approve import Approving
+from bot.usecases.common import Audit
+from bot.usecases.deploy import Deploying
+from bot.usecases.follow import Following
+from bot.usecases.operate import Operating
+from bot.usecases.report import Reporting
+from bot.usecases.rollback import RollingBack
 
 log = logging.getLogger(__name__)
 
@@ -55,24 +64,25 @@ def secrets_of(config: Config) -> list[str]:
 class Runtime:
     config: Config
     http: httpx.AsyncClient
+    db: Database
     store: Store
+    outbox: Outbox
     slack: AsyncWebClient
-    service: Service
+    door: Door
     poller: Poller
     bolt: AsyncApp
     scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
 
     @classmethod
-    async def start(cls, config: Config) -> Runtime:
+    async def start(cls, config: Config, *, clock: Clock = utcnow) -> Runtime:
         """Everything but the web listener: store ready, scheduler polling."""
         settings = config.settings
         redact = Redactor(secrets_of(config))
         # Keep-alive for every connection the poller uses at once: none reopened each tick.
         http = provider_http.client(connections=settings.deploybot_poll_concurrency + 20)
-        store = Store(
-            settings.deploybot_database_url, owner=REPLICA, lease_seconds=settings.lease_seconds
-        )
-        await store.create_schema()
+        db = Database(settings.deploybot_database_url)
+        store = Store(db, clock=clock, owner=REPLICA, lease_seconds=settings.lease_seconds)
+        await db.create_schema()
         token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
         # One connection pool for every Slack call: slack_sdk opens a session per call without it.
         slack_session = aiohttp.ClientSession(
@@ -90,20 +100,31 @@ class Runtime:
             ],
         )
         notifier = Notifier(slack, redact, pace=settings.deploybot_channel_pace)
-        outbox = Outbox(store, notifier, owner=REPLICA, lease_seconds=settings.lease_seconds)
-        service = Service(
-            Deps(
-                config=config,
-                providers=providers.build_all(config, http),
-                store=store,
-                notifier=notifier,
-                outbox=outbox,
-                redact=redact,
-                policy=Policy(config),
-            )
+        outbox = Outbox(
+            db,
+            notifier,
+            clock=clock,
+            owner=REPLICA,
+            lease_seconds=settings.lease_seconds,
+            prompt_sent=store.set_prompt_ts,
         )
+        apps = providers.build_all(config, http)
+        thread = Thread(config, store, outbox, apps, redact)
+        audit = Audit(store, redact)
+        cases = UseCases(
+            deploy=Deploying(apps, store, thread, audit),
+            approve=Approving(apps, store, thread, audit),
+            rollback=RollingBack(apps, store, thread, audit, clock),
+            operate=Operating(apps, store, thread, audit, redact),
+            report=Reporting(config, apps, store, clock),
+        )
+        door = Door(config, store, Policy(config.incident_channels), audit, cases)
+        follow = Following(config, apps, store, thread, clock)
         poller = Poller(
-            service,
+            follow,
+            store,
+            outbox,
+            clock,
             owner=REPLICA,
             lease_seconds=settings.lease_seconds,
             concurrency=settings.deploybot_poll_concurrency,
@@ -114,8 +135,8 @@ class Runtime:
             signing_secret=signing.get_secret_value() if signing else None,
             process_before_response=False,
         )
-        listeners.register(bolt, service)
-        runtime = cls(config, http, store, slack, service, poller, bolt)
+        listeners.register(bolt, door)
+        runtime = cls(config, http, db, store, outbox, slack, door, poller, bolt)
         poller.schedule(runtime.scheduler, settings.deploybot_poll_interval)
         runtime.scheduler.start()
         return runtime
@@ -134,18 +155,18 @@ class Runtime:
     async def _healthz(self, _: web.Request) -> web.Response:
         checks = {"scheduler": self.scheduler.running, "store": False}
         try:
-            checks["store"] = await self.store.ping()
+            checks["store"] = await self.db.ping()
         except Exception:  # any store failure is "down" to a health check
             log.exception("health check: store unreachable")
         ok = all(checks.values())
         return web.json_response({"ok": ok, **checks}, status=200 if ok else 503)
 
     async def stop(self) -> None:
-        await self.service.drain()
-        await self.service.deps.outbox.idle()
+        await self.door.drain()
+        await self.outbox.idle()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.http.aclose()
         if self.slack.session is not None:
             await self.slack.session.close()
-        await self.store.close()
+        await self.db.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from bot import config as configuration
 from bot.config import Settings
 from bot.runtime import Runtime
-from tests.fakes.clock import ManualClock
+from tests.fakes.clock import ManualClock, WallClock
 from tests.fakes.nometria import FakeNometria
 from tests.fakes.server import Served, serve
 from tests.fakes.slack import FakeSlack
@@ -103,6 +103,7 @@ class World:
     url: str
     driver: SlackDriver
     http: httpx.AsyncClient
+    wall: WallClock = field(default_factory=WallClock)  # the bot's clock
 
     async def ask(self, text: str, *, user: str = "U0DEV", channel: str = "C0DEPLOYS") -> str:
         """Send a command and return what only its sender sees: the ack, or a later ephemeral."""
@@ -127,7 +128,7 @@ class World:
         """Let the providers' clock move on, then run one poll as the scheduler would."""
         self.clock.advance(seconds)
         await self.runtime.poller.poll_once()
-        await self.runtime.service.deps.outbox.idle()
+        await self.runtime.outbox.idle()
 
 
 @pytest.fixture
@@ -191,10 +192,11 @@ async def world(
     apps = write_apps(tmp_path, servers, apps_extra)
     settings = settings_for(tmp_path, servers, apps).model_copy(update=settings_extra)
     config = configuration.load(settings, environ=ENVIRON)
-    runtime = await Runtime.start(config)
+    wall = WallClock()
+    runtime = await Runtime.start(config, clock=wall)
     bot = await serve(runtime.web_app())
     async with httpx.AsyncClient(timeout=10) as http:
         driver = SlackDriver(bot.url, SIGNING_SECRET, slack, http)
-        yield World(clock, slack, nometria, stormkit, runtime, bot.url, driver, http)
+        yield World(clock, slack, nometria, stormkit, runtime, bot.url, driver, http, wall)
     await bot.close()
     await runtime.stop()  # waits for listeners that acked and are still working

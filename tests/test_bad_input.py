@@ -159,7 +159,7 @@ async def test_odd_text_gets_a_polite_usage_error_and_nothing_else(
     assert "\x00" not in answer
     assert "\u202e" not in answer
     assert len(answer) < 400
-    await world.runtime.service.drain()
+    await world.runtime.door.drain()
     assert world.nometria.requests == []
     assert world.stormkit.requests == []
     assert world.slack.calls_to("chat.postMessage") == []
@@ -177,7 +177,7 @@ _TRIGGERS = itertools.count(1)
 
 async def _rows(world: World, query: str) -> list[tuple[Any, ...]]:
     """The rows an SQL query finds in the bot's store, as plain tuples."""
-    async with world.runtime.store.engine.connect() as conn:
+    async with world.runtime.db.engine.connect() as conn:
         result = await conn.execute(sql(query))
         return [tuple(row) for row in result]
 
@@ -251,7 +251,7 @@ async def _deploy_blog(world: World, tracked: int) -> None:
         return await _rows(world, query) == [(tracked,)]
 
     await eventually(followed)
-    await world.runtime.service.drain()
+    await world.runtime.door.drain()
 
 
 async def _pending(world: World) -> Pending:
@@ -265,7 +265,7 @@ async def _pending(world: World) -> Pending:
         return rows if all(prompt_ts is not None for _, _, prompt_ts in rows) else []
 
     [(row, root, prompt), (other_row, other_root, other_prompt)] = await eventually(prompted)
-    await world.runtime.service.deps.outbox.idle()
+    await world.runtime.outbox.idle()
     assert _approve_value(world, prompt) == str(row)
     assert _approve_value(world, other_prompt) == str(other_row)
     return Pending(root, prompt, row, other_root, other_prompt, other_row)
@@ -361,7 +361,7 @@ async def test_a_unicode_digit_on_the_approve_button_is_refused_in_words(
     told = await world.ephemeral_after(shown)
     assert "does not belong" in told
     assert REFUSED in told
-    await world.runtime.service.drain()
+    await world.runtime.door.drain()
     assert await _state(world) == before
     await _still_pending(world, pending)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
@@ -380,7 +380,7 @@ async def test_an_override_with_invisible_characters_is_a_usage_error(
     assert "Usage: `/deploy <app> [ref] [KEY=VALUE ...]`" in answer
     assert "\u202e" not in answer
     assert "\x00" not in answer
-    await world.runtime.service.drain()
+    await world.runtime.door.drain()
     assert world.nometria.requests == []
     assert world.slack.calls_to("chat.postMessage") == []
     assert await _rows(world, "SELECT count(*) FROM deployments") == [(0,)]
@@ -484,7 +484,7 @@ async def test_a_forged_click_on_a_pending_approval_does_nothing(
         assert REFUSED in told
     else:  # answered before any listener ran: no one is told anything
         assert world.slack.ephemerals[shown:] == []
-    await world.runtime.service.drain()
+    await world.runtime.door.drain()
     assert await _state(world) == before
     await _still_pending(world, pending)
 
@@ -510,7 +510,7 @@ async def test_a_click_signed_with_another_apps_secret_is_refused(world: World) 
         blocks.APPROVE, message_ts=pending.prompt, user="U0LEAD", channel=CHANNEL
     )
     assert response.status_code == 401
-    await world.runtime.service.drain()
+    await world.runtime.door.drain()
     assert world.slack.ephemerals[shown:] == []
     assert await _state(world) == before
     await _still_pending(world, pending)

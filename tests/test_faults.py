@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from bot.store import Claim, Notice
+from bot.outbox.table import OutboxRow
+from bot.tables import Claim
 from tests.conftest import World, eventually
 
 CHANNEL = "C0DEPLOYS"
@@ -62,15 +63,14 @@ async def test_malformed_json_and_429_are_retried_and_polling_goes_on(world: Wor
 
 async def test_a_stuck_deployment_is_reported_once_and_no_longer_polled(world: World) -> None:
     root = await _started(world, "web")
-    deps = world.runtime.service.deps
-    deps.now = lambda: datetime.now(UTC) + timedelta(hours=2)
+    world.wall.offset = timedelta(hours=2)
     await world.tick(0)
     await world.tick(0)
     assert _count(world, root, "I stop following it") == 1
     polls = len(world.nometria.requests)
     await world.tick(5)
     assert len(world.nometria.requests) == polls
-    assert await deps.store.in_flight() == []
+    assert await world.runtime.store.in_flight() == []
 
 
 async def test_a_failed_trigger_says_why_in_plain_words(world: World) -> None:
@@ -121,27 +121,28 @@ async def test_a_retried_slash_command_deploys_once(world: World) -> None:
     third = await world.driver.post(body, retry_num=2)
     assert {first.status_code, second.status_code, third.status_code} == {200}
     await eventually(lambda: world.nometria.requests_to("POST", "/v1/deployments"))
-    await world.runtime.service.drain()
+    await world.runtime.door.drain()
     assert len(world.nometria.requests_to("POST", "/v1/deployments")) == 1
     assert len(world.slack.root_messages(CHANNEL)) == 1
 
 
 async def test_old_repeat_guards_and_delivered_messages_are_forgotten(world: World) -> None:
     """The store does not grow for ever: week-old claims and sent messages are pruned."""
-    store = world.runtime.store
     old = datetime.now(UTC) - timedelta(days=8)
-    async with store.session.begin() as session:
+    async with world.runtime.db.session.begin() as session:
         session.add_all(
             [
                 Claim(key="request:old", created_at=old),
-                Claim(key="request:new"),
-                Notice(channel=CHANNEL, kind="post", text="old", state="sent", created_at=old),
-                Notice(channel=CHANNEL, kind="post", text="due", state="pending", created_at=old),
+                Claim(key="request:new", created_at=datetime.now(UTC)),
+                OutboxRow(channel=CHANNEL, kind="post", text="old", state="sent", created_at=old),
+                OutboxRow(
+                    channel=CHANNEL, kind="post", text="due", state="pending", created_at=old
+                ),
             ]
         )
     await world.tick(0)
-    async with store.session() as session:
+    async with world.runtime.db.session() as session:
         claims = set(await session.scalars(select(Claim.key)))
-        notices = await session.scalar(select(func.count()).select_from(Notice))
+        notices = await session.scalar(select(func.count()).select_from(OutboxRow))
     assert claims == {"request:new"}
     assert notices == 1  # the undelivered one stays, whatever its age

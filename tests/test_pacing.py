@@ -22,7 +22,7 @@ async def test_a_burst_is_paced_and_root_edits_merge(world: World) -> None:
     await world.driver.command("web", channel=CHANNEL)
     root = (await eventually(lambda: world.slack.root_messages(CHANNEL)))[0].ts
     await eventually(lambda: "Started" in world.last_reply(CHANNEL, root), within=10)
-    outbox = world.runtime.service.deps.outbox
+    outbox = world.runtime.outbox
 
     # Three status changes land at once: each queues a root edit and a thread reply.
     for _ in range(3):

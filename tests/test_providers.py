@@ -790,7 +790,7 @@ async def test_nometria_unsupported_operations_say_what_to_do(nm: NometriaRig) -
     )
     with pytest.raises(Unsupported, match="Nometria has no stop: a deployment cannot be stopped"):
         await nm.provider.stop("dep_x")
-    assert nm.provider.supports == {"rollback"}
+    assert nm.provider.supports == {"rollback", "env"}
 
 
 async def test_nometria_a_wrong_key_is_said_plainly(nm: NometriaRig) -> None:

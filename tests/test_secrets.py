@@ -93,7 +93,7 @@ async def _store_text(world: World) -> str:
         "SELECT ref, env FROM deployments",
         "SELECT reason FROM locks",
     )
-    async with world.runtime.store.engine.connect() as conn:
+    async with world.runtime.db.engine.connect() as conn:
         rows = [row for query in queries for row in (await conn.execute(sql(query))).all()]
     return json.dumps([[str(v) for v in row] for row in rows], ensure_ascii=False)
 
@@ -142,8 +142,8 @@ async def test_no_secret_reaches_slack_the_logs_or_the_store(
             answers[f"status {app}"] = await world.ask(f"status {app}")
             failed = next(iter(fake.deployments))  # the first one built, and failed
             answers[f"logs {app}"] = await world.ask(f"logs {app} {failed}")
-        await world.runtime.service.drain()
-        await world.runtime.service.deps.outbox.idle()
+        await world.runtime.door.drain()
+        await world.runtime.outbox.idle()
     emitted = bot_log.getvalue()
 
     # the masks are there: each secret was met, and hidden

@@ -1,14 +1,15 @@
-"""Thin Bolt handlers, one module per surface; each has register()."""
+"""Thin Bolt handlers: ack, parse, call the door, answer. One package per surface, each with
+register(app, door); the handlers are plain functions that test without an app."""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.door import Door
 from bot.listeners import actions, commands, errors
-from bot.service import Service
 
 
-def register(app: AsyncApp, service: Service) -> None:
+def register(app: AsyncApp, door: Door) -> None:
     errors.register(app)
-    commands.register(app, service)
-    actions.register(app, service)
+    commands.register(app, door)
+    actions.register(app, door)

@@ -9,17 +9,17 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bot.store import Store
+from bot.door import Door
 
 log = logging.getLogger(__name__)
 
 
-async def first_time(store: Store, body: dict[str, Any]) -> bool:
+async def first_time(door: Door, body: dict[str, Any]) -> bool:
     """True for the first copy of a slash command or click (Slack's trigger_id names it)."""
     trigger = body.get("trigger_id")
     if not isinstance(trigger, str) or not trigger:
         return True
-    if await store.claim(f"request:{trigger}"):
+    if await door.first_time(trigger):
         return True
     log.info("ignored a repeat of request %s", trigger)
     return False

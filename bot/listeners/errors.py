@@ -9,9 +9,9 @@ from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
+from bot.blocks import Message
 from bot.commands import UsageError
-from bot.context import Reply
-from bot.policy import NotAllowed
+from bot.policy import NotAllowed, Refused
 from bot.providers.base import ProviderError
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def explain_known(error: Exception) -> str | None:
     """Words for the errors that are the person's or the provider's, not a bug of ours."""
     if isinstance(error, UsageError):
         return blocks.usage_error(str(error), error.usage)
-    if isinstance(error, NotAllowed):
+    if isinstance(error, NotAllowed | Refused):
         return f":no_entry: {error}"
     if isinstance(error, ProviderError):
         return f":warning: {error}"
@@ -38,11 +38,11 @@ def explain_known(error: Exception) -> str | None:
     return None
 
 
-async def answer(respond: AsyncRespond, reply: Reply | None, **options: Any) -> None:
+async def answer(respond: AsyncRespond, reply: Message | None, **options: Any) -> None:
     if reply is not None:
         await respond(
             text=reply.text,
-            blocks=[b.to_dict() for b in reply.blocks] or None,
+            blocks=reply.to_dicts() or None,
             response_type="ephemeral",
             **options,
         )

@@ -55,13 +55,17 @@ class Unavailable(ProviderError):
 
 
 Operation = Literal["publish", "rollback", "stop", "restart", "delete"]
+# What an adapter can do beyond trigger and read; "env": a trigger takes KEY=VALUE overrides.
+Capability = Operation | Literal["env"]
 
 
 class Provider(Protocol):
     """One app's deployments on one platform. Adapters are bound to an app's key and target."""
 
     name: str
-    supports: frozenset[Operation]
+
+    @property
+    def supports(self) -> frozenset[Capability]: ...
 
     async def trigger(
         self, *, ref: str | None, env_vars: Mapping[str, str], publish: bool

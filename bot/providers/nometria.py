@@ -13,8 +13,8 @@ from bot.models import Deployment, LogLine, Status
 from bot.providers.base import (
     Api,
     AuthError,
+    Capability,
     NotFound,
-    Operation,
     Refusal,
     Unavailable,
     Unsupported,
@@ -98,7 +98,7 @@ class Nometria:
     """Bound to one project and its key."""
 
     name = "nometria"
-    supports: frozenset[Operation] = frozenset({"rollback"})
+    supports: frozenset[Capability] = frozenset({"rollback", "env"})
 
     def __init__(
         self, client: httpx.AsyncClient, *, base_url: str, api_key: str, project_id: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 #: 2025-03-18T12:20:00Z, the `createdAt` of Stormkit's doc example.
@@ -35,3 +36,13 @@ class RealClock:
 
     def now(self) -> float:
         return time.time()
+
+
+class WallClock:
+    """The bot's one clock in tests: wall time, which a test may move on (a stuck deployment)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset

@@ -1,0 +1,177 @@
+"""The front door: a command or a click becomes one policy check, then one use-case; refusals
+and failures are audited here, in one place."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot import blocks, commands
+from bot.blocks import Message
+from bot.commands import USAGE, UsageError
+from bot.config import AppConfig, Config
+from bot.models import Action
+from bot.policy import Ask, NotAllowed, Policy, Refused
+from bot.providers.base import ProviderError
+from bot.store import Store
+from bot.usecases.approve import Approving
+from bot.usecases.common import Actor, Audit
+from bot.usecases.deploy import Deploying
+from bot.usecases.operate import Operating
+from bot.usecases.report import Reporting
+from bot.usecases.rollback import Plan, RollingBack
+
+_ACTIONS: dict[type, Action] = {
+    commands.Deploy: Action.DEPLOY,
+    commands.Status: Action.STATUS,
+    commands.Lock: Action.LOCK,
+    commands.Unlock: Action.UNLOCK,
+    commands.Rollback: Action.ROLLBACK,
+}
+_LOCK_MATTERS = frozenset({Action.DEPLOY, Action.RESTART, Action.UNLOCK})
+
+
+@dataclass(frozen=True)
+class UseCases:
+    deploy: Deploying
+    approve: Approving
+    rollback: RollingBack
+    operate: Operating
+    report: Reporting
+
+
+class Door:
+    def __init__(
+        self, config: Config, store: Store, policy: Policy, audit: Audit, cases: UseCases
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._policy = policy
+        self._audit = audit
+        self._cases = cases
+        self._working: set[asyncio.Task[object]] = set()
+
+    def working(self) -> None:
+        """Mark the current task (a listener after its ack) as work a shutdown should finish."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._working.add(task)
+            task.add_done_callback(self._working.discard)
+
+    async def drain(self, within: float = 10.0) -> None:
+        """Let listeners that already acknowledged finish what they promised."""
+        if self._working:
+            await asyncio.wait(set(self._working), timeout=within)
+
+    async def first_time(self, key: str) -> bool:
+        """True for the first copy of a request Slack may send again."""
+        return await self._store.claim(f"request:{key}")
+
+    def app(self, name: str) -> AppConfig:
+        app = self._config.apps.get(name)
+        if app is not None:
+            return app
+        close = difflib.get_close_matches(name, list(self._config.apps), n=1)
+        hint = f" Did you mean `{close[0]}`?" if close else ""
+        known = ", ".join(f"`{a}`" for a in sorted(self._config.apps))
+        raise UsageError(f"There is no app called `{name}`.{hint} Apps: {known}.", USAGE["deploy"])
+
+    async def command(self, request: commands.Command, actor: Actor) -> Message | None:
+        """Carry out a parsed `/deploy`; refusals and failures are audited, then raised."""
+        if isinstance(request, commands.Help):
+            return Message(blocks.help_text())
+        if isinstance(request, commands.Apps):
+            return await self._cases.report.apps(actor)
+        if isinstance(request, commands.Operate):
+            action = Action(request.verb)
+        else:
+            action = _ACTIONS[type(request)]
+        return await self._audited(
+            action,
+            request.app,
+            actor,
+            lambda: self._run(request, action, actor),
+            deployment_id=getattr(request, "deployment_id", None),
+        )
+
+    async def _run(
+        self, request: commands.AppCommand, action: Action, actor: Actor
+    ) -> Message | None:
+        app = self.app(request.app)
+        lock = await self._store.lock_of(app.name) if action in _LOCK_MATTERS else None
+        requester = None
+        if isinstance(request, commands.Operate) and action is Action.PUBLISH:
+            row = await self._store.find(app.name, request.deployment_id)
+            if row is not None and row.pending and row.prompt_ts:
+                requester = row.requester  # publishing it is approving it
+        self._policy.check(Ask(action, app, actor.user, actor.channel, lock, requester))
+        cases = self._cases
+        match request:
+            case commands.Deploy():
+                await cases.deploy(request, app, actor)
+                return None
+            case commands.Status():
+                return await cases.report.status(app)
+            case commands.Lock():
+                return await cases.operate.lock(request, app, actor)
+            case commands.Unlock():
+                assert lock is not None  # the policy refuses to unlock what is not locked
+                return await cases.operate.unlock(app, lock, actor)
+            case commands.Rollback():
+                return await cases.rollback.prepare(app, request.deployment_id)
+            case commands.Operate():
+                return await cases.operate(request, app, actor)
+
+    async def click(self, action_id: str, value: str, actor: Actor) -> Message | None:
+        handlers = {
+            blocks.APPROVE: (Action.APPROVE, lambda: self._decide(Action.APPROVE, value, actor)),
+            blocks.DISCARD: (Action.DISCARD, lambda: self._decide(Action.DISCARD, value, actor)),
+            blocks.ROLLBACK: (Action.ROLLBACK, lambda: self._rollback(value, actor)),
+        }
+        if action_id not in handlers:
+            raise NotAllowed("That button is not one of mine; nothing was done.")
+        action, run = handlers[action_id]
+        return await self._audited(action, None, actor, run)
+
+    async def _decide(self, action: Action, value: str, actor: Actor) -> None:
+        approving = self._cases.approve
+        row = await approving.undecided(value, actor)
+        app = self.app(row.app)
+        self._policy.check(Ask(action, app, actor.user, actor.channel, requester=row.requester))
+        if action is Action.APPROVE:
+            await approving.approve(row, actor)
+        else:
+            await approving.discard(row, actor)
+
+    async def _rollback(self, value: str, actor: Actor) -> Message:
+        plan = Plan.parse(value)
+        try:
+            app = self.app(plan.app)
+        except UsageError:
+            raise NotAllowed(
+                "That rollback button names no app of mine; nothing was done."
+            ) from None
+        self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
+        return await self._cases.rollback.confirm(plan, app, actor)
+
+    async def _audited(
+        self,
+        action: Action,
+        app: str | None,
+        actor: Actor,
+        run: Callable[[], Awaitable[Message | None]],
+        *,
+        deployment_id: str | None = None,
+    ) -> Message | None:
+        error: Exception
+        try:
+            return await run()
+        except (NotAllowed, Refused, UsageError) as exc:
+            outcome, error = "refused", exc
+        except ProviderError as exc:
+            outcome, error = "failed", exc
+        detail = str(error)
+        await self._audit(actor, action, app, outcome, deployment_id=deployment_id, detail=detail)
+        raise error

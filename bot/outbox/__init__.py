@@ -1,0 +1,292 @@
+"""The only writer to Slack: every message is an outbox row first; delivered in order per
+channel, paced, edits merged, never twice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.blocks import Message
+from bot.db import Database
+from bot.models import Clock
+from bot.notifier import Notifier
+from bot.outbox.table import OutboxRow, State, Way
+
+log = logging.getLogger(__name__)
+
+METADATA_TYPE = "deploybot_notice"
+GIVE_UP_AFTER = 5  # attempts; a message Slack keeps refusing is logged, not retried forever
+BATCH = 10  # messages a sender takes at once: fewer writes to the store per message
+MAX_BLOCKS = 50
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A reply in the thread under `thread_ts`; a prompt's ts is recorded on its deployment."""
+
+    channel: str
+    thread_ts: str
+    message: Message
+    tracked_id: int | None = None
+    broadcast: bool = False
+    prompt: bool = False
+
+
+@dataclass(frozen=True)
+class Edit:
+    """An edit of the message `ts` (a root, or an approval prompt)."""
+
+    channel: str
+    ts: str
+    message: Message
+    tracked_id: int | None = None
+
+
+Outgoing = Reply | Edit
+Also = Callable[[AsyncSession], None]
+PromptSent = Callable[[int, str], Awaitable[None]]
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        notifier: Notifier,
+        *,
+        clock: Clock,
+        owner: str,
+        lease_seconds: float = 30.0,
+        prompt_sent: PromptSent | None = None,
+    ) -> None:
+        self._db = db
+        self._notifier = notifier
+        self._now = clock
+        self._owner = owner
+        # Longer than a Slack call can take, or a live sender's message could be taken over.
+        self._lease = timedelta(seconds=lease_seconds)
+        self._prompt_sent = prompt_sent
+        self._senders: dict[str, asyncio.Task[None]] = {}
+
+    async def post_now(self, channel: str, message: Message) -> str:
+        """Post a new channel message ahead of the queue and return its ts.
+
+        Recorded like any other message, but never sent again by a sweep: if this process
+        dies mid-post, the command that needed the ts died with it.
+        """
+        row = self._row(channel, Way.ROOT, message)
+        row.state, row.owner, row.attempts = State.SENDING.value, self._owner, 1
+        row.lease_until = self._now() + self._lease
+        async with self._db.transaction() as session:
+            session.add(row)
+        try:
+            ts = await self._notifier.post(
+                channel, message.text, row.blocks, metadata=_metadata(row.id)
+            )
+        except BaseException:
+            await self._mark([row.id], State.FAILED)
+            raise
+        await self._mark([row.id], State.SENT)
+        return ts
+
+    def add(self, items: Iterable[Outgoing]) -> Also:
+        """Write these messages in someone else's transaction (a status change's)."""
+        rows = [self._of(item) for item in items]
+        return lambda session: session.add_all(rows)
+
+    async def send(self, items: Sequence[Outgoing]) -> None:
+        """Queue messages and start delivering them (for what needs no compare-and-set)."""
+        async with self._db.transaction() as session:
+            self.add(items)(session)
+        self.kick({item.channel for item in items})
+
+    def kick(self, channels: Iterable[str]) -> None:
+        """Make sure a sender runs for each channel; one per channel keeps their order."""
+        for channel in channels:
+            task = self._senders.get(channel)
+            if task is None or task.done():
+                self._senders[channel] = asyncio.create_task(self._drain(channel))
+
+    async def sweep(self) -> None:
+        """Pick up what a crash, a restart or another replica left undelivered."""
+        async with self._db.session() as session:
+            channels = await session.scalars(
+                select(OutboxRow.channel).where(self._undelivered()).distinct()
+            )
+            self.kick(list(channels))
+
+    async def idle(self) -> None:
+        """Wait until every sender has finished (tests and shutdown)."""
+        while running := [t for t in self._senders.values() if not t.done()]:
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def prune(self, *, before: datetime) -> None:
+        """Forget delivered (or given-up) messages once they are old; never an undelivered one."""
+        done = OutboxRow.state.in_((State.SENT.value, State.FAILED.value))
+        async with self._db.transaction() as session:
+            await session.execute(
+                delete(OutboxRow).where(
+                    done | (OutboxRow.kind == Way.ROOT.value), OutboxRow.created_at < before
+                )
+            )
+
+    def _of(self, item: Outgoing) -> OutboxRow:
+        if isinstance(item, Edit):
+            row = self._row(item.channel, Way.UPDATE, item.message, item.tracked_id)
+            row.target_ts = item.ts
+            return row
+        row = self._row(item.channel, Way.POST, item.message, item.tracked_id)
+        row.thread_ts, row.broadcast = item.thread_ts, item.broadcast
+        row.purpose = "prompt" if item.prompt else None
+        return row
+
+    def _row(
+        self, channel: str, way: Way, message: Message, tracked_id: int | None = None
+    ) -> OutboxRow:
+        return OutboxRow(
+            tracked_id=tracked_id,
+            channel=channel,
+            kind=way.value,
+            text=message.text,
+            blocks=[block.to_dict() for block in message.blocks[:MAX_BLOCKS]],
+            broadcast=False,
+            state=State.PENDING.value,
+            attempts=0,
+            created_at=self._now(),
+        )
+
+    def _undelivered(self) -> Any:
+        expired = (OutboxRow.state == State.SENDING.value) & (OutboxRow.lease_until < self._now())
+        return (OutboxRow.kind != Way.ROOT.value) & or_(
+            OutboxRow.state == State.PENDING.value, expired
+        )
+
+    async def _drain(self, channel: str) -> None:
+        while batch := await self._claim(channel):
+            sent: list[int] = []
+            try:
+                for row, covers in merged(batch):
+                    try:
+                        await self._deliver(row)
+                        sent.extend(covers)
+                    except SlackApiError as exc:
+                        await self._failed(row, covers, exc)
+                    except Exception:
+                        log.exception("delivering message %s to %s", row.id, channel)
+                        await self._failed(row, covers, None)
+            finally:
+                await self._mark(sent, State.SENT)
+
+    async def _claim(self, channel: str) -> list[OutboxRow]:
+        """The oldest undelivered messages of a channel, taken with a lease in one statement.
+
+        Under PostgreSQL's row locks a replica that races for the same rows re-reads them after
+        this one commits and finds them taken; SQLite has one writer at a time.
+        """
+        undelivered = self._undelivered()
+        oldest = (
+            select(OutboxRow.id)
+            .where(OutboxRow.channel == channel, undelivered)
+            .order_by(OutboxRow.id)
+            .limit(BATCH)
+            .scalar_subquery()
+        )
+        async with self._db.transaction() as session:
+            taken = await session.scalars(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(oldest), undelivered)
+                .values(
+                    state=State.SENDING.value,
+                    owner=self._owner,
+                    lease_until=self._now() + self._lease,
+                    attempts=OutboxRow.attempts + 1,
+                )
+                .returning(OutboxRow),
+                execution_options={"synchronize_session": False},
+            )
+            return sorted(taken, key=lambda row: row.id)
+
+    async def _deliver(self, row: OutboxRow) -> None:
+        if row.kind == Way.UPDATE:
+            await self._notifier.update(row.channel, row.target_ts or "", row.text, row.blocks)
+            return
+        if row.attempts > 1 and await self._already_posted(row) is not None:
+            return  # posted before a crash: do not post it twice
+        ts = await self._notifier.post(
+            row.channel,
+            row.text,
+            row.blocks,
+            thread_ts=row.thread_ts,
+            broadcast=row.broadcast,
+            metadata=_metadata(row.id),
+        )
+        if row.purpose == "prompt" and row.tracked_id is not None and self._prompt_sent:
+            await self._prompt_sent(row.tracked_id, ts)
+
+    async def _already_posted(self, row: OutboxRow) -> str | None:
+        if row.thread_ts is None:
+            return None
+        return await self._notifier.find_by_metadata(
+            row.channel, row.thread_ts, METADATA_TYPE, {"notice": row.id}
+        )
+
+    async def _mark(self, ids: list[int], state: State) -> None:
+        if ids:
+            async with self._db.transaction() as session:
+                await session.execute(
+                    update(OutboxRow).where(OutboxRow.id.in_(ids)).values(state=state.value)
+                )
+
+    async def _failed(self, row: OutboxRow, covers: list[int], exc: SlackApiError | None) -> None:
+        code = str(exc.response.get("error") or exc.response.status_code) if exc else "unexpected"
+        final = row.attempts >= GIVE_UP_AFTER or code in _FINAL_ERRORS
+        log.warning("Slack refused message %s in %s: %s", row.id, row.channel, code)
+        state = State.FAILED if final else State.PENDING
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(covers))
+                .values(state=state.value, lease_until=None)
+            )
+
+
+def _metadata(row_id: int) -> dict[str, Any]:
+    return {"event_type": METADATA_TYPE, "event_payload": {"notice": row_id}}
+
+
+class Queued(Protocol):
+    id: int
+    kind: str
+    target_ts: str | None
+
+
+Q = TypeVar("Q", bound=Queued)
+
+
+def merged(batch: Sequence[Q]) -> list[tuple[Q, list[int]]]:
+    """Edits of one message collapse into the newest, sent where the first stood: one
+    chat.update for a root that changed three times while it waited for its turn."""
+    plan: list[tuple[Q, list[int]]] = []
+    edits: dict[str | None, int] = {}
+    for row in batch:
+        if row.kind == Way.UPDATE and row.target_ts in edits:
+            place = edits[row.target_ts]
+            plan[place] = (row, [*plan[place][1], row.id])
+            continue
+        if row.kind == Way.UPDATE:
+            edits[row.target_ts] = len(plan)
+        plan.append((row, [row.id]))
+    return plan
+
+
+# Retrying cannot help with these: the channel or message is gone, or we are not in it.
+_FINAL_ERRORS = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "message_not_found", "invalid_blocks"}
+)

@@ -1,0 +1,188 @@
+"""What every use-case does to a deployment's thread: open its root, say, update, and settle a
+status change with its messages in one transaction."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from bot import blocks
+from bot.blocks import Card, Message
+from bot.config import AppConfig, Config
+from bot.metrics import DEPLOYMENTS
+from bot.models import Approval, Deployment, Kind, Status, Tracked
+from bot.outbox import Also, Edit, Outbox, Outgoing, Reply
+from bot.providers.base import Provider, ProviderError
+from bot.redact import Redactor
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+_TITLES = {Kind.ROLLBACK: "Rollback"}
+
+
+class Thread:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        outbox: Outbox,
+        providers: Mapping[str, Provider],
+        redact: Redactor,
+    ) -> None:
+        self._config = config
+        self._store = store
+        self._outbox = outbox
+        self._providers = providers
+        self._redact = redact
+
+    async def open(self, channel: str, card: Card) -> str:
+        """Post a deployment's root message now; its ts names the thread."""
+        return await self._outbox.post_now(channel, blocks.root(card))
+
+    async def announce(self, channel: str, text: str) -> None:
+        """A message to the whole channel (a lock, an unlock), sent now."""
+        await self._outbox.post_now(channel, blocks.note(text))
+
+    async def say(self, row: Tracked, text: str) -> None:
+        await self._outbox.send([_reply(row, blocks.note(text))])
+
+    async def update(self, row: Tracked, card: Card) -> None:
+        await self._outbox.send([_root(row, card)])
+
+    async def edit_prompt(self, row: Tracked, message: Message) -> None:
+        """Change the approval prompt (its buttons go, or come back)."""
+        if row.prompt_ts:
+            await self._outbox.send([Edit(row.channel, row.prompt_ts, message, row.id)])
+
+    async def prompt(self, row: Tracked, text: str, *, approve_label: str) -> None:
+        await self._outbox.send([_prompt(row, text, approve_label)])
+
+    async def started(self, row: Tracked, deployment: Deployment) -> None:
+        text = f"Started `{deployment.id}` on {row.provider}: {deployment.status.label}."
+        await self._outbox.send(
+            [_root(row, self.card(row, deployment)), _reply(row, blocks.note(text))]
+        )
+
+    async def could_not_start(
+        self, card: Card, channel: str, root_ts: str, exc: ProviderError
+    ) -> None:
+        log.warning("%s of %s failed: %s", card.title, card.app, exc)
+        failed = card.but(status=Status.FAILED, note=str(exc), waiting_for=None)
+        text = f"{Status.FAILED.emoji} Could not start: {exc}"
+        await self._outbox.send(
+            [
+                Edit(channel, root_ts, blocks.root(failed)),
+                Reply(channel, root_ts, blocks.note(text)),
+            ]
+        )
+
+    async def follow(
+        self, kind: Kind, app: AppConfig, where: tuple[str, str], user: str, deployment: Deployment
+    ) -> Tracked:
+        """Track a deployment a command set moving, and announce where it stands.
+
+        `where` is the channel and the root's ts.
+        """
+        channel, root_ts = where
+        row = await self._store.track(
+            kind=kind,
+            app=app.name,
+            provider=app.provider,
+            deployment_id=deployment.id,
+            channel=channel,
+            root_ts=root_ts,
+            requester=user,
+            ref=deployment.ref,
+            status=Status.QUEUED,
+        )
+        await self.started(row, deployment.model_copy(update={"status": Status.QUEUED}))
+        await self.settle(row, deployment)
+        return row
+
+    def card(self, row: Tracked, deployment: Deployment | None = None) -> Card:
+        status = deployment.status if deployment else row.status
+        pending = row.pending and status in {Status.QUEUED, Status.READY}
+        app = self._config.apps.get(row.app)
+        return Card(
+            app=row.app,
+            provider=row.provider,
+            requester=row.requester,
+            ref=row.ref or (deployment.ref if deployment else None),
+            status=status,
+            deployment_id=deployment.id if deployment else row.deployment_id,
+            url=deployment.url if deployment and status is Status.LIVE else None,
+            title=_TITLES.get(row.kind, "Deploy"),
+            waiting_for=app.approvers if pending and app else None,
+            approved_by=row.approved_by if row.approval is Approval.APPROVED else None,
+        )
+
+    async def say_once(
+        self, row: Tracked, text: str, change: Callable[[Also], Awaitable[bool]]
+    ) -> None:
+        """Make a change and queue one reply about it, if no one else made it first."""
+        if await change(self._outbox.add([_reply(row, blocks.note(text))])):
+            self._outbox.kick([row.channel])
+
+    async def settle(self, row: Tracked, deployment: Deployment) -> None:
+        """Record a new status and queue its announcement in one compare-and-set: the winner
+        alone announces it, and a crash can neither lose nor double the announcement."""
+        if deployment.status == row.status:
+            return
+        said = await self._announcement(row, deployment)
+        won = await self._store.advance(
+            row.id,
+            expected=row.status,
+            new=deployment.status,
+            bypassed=row.pending and deployment.status is Status.LIVE,
+            also=self._outbox.add(said),
+        )
+        if won:
+            self._outbox.kick([row.channel])
+            if deployment.status.finished:
+                DEPLOYMENTS.labels(row.provider, deployment.status.value).inc()
+
+    async def _announcement(self, row: Tracked, deployment: Deployment) -> list[Outgoing]:
+        """What the thread hears about a new status."""
+        app = row.app
+        said: list[Outgoing] = [_root(row, self.card(row, deployment))]
+        match deployment.status:
+            case Status.LIVE:
+                said.append(_reply(row, blocks.note(blocks.live_text(app, deployment))))
+                if row.pending:
+                    alarm = blocks.note(blocks.unapproved_live_text(app))
+                    said.append(_reply(row, alarm, broadcast=True))
+            case Status.FAILED | Status.STOPPED:
+                excerpt = await self._excerpt(self._providers[app], deployment)
+                said.append(_reply(row, blocks.failed(app, deployment, excerpt)))
+            case Status.READY if row.pending:
+                approvers = self._config.apps[app].approvers
+                who = ", ".join(f"<@{a}>" for a in approvers)
+                text = f"{blocks.ready_text(app, deployment)}\n{who}: publish it?"
+                said.append(_prompt(row, text, "Approve & publish"))
+            case Status.READY:
+                said.append(_reply(row, blocks.note(blocks.ready_text(app, deployment))))
+            case status:
+                said.append(_reply(row, blocks.note(blocks.progress_text(app, status))))
+        return said
+
+    async def _excerpt(self, provider: Provider, deployment: Deployment) -> str | None:
+        try:
+            lines = await provider.logs(deployment.id)
+        except ProviderError as exc:
+            return f"(the logs could not be read: {exc})"
+        return self._redact(blocks.excerpt(lines)) or None
+
+
+def _root(row: Tracked, card: Card) -> Edit:
+    return Edit(row.channel, row.root_ts, blocks.root(card), row.id)
+
+
+def _reply(row: Tracked, message: Message, *, broadcast: bool = False) -> Reply:
+    return Reply(row.channel, row.root_ts, message, row.id, broadcast=broadcast)
+
+
+def _prompt(row: Tracked, text: str, label: str) -> Reply:
+    """The approval buttons; the outbox records the message's ts on the row once sent."""
+    message = blocks.approval_prompt(text, row.id, approve_label=label)
+    return Reply(row.channel, row.root_ts, message, row.id, prompt=True)

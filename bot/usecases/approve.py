@@ -1,0 +1,64 @@
+"""Approval buttons: Approve (& publish) and Discard, decided once whoever clicks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from bot import blocks
+from bot.models import Action, Approval, Tracked
+from bot.policy import NotAllowed, Refused
+from bot.providers.base import Provider
+from bot.store import Store
+from bot.thread import Thread
+from bot.usecases.common import Actor, Audit, approve_pending, decided
+
+_ROW_ID = re.compile(r"[0-9]{1,11}")  # ASCII only: str.isdigit() also takes "²" and "①"
+
+
+class Approving:
+    def __init__(
+        self, providers: Mapping[str, Provider], store: Store, thread: Thread, audit: Audit
+    ) -> None:
+        self._providers = providers
+        self._store = store
+        self._thread = thread
+        self._audit = audit
+
+    async def undecided(self, value: str, actor: Actor) -> Tracked:
+        """The deployment whose approval buttons were clicked, while nobody has decided yet;
+        only if the button really is on that deployment's thread, in this channel."""
+        row = await self._store.get(int(value)) if _ROW_ID.fullmatch(value) else None
+        on_it = row is not None and (
+            actor.message_ts in {row.prompt_ts, row.root_ts} or actor.thread_ts == row.root_ts
+        )
+        if row is None or row.channel != actor.channel or not on_it:
+            raise NotAllowed("That button does not belong to a deployment here; nothing was done.")
+        if row.prompt_ts is None and actor.message_ts not in {None, row.root_ts}:
+            # Clicked before the outbox recorded the prompt's ts: the click tells it.
+            await self._store.set_prompt_ts(row.id, str(actor.message_ts))
+            row = await self._store.get(row.id) or row
+        if row.approval is not Approval.PENDING:
+            raise Refused(await decided(self._store, row.id))
+        return row
+
+    async def approve(self, row: Tracked, actor: Actor) -> None:
+        deployment = await approve_pending(
+            row,
+            actor.user,
+            store=self._store,
+            thread=self._thread,
+            provider=self._providers[row.app],
+        )
+        await self._audit(actor, Action.APPROVE, row.app, "ok", deployment_id=deployment.id)
+
+    async def discard(self, row: Tracked, actor: Actor) -> None:
+        if not await self._store.decide(row.id, decision=Approval.DISCARDED, user=actor.user):
+            raise Refused(await decided(self._store, row.id))
+        if row.deployment_id is None:
+            await self._store.drop_untriggered(row.id)
+        row = await self._store.get(row.id) or row
+        note = f"Discarded by <@{actor.user}>: not published."
+        await self._thread.update(row, self._thread.card(row).but(note=note))
+        await self._thread.edit_prompt(row, blocks.note(f":wastebasket: {note}"))
+        await self._audit(actor, Action.DISCARD, row.app, "ok", deployment_id=row.deployment_id)

@@ -1,0 +1,88 @@
+"""Deploy: post the root, trigger (or wait for an approver), and follow it in the thread."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot.blocks import Card
+from bot.commands import USAGE, Deploy, UsageError
+from bot.config import AppConfig
+from bot.models import Action, Approval, Kind, Status
+from bot.providers.base import Provider, ProviderError
+from bot.store import Store
+from bot.thread import Thread
+from bot.usecases.common import Actor, Audit
+
+
+class Deploying:
+    def __init__(
+        self, providers: Mapping[str, Provider], store: Store, thread: Thread, audit: Audit
+    ) -> None:
+        self._providers = providers
+        self._store = store
+        self._thread = thread
+        self._audit = audit
+
+    async def __call__(self, request: Deploy, app: AppConfig, actor: Actor) -> None:
+        provider = self._providers[app.name]
+        if request.env and "env" not in provider.supports:
+            raise UsageError(
+                f"`{app.name}` is on {app.provider}, which takes no KEY=VALUE overrides.",
+                USAGE["deploy"],
+            )
+        ref = request.ref or app.default_branch
+        card = Card(
+            app=app.name, provider=app.provider, requester=actor.user, ref=ref, status=Status.QUEUED
+        )
+        if app.approval and "publish" not in provider.supports:
+            await self._await_approval(app, request, actor, card)
+            return
+        root_ts = await self._thread.open(actor.channel, card)
+        try:
+            deployment = await provider.trigger(
+                ref=request.ref, env_vars=request.env, publish=not app.approval
+            )
+        except ProviderError as exc:
+            await self._thread.could_not_start(card, actor.channel, root_ts, exc)
+            raise
+        row = await self._store.track(
+            kind=Kind.DEPLOY,
+            app=app.name,
+            provider=app.provider,
+            deployment_id=deployment.id,
+            channel=actor.channel,
+            root_ts=root_ts,
+            requester=actor.user,
+            ref=ref,
+            status=deployment.status,
+            approval=Approval.PENDING if app.approval else None,
+        )
+        await self._thread.started(row, deployment)
+        await self._audit(actor, Action.DEPLOY, app.name, "ok", deployment_id=deployment.id)
+
+    async def _await_approval(
+        self, app: AppConfig, request: Deploy, actor: Actor, card: Card
+    ) -> None:
+        """No separate publish: nothing is triggered until an approver clicks."""
+        root_ts = await self._thread.open(actor.channel, card.but(waiting_for=app.approvers))
+        row = await self._store.track(
+            kind=Kind.DEPLOY,
+            app=app.name,
+            provider=app.provider,
+            deployment_id=None,
+            channel=actor.channel,
+            root_ts=root_ts,
+            requester=actor.user,
+            ref=request.ref,
+            env=request.env,
+            status=Status.QUEUED,
+            approval=Approval.PENDING,
+        )
+        overrides = ", ".join(f"`{key}`" for key in request.env)
+        text = (
+            f":raised_hand: <@{actor.user}> asks to deploy *{app.name}* "
+            f"(`{request.ref or 'HEAD'}`{f', overriding {overrides}' if overrides else ''}). "
+            "Nothing is triggered until an approver clicks Approve."
+        )
+        await self._thread.prompt(row, text, approve_label="Approve")
+        await self._audit(actor, Action.DEPLOY, app.name, "ok", detail="waiting for approval")

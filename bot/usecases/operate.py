@@ -1,0 +1,130 @@
+"""One deployment or one app, by hand: logs, publish, stop, restart, lock, unlock."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot import blocks
+from bot.blocks import Card, Message
+from bot.commands import Lock, Operate
+from bot.config import AppConfig
+from bot.models import Action, AppLock, Kind, Status
+from bot.providers.base import Provider
+from bot.redact import Redactor
+from bot.store import Store
+from bot.thread import Thread
+from bot.usecases.common import Actor, Audit, approve_pending
+
+
+class Operating:
+    def __init__(
+        self,
+        providers: Mapping[str, Provider],
+        store: Store,
+        thread: Thread,
+        audit: Audit,
+        redact: Redactor,
+    ) -> None:
+        self._providers = providers
+        self._store = store
+        self._thread = thread
+        self._audit = audit
+        self._redact = redact
+
+    async def __call__(self, request: Operate, app: AppConfig, actor: Actor) -> Message:
+        provider = self._providers[app.name]
+        dep_id = request.deployment_id
+        match request.verb:
+            case Action.LOGS:
+                lines = await provider.logs(dep_id)
+                text = self._redact(blocks.excerpt(lines)) or "(no log lines yet)"
+                body = f"*{app.name}* `{dep_id}`\n{blocks.code_block(text)}"
+                return Message(f"Logs of {dep_id}", tuple(blocks.say(body)))
+            case Action.PUBLISH:
+                return await self._publish(app, provider, dep_id, actor)
+            case Action.STOP:
+                await provider.stop(dep_id)
+                text = f":octagonal_sign: Stop requested by <@{actor.user}>."
+                row = await self._store.find(app.name, dep_id)
+                if row is not None:
+                    await self._thread.say(row, text)
+                await self._audit(actor, Action.STOP, app.name, "ok", deployment_id=dep_id)
+                return Message(text)
+            case _:
+                await provider.restart(dep_id)
+                return await self._restarted(app, dep_id, actor)
+
+    async def _publish(
+        self, app: AppConfig, provider: Provider, dep_id: str, actor: Actor
+    ) -> Message:
+        row = await self._store.find(app.name, dep_id)
+        if row is not None and row.pending and row.prompt_ts:
+            await approve_pending(
+                row, actor.user, store=self._store, thread=self._thread, provider=provider
+            )
+            await self._audit(actor, Action.APPROVE, app.name, "ok", deployment_id=dep_id)
+            return Message(f"Published `{dep_id}`: see its thread.")
+        await provider.publish(dep_id)
+        deployment = await provider.get(dep_id)
+        if row is not None:
+            await self._thread.settle(row, deployment)
+        else:
+            card = Card(
+                app=app.name,
+                provider=app.provider,
+                requester=actor.user,
+                ref=deployment.ref,
+                status=Status.QUEUED,
+                title="Publish",
+            )
+            root_ts = await self._thread.open(actor.channel, card)
+            where = (actor.channel, root_ts)
+            await self._thread.follow(Kind.PUBLISH, app, where, actor.user, deployment)
+        await self._audit(actor, Action.PUBLISH, app.name, "ok", deployment_id=dep_id)
+        return Message(f"Published `{dep_id}`.")
+
+    async def _restarted(self, app: AppConfig, dep_id: str, actor: Actor) -> Message:
+        row = await self._store.find(app.name, dep_id)
+        text = f":arrows_counterclockwise: Restarted by <@{actor.user}>."
+        if row is not None:
+            await self._store.requeue(row.id)
+            await self._thread.say(row, text)
+        else:
+            card = Card(
+                app=app.name,
+                provider=app.provider,
+                requester=actor.user,
+                ref=None,
+                status=Status.QUEUED,
+                deployment_id=dep_id,
+                title="Restart",
+            )
+            root_ts = await self._thread.open(actor.channel, card)
+            await self._store.track(
+                kind=Kind.RESTART,
+                app=app.name,
+                provider=app.provider,
+                deployment_id=dep_id,
+                channel=actor.channel,
+                root_ts=root_ts,
+                requester=actor.user,
+                ref=None,
+                status=Status.QUEUED,
+            )
+        await self._audit(actor, Action.RESTART, app.name, "ok", deployment_id=dep_id)
+        return Message(text)
+
+    async def lock(self, request: Lock, app: AppConfig, actor: Actor) -> Message:
+        reason = request.reason or f"locked by <@{actor.user}>"
+        await self._store.lock(app.name, reason=reason, user=actor.user, channel=actor.channel)
+        text = f":lock: *{app.name}* is locked by <@{actor.user}>: {reason}. Rollbacks still work."
+        await self._thread.announce(actor.channel, text)
+        await self._audit(actor, Action.LOCK, app.name, "ok", detail=reason)
+        return Message(text)
+
+    async def unlock(self, app: AppConfig, lock: AppLock, actor: Actor) -> Message:
+        await self._store.unlock(app.name)
+        text = f":unlock: *{app.name}* is unlocked by <@{actor.user}> (was: {lock.reason})."
+        await self._thread.announce(actor.channel, text)
+        await self._audit(actor, Action.UNLOCK, app.name, "ok")
+        return Message(text)

@@ -1,0 +1,144 @@
+"""Rollback: show from -> to with a confirm button; the click locks deploys and goes back."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot import blocks
+from bot.blocks import Card, Message
+from bot.config import AppConfig
+from bot.models import Action, Clock, Deployment, Kind, Status
+from bot.policy import NotAllowed, Refused
+from bot.providers.base import Provider, ProviderError
+from bot.store import Store
+from bot.thread import Thread
+from bot.usecases.common import Actor, Audit
+
+HISTORY = 50
+# What production can go back to: what was live, and on Stormkit any finished build.
+_TARGETS = frozenset({Status.LIVE, Status.ROLLED_BACK, Status.READY})
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a confirm button carries: the app, from, to, and a nonce that makes it once."""
+
+    app: str
+    current: str
+    target: str
+    nonce: str
+
+    @classmethod
+    def parse(cls, value: str) -> Plan:
+        try:
+            plan = json.loads(value)
+        except json.JSONDecodeError:
+            plan = None
+        keys = {"app", "from", "to", "nonce"}
+        if (
+            not isinstance(plan, dict)
+            or set(plan) != keys
+            or not all(isinstance(plan[k], str) for k in keys)
+        ):
+            raise NotAllowed("That rollback button is not one I made; nothing was done.")
+        return cls(plan["app"], plan["from"], plan["to"], plan["nonce"])
+
+    def value(self) -> str:
+        return json.dumps(
+            {"app": self.app, "from": self.current, "to": self.target, "nonce": self.nonce}
+        )
+
+
+class RollingBack:
+    def __init__(
+        self,
+        providers: Mapping[str, Provider],
+        store: Store,
+        thread: Thread,
+        audit: Audit,
+        clock: Clock,
+    ) -> None:
+        self._providers = providers
+        self._store = store
+        self._thread = thread
+        self._audit = audit
+        self._now = clock
+
+    async def prepare(self, app: AppConfig, wanted: str | None) -> Message:
+        """Show from -> to and a confirm button; nothing changes until it is clicked."""
+        current, target = await self._from_to(app.name, wanted)
+        plan = Plan(app.name, current.id, target.id, secrets.token_hex(8))
+        return blocks.rollback_confirm(app.name, current, target, plan.value(), now=self._now())
+
+    async def confirm(self, plan: Plan, app: AppConfig, actor: Actor) -> Message:
+        provider = self._providers[app.name]
+        current, target = await self._from_to(app.name, plan.target)
+        if current.id != plan.current:
+            raise Refused(
+                f"Production changed since: `{current.id}` is live now. "
+                f"Run `/deploy rollback {app.name}` again."
+            )
+        key = f"rollback:{plan.nonce}"
+        if not await self._store.claim(key):
+            raise Refused("This rollback was already carried out; nothing more was done.")
+        reason = f"rolled back by <@{actor.user}> in <#{actor.channel}>"
+        await self._store.lock(app.name, reason=reason, user=actor.user, channel=actor.channel)
+        card = Card(
+            app=app.name,
+            provider=app.provider,
+            requester=actor.user,
+            ref=target.ref,
+            status=Status.QUEUED,
+            title="Rollback",
+            note=f"From `{current.id}` to `{target.id}`. "
+            f"Deploys are locked until `/deploy unlock {app.name}`.",
+        )
+        root_ts = await self._thread.open(actor.channel, card)
+        try:
+            deployment = await provider.rollback(target.id)
+        except ProviderError as exc:
+            await self._store.unlock(app.name)
+            if _certainly_not_done(exc):
+                await self._store.unclaim(key)  # the same button may try again
+            await self._thread.could_not_start(card, actor.channel, root_ts, exc)
+            raise
+        where = (actor.channel, root_ts)
+        await self._thread.follow(Kind.ROLLBACK, app, where, actor.user, deployment)
+        await self._audit(
+            actor,
+            Action.ROLLBACK,
+            app.name,
+            "ok",
+            deployment_id=target.id,
+            detail=f"from {current.id}",
+        )
+        return Message(f":rewind: Rolling back {app.name} to `{target.id}`: follow the thread.")
+
+    async def _from_to(self, app: str, wanted: str | None) -> tuple[Deployment, Deployment]:
+        provider = self._providers[app]
+        history = await provider.history(limit=HISTORY)
+        current = next((d for d in history if d.status is Status.LIVE), None)
+        if current is None:
+            raise Refused(f"No deployment of `{app}` is live right now, so there is no 'from'.")
+        if wanted is not None:
+            known = next((d for d in history if d.id == wanted), None)
+            target = known or await provider.get(wanted)
+            if target.id == current.id:
+                raise Refused(f"`{wanted}` is what is live now.")
+            if target.status not in _TARGETS:
+                raise Refused(f"`{wanted}` is {target.status.label}; it never went live.")
+            return current, target
+        older = [d for d in history[history.index(current) + 1 :] if d.status in _TARGETS]
+        rows = await self._store.rows_for(app, [d.id for d in older])
+        was_live = [d for d in older if d.id in rows and rows[d.id].status is Status.LIVE]
+        if not (was_live or older):
+            raise Refused(f"There is nothing before `{current.id}` to roll back to.")
+        return current, (was_live or older)[0]
+
+
+def _certainly_not_done(exc: ProviderError) -> bool:
+    """A refusal (4xx) means nothing happened; a timeout or a 5xx may hide a rollback."""
+    return exc.status is not None and 400 <= exc.status < 500
