@@ -30,7 +30,8 @@ class Ask:
     user: str
     channel: str
     lock: AppLock | None = None
-    requester: str | None = None  # for approve and discard: who asked for the deployment
+    # Who asked for the deployment, when it awaits a decision (approve, discard, publish).
+    requester: str | None = None
 
 
 def may_deploy(app: AppConfig, user: str) -> bool:
@@ -99,6 +100,9 @@ def _operator(what: str) -> Callable[[Ask], None]:
 
 
 def _publish(ask: Ask) -> None:
+    if ask.requester is not None:  # it waits for an approval: publishing it is approving it
+        _approve(ask)
+        return
     if not may_approve(ask.app, ask.user):
         raise NotAllowed(f"Only {_approvers(ask.app)} may publish `{ask.app.name}`.")
 

@@ -1,0 +1,115 @@
+"""Messages are pure values: the Block Kit JSON Slack gets, compared as `.to_dict()`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot import blocks
+from bot.blocks import Card
+from bot.models import Deployment, Status
+
+LIVE = Card(
+    app="web",
+    provider="stormkit",
+    requester="U0DEV",
+    ref="main",
+    status=Status.LIVE,
+    deployment_id="42",
+    url="https://web.example",
+)
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def test_a_root_shows_status_ref_requester_provider_deployment_and_url() -> None:
+    """The root message's header and fields, and its fallback text."""
+    message = blocks.root(LIVE)
+    assert message.text == ":white_check_mark: Deploy web (main): live"
+    assert message.to_dicts() == [
+        {"type": "header", "text": {"type": "plain_text", "text": "Deploy web", "emoji": True}},
+        {
+            "type": "section",
+            "fields": [
+                _mrkdwn("*Status*\n:white_check_mark: live"),
+                _mrkdwn("*Ref*\n`main`"),
+                _mrkdwn("*Requested by*\n<@U0DEV>"),
+                _mrkdwn("*Provider*\nstormkit"),
+                _mrkdwn("*Deployment*\n`42`"),
+                _mrkdwn("*URL*\n<https://web.example>"),
+            ],
+        },
+    ]
+
+
+def test_a_root_waiting_for_approval_names_the_approvers() -> None:
+    """While an approval is pending the status field says who may decide."""
+    message = blocks.root(LIVE.but(status=Status.READY, waiting_for=("U0LEAD",), url=None))
+    assert message.text == ":package: Deploy web (main): waiting for approval"
+    fields = message.to_dicts()[1]["fields"]
+    assert fields[0] == _mrkdwn("*Status*\n:raised_hand: waiting for approval by <@U0LEAD>")
+
+
+def test_an_approval_prompt_carries_the_row_id_on_both_buttons() -> None:
+    """Approve (primary) and Discard (danger) name the tracked row they decide."""
+    message = blocks.approval_prompt("publish it?", 7, approve_label="Approve & publish")
+    assert message.text == "publish it?"
+    assert message.to_dicts() == [
+        {"type": "section", "text": _mrkdwn("publish it?")},
+        {
+            "type": "actions",
+            "block_id": "approval-7",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": blocks.APPROVE,
+                    "text": {"type": "plain_text", "text": "Approve & publish", "emoji": True},
+                    "value": "7",
+                    "style": "primary",
+                },
+                {
+                    "type": "button",
+                    "action_id": blocks.DISCARD,
+                    "text": {"type": "plain_text", "text": "Discard", "emoji": True},
+                    "value": "7",
+                    "style": "danger",
+                },
+            ],
+        },
+    ]
+
+
+def test_a_failure_shows_the_reason_and_the_log_excerpt_as_code() -> None:
+    message = blocks.failed("web", Deployment(id="9", status=Status.FAILED, error="boom"), "x")
+    assert message.text == ":x: *web failed*: boom"
+    assert message.to_dicts() == [
+        {"type": "section", "text": _mrkdwn(":x: *web failed*: boom")},
+        {"type": "section", "text": _mrkdwn("```\nx\n```")},
+    ]
+
+
+def test_a_long_text_is_clipped_to_slacks_section_limit() -> None:
+    """A note never exceeds 3,000 characters, which Slack would refuse."""
+    [section] = blocks.note("a" * 5000).to_dicts()
+    assert len(section["text"]["text"]) == blocks.SECTION_LIMIT
+    assert section["text"]["text"].endswith("…")
+
+
+def test_a_rollback_confirmation_says_from_and_to_and_asks_before_acting() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    live = Deployment(id="b", status=Status.LIVE, ref="main", created_at=now)
+    older = Deployment(id="a", status=Status.ROLLED_BACK, created_at=now - timedelta(hours=3))
+    message = blocks.rollback_confirm("web", live, older, "{}", now=now)
+    assert message.text == "Roll back web from b to a?"
+    section, actions = message.to_dicts()
+    assert section["text"]["text"] == (
+        ":rewind: *Roll back web?*\n*From* `b` (main) just now\n*To* `a` 3h ago"
+    )
+    [button] = actions["elements"]
+    assert button["action_id"] == blocks.ROLLBACK
+    assert button["confirm"]["confirm"] == {
+        "type": "plain_text",
+        "text": "Roll back",
+        "emoji": True,
+    }

@@ -1,0 +1,72 @@
+"""Listener handlers are plain functions: called here without a Bolt app or HTTP."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from bot.commands import UsageError
+from bot.door import Door
+from bot.listeners.actions.buttons import button
+from bot.listeners.commands.deploy import deploy
+
+
+class Said:
+    """Records ack() and respond() calls."""
+
+    def __init__(self) -> None:
+        self.acks: list[dict[str, Any]] = []
+        self.responses: list[dict[str, Any]] = []
+
+    async def ack(self, **kwargs: Any) -> None:
+        self.acks.append(kwargs)
+
+    async def respond(self, **kwargs: Any) -> None:
+        self.responses.append(kwargs)
+
+
+class StubDoor:
+    """Knows one app, and records what reaches it."""
+
+    def __init__(self) -> None:
+        self.commands: list[Any] = []
+
+    def working(self) -> None:
+        pass
+
+    async def first_time(self, key: str) -> bool:
+        return True
+
+    def app(self, name: str) -> None:
+        if name != "web":
+            raise UsageError(f"There is no app called `{name}`.", "/deploy <app>")
+
+    async def command(self, request: Any, actor: Any) -> None:
+        self.commands.append((request, actor))
+
+
+async def test_a_usage_error_is_the_ack_and_reaches_no_use_case() -> None:
+    """An unknown app is answered in the ack itself; the door never runs the command."""
+    said, door = Said(), StubDoor()
+    command = {"text": "wbe", "user_id": "U0DEV", "channel_id": "C0DEPLOYS"}
+    await deploy(cast(Door, door), said.ack, command, said.respond)  # type: ignore[arg-type]
+    assert "There is no app called `wbe`" in said.acks[0]["text"]
+    assert door.commands == []
+
+
+async def test_a_command_is_acked_then_carried_out_as_who_asked_where() -> None:
+    said, door = Said(), StubDoor()
+    command = {"text": "web main", "user_id": "U0DEV", "channel_id": "C0DEPLOYS"}
+    await deploy(cast(Door, door), said.ack, command, said.respond)  # type: ignore[arg-type]
+    assert said.acks == [{}]
+    [(request, actor)] = door.commands
+    assert (request.app, request.ref) == ("web", "main")
+    assert (actor.user, actor.channel) == ("U0DEV", "C0DEPLOYS")
+
+
+async def test_a_click_without_its_details_changes_nothing_and_says_so() -> None:
+    """No user or channel in the body: the person is told, the door is not asked."""
+    said = Said()
+    body = {"actions": [{"action_id": "deploybot_approve", "value": "1"}]}
+    await button(cast(Door, StubDoor()), said.ack, body, said.respond)  # type: ignore[arg-type]
+    assert said.acks == [{}]
+    assert "missing its details" in said.responses[0]["text"]

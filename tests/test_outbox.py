@@ -1,0 +1,151 @@
+"""The outbox without HTTP: edits merge, order holds, roots are sent at once and never again."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+from sqlalchemy import select
+
+from bot import blocks
+from bot.db import Database
+from bot.notifier import Notifier
+from bot.outbox import Edit, Outbox, Reply, merged
+from bot.outbox.table import OutboxRow, State, Way
+
+CHANNEL = "C0DEPLOYS"
+
+
+@dataclass
+class Queued:
+    id: int
+    kind: str
+    target_ts: str | None = None
+
+
+def test_edits_of_one_message_merge_into_the_newest_where_the_first_stood() -> None:
+    """Three edits of the root while replies wait: one edit, in the first edit's place."""
+    batch = [
+        Queued(1, Way.UPDATE, "root"),
+        Queued(2, Way.POST),
+        Queued(3, Way.UPDATE, "root"),
+        Queued(4, Way.UPDATE, "prompt"),
+        Queued(5, Way.UPDATE, "root"),
+    ]
+    plan = [(row.id, covers) for row, covers in merged(batch)]
+    assert plan == [(5, [1, 3, 5]), (2, [2]), (4, [4])]
+
+
+def test_replies_never_merge() -> None:
+    batch = [Queued(1, Way.POST), Queued(2, Way.POST)]
+    assert [covers for _, covers in merged(batch)] == [[1], [2]]
+
+
+class FakeNotifier:
+    """Records what Slack would get; can refuse the next post."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, str]] = []
+        self.refuse: str | None = None
+
+    async def post(self, channel: str, text: str, blocks: Any, **options: Any) -> str:
+        if self.refuse:
+            response = AsyncSlackResponse(
+                client=None,
+                http_verb="POST",
+                api_url="",
+                req_args={},
+                data={"ok": False, "error": self.refuse},
+                headers={},
+                status_code=200,
+            )
+            raise SlackApiError(self.refuse, response)
+        self.calls.append(("post", options.get("thread_ts") or "", text))
+        return f"ts-{len(self.calls)}"
+
+    async def update(self, channel: str, ts: str, text: str, blocks: Any) -> None:
+        self.calls.append(("update", ts, text))
+
+    async def find_by_metadata(self, *args: Any) -> str | None:
+        return None
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
+    await db.create_schema()
+    yield db
+    await db.close()
+
+
+def _outbox(db: Database, slack: FakeNotifier, prompts: list[tuple[int, str]]) -> Outbox:
+    async def prompt_sent(row_id: int, ts: str) -> None:
+        prompts.append((row_id, ts))
+
+    return Outbox(
+        db,
+        cast(Notifier, slack),
+        clock=lambda: datetime.now(UTC),
+        owner="me",
+        prompt_sent=prompt_sent,
+    )
+
+
+async def _states(db: Database) -> list[tuple[str, str]]:
+    async with db.session() as session:
+        rows = await session.scalars(select(OutboxRow).order_by(OutboxRow.id))
+        return [(row.kind, row.state) for row in rows]
+
+
+async def test_a_burst_is_delivered_in_order_with_the_root_edits_merged(db: Database) -> None:
+    """Queued together, the thread's replies keep their order and the root is edited once."""
+    slack, prompts = FakeNotifier(), []  # type: ignore[var-annotated]
+    outbox = _outbox(db, slack, prompts)
+    await outbox.send(
+        [
+            Edit(CHANNEL, "root", blocks.note("building")),
+            Reply(CHANNEL, "root", blocks.note("is building")),
+            Edit(CHANNEL, "root", blocks.note("live")),
+            Reply(CHANNEL, "root", blocks.note("publish it?"), tracked_id=7, prompt=True),
+        ]
+    )
+    await outbox.idle()
+    assert slack.calls == [
+        ("update", "root", "live"),
+        ("post", "root", "is building"),
+        ("post", "root", "publish it?"),
+    ]
+    assert prompts == [(7, "ts-3")]  # the prompt's ts is recorded on its deployment
+    assert {state for _, state in await _states(db)} == {State.SENT}
+
+
+async def test_a_root_is_sent_at_once_recorded_and_never_sent_again(db: Database) -> None:
+    """post_now returns the ts; the row is kept as sent, and a sweep sends nothing more."""
+    slack = FakeNotifier()
+    outbox = _outbox(db, slack, [])
+    ts = await outbox.post_now(CHANNEL, blocks.note("Deploy web"))
+    assert ts == "ts-1"
+    assert await _states(db) == [(Way.ROOT, State.SENT)]
+    await outbox.sweep()
+    await outbox.idle()
+    assert len(slack.calls) == 1
+
+
+async def test_a_refused_root_raises_and_is_not_retried(db: Database) -> None:
+    """Not in the channel: the caller hears it (nothing is triggered), the row is failed."""
+    slack = FakeNotifier()
+    slack.refuse = "not_in_channel"
+    outbox = _outbox(db, slack, [])
+    with pytest.raises(SlackApiError):
+        await outbox.post_now(CHANNEL, blocks.note("Deploy web"))
+    assert await _states(db) == [(Way.ROOT, State.FAILED)]
+    slack.refuse = None
+    await outbox.sweep()
+    await outbox.idle()
+    assert slack.calls == []

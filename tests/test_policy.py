@@ -1,0 +1,91 @@
+"""Who may do what, where: the policy as a table, without HTTP, Slack or a store."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import AppConfig
+from bot.models import Action, AppLock
+from bot.policy import Ask, NotAllowed, Policy, Refused
+
+WEB = AppConfig(
+    name="web",
+    provider="stormkit",
+    approval=True,
+    deployers=("U0DEV",),
+    approvers=("U0LEAD", "U0LEAD2"),
+    channels=("C0DEPLOYS",),
+)
+OPEN = AppConfig(name="open", provider="sandbox")
+LOCKED = AppLock(app="web", reason="release freeze", locked_by="U0DEV", channel="C0DEPLOYS")
+HERE, ELSEWHERE, INCIDENT = "C0DEPLOYS", "C0RANDOM", "C0INCIDENT"
+OK = None
+
+Case = tuple[Action, str, str, AppLock | None, str | None, type[Exception] | None]
+# (action, user, channel, lock, requester) -> None (allowed), NotAllowed or Refused
+TABLE: list[Case] = [
+    (Action.DEPLOY, "U0DEV", HERE, None, None, OK),
+    (Action.DEPLOY, "U0LEAD", HERE, None, None, OK),  # approvers may deploy too
+    (Action.DEPLOY, "U0OTHER", HERE, None, None, NotAllowed),
+    (Action.DEPLOY, "U0DEV", ELSEWHERE, None, None, NotAllowed),  # the app's channels only
+    (Action.DEPLOY, "U0DEV", HERE, LOCKED, None, Refused),
+    (Action.RESTART, "U0DEV", HERE, LOCKED, None, Refused),  # a restart is a deploy
+    (Action.RESTART, "U0OTHER", HERE, None, None, NotAllowed),
+    (Action.STOP, "U0DEV", ELSEWHERE, None, None, OK),
+    (Action.STOP, "U0OTHER", HERE, None, None, NotAllowed),
+    (Action.LOGS, "U0DEV", HERE, None, None, OK),
+    (Action.LOGS, "U0OTHER", HERE, None, None, NotAllowed),
+    (Action.LOCK, "U0DEV", HERE, None, None, OK),
+    (Action.LOCK, "U0OTHER", HERE, None, None, NotAllowed),
+    (Action.PUBLISH, "U0LEAD", HERE, None, None, OK),
+    (Action.PUBLISH, "U0DEV", HERE, None, None, NotAllowed),  # publishing is approving
+    (Action.PUBLISH, "U0LEAD", HERE, None, "U0LEAD", NotAllowed),  # its own pending build
+    (Action.APPROVE, "U0LEAD", HERE, None, "U0DEV", OK),
+    (Action.APPROVE, "U0DEV", HERE, None, "U0DEV", NotAllowed),
+    (Action.APPROVE, "U0LEAD", HERE, None, "U0LEAD", NotAllowed),  # no self-approval
+    (Action.DISCARD, "U0DEV", HERE, None, "U0DEV", OK),  # the requester may withdraw
+    (Action.DISCARD, "U0LEAD", HERE, None, "U0DEV", OK),
+    (Action.DISCARD, "U0OTHER", HERE, None, "U0DEV", NotAllowed),
+    (Action.ROLLBACK, "U0LEAD", HERE, None, None, OK),
+    (Action.ROLLBACK, "U0DEV", HERE, None, None, NotAllowed),
+    (Action.ROLLBACK, "U0OTHER", INCIDENT, None, None, OK),  # anyone, in an incident
+    (Action.UNLOCK, "U0DEV", HERE, LOCKED, None, OK),  # who locked it
+    (Action.UNLOCK, "U0LEAD", HERE, LOCKED, None, OK),  # an approver
+    (Action.UNLOCK, "U0OTHER", HERE, LOCKED, None, NotAllowed),
+    (Action.UNLOCK, "U0LEAD", HERE, None, None, Refused),  # nothing to unlock
+    (Action.STATUS, "U0OTHER", ELSEWHERE, LOCKED, None, OK),
+    (Action.APPS, "U0OTHER", ELSEWHERE, None, None, OK),
+]
+
+
+@pytest.mark.parametrize("case", TABLE, ids=lambda case: "-".join(str(part) for part in case))
+def test_who_may_do_what_where(case: Case) -> None:
+    """Each row: one person asks one thing from one channel, in one state of the app."""
+    action, user, channel, lock, requester, outcome = case
+    ask = Ask(action, WEB, user, channel, lock=lock, requester=requester)
+    policy = Policy(incident_channels=(INCIDENT,))
+    if outcome is None:
+        policy.check(ask)
+    else:
+        with pytest.raises(outcome):
+            policy.check(ask)
+
+
+def test_an_app_without_deployers_or_approvers_is_open_to_all() -> None:
+    """No deployers: anyone may deploy; no approvers: approving falls to those who may deploy."""
+    policy = Policy()
+    for action in (Action.DEPLOY, Action.STOP, Action.LOGS, Action.PUBLISH, Action.ROLLBACK):
+        policy.check(Ask(action, OPEN, "U0ANYONE", ELSEWHERE))
+
+
+def test_refusals_say_why_and_who_can() -> None:
+    """The words name the people who can, and the lock's reason."""
+    policy = Policy()
+    with pytest.raises(NotAllowed, match=r"Only <@U0LEAD>, <@U0LEAD2> may approve `web`"):
+        policy.check(Ask(Action.APPROVE, WEB, "U0DEV", HERE, requester="U0X"))
+    with pytest.raises(NotAllowed, match=r"someone else must approve it: <@U0LEAD2>"):
+        policy.check(Ask(Action.APPROVE, WEB, "U0LEAD", HERE, requester="U0LEAD"))
+    with pytest.raises(Refused, match=r"locked by <@U0DEV>: release freeze"):
+        policy.check(Ask(Action.DEPLOY, WEB, "U0DEV", HERE, lock=LOCKED))
+    with pytest.raises(NotAllowed, match=r"may read its logs"):
+        policy.check(Ask(Action.LOGS, WEB, "U0OTHER", HERE))

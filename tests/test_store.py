@@ -1,0 +1,146 @@
+"""The store's typed methods on SQLite: frozen rows out, each change decided once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db import Database
+from bot.models import AppLock, Approval, AuditEntry, Kind, Status, Tracked
+from bot.store import Store
+from bot.tables import Claim
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[Store]:
+    db = Database(f"sqlite:///{tmp_path / 'store.db'}")
+    await db.create_schema()
+    yield Store(db, clock=clock, owner="one", lease_seconds=30)
+    await db.close()
+
+
+async def _track(store: Store, **changes: object) -> Tracked:
+    fields: dict[str, object] = {
+        "kind": Kind.DEPLOY,
+        "app": "web",
+        "provider": "stormkit",
+        "deployment_id": "42",
+        "channel": "C0DEPLOYS",
+        "root_ts": "1.1",
+        "requester": "U0DEV",
+        "ref": "main",
+        "status": Status.QUEUED,
+        "approval": Approval.PENDING,
+    }
+    return await store.track(**{**fields, **changes})  # type: ignore[arg-type]
+
+
+async def test_a_tracked_row_comes_back_frozen_and_typed(store: Store, clock: Clock) -> None:
+    """What goes in as enums comes out as enums; nobody edits a row in memory."""
+    row = await _track(store, env={"A": "1"})
+    again = await store.get(row.id)
+    assert again == row
+    assert again.status is Status.QUEUED
+    assert again.approval is Approval.PENDING
+    assert again.kind is Kind.DEPLOY
+    assert again.created_at == clock.now
+    assert again.env == {"A": "1"}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        again.status = Status.LIVE  # type: ignore[misc]
+
+
+async def test_a_status_changes_once_and_its_messages_go_with_it(store: Store) -> None:
+    """Two pollers see the same change: only the first writes it, and only its messages."""
+    row = await _track(store)
+    written: list[str] = []
+
+    def also(name: str) -> Callable[[AsyncSession], None]:
+        def add(session: AsyncSession) -> None:
+            session.add(Claim(key=name, created_at=datetime.now(UTC)))
+            written.append(name)
+
+        return add
+
+    first = await store.advance(
+        row.id, expected=Status.QUEUED, new=Status.LIVE, bypassed=True, also=also("first")
+    )
+    second = await store.advance(
+        row.id, expected=Status.QUEUED, new=Status.LIVE, bypassed=True, also=also("second")
+    )
+    assert (first, second) == (True, False)
+    assert written == ["first"]
+    now = await store.get(row.id)
+    assert now is not None
+    assert (now.status, now.approval) == (Status.LIVE, Approval.BYPASSED)
+    assert not await store.claim("first")  # it was written in the winning transaction
+
+
+async def test_an_approval_is_decided_once_and_can_be_reopened(store: Store) -> None:
+    """A second click loses; a decision whose action failed goes back to pending."""
+    row = await _track(store)
+    assert await store.decide(row.id, decision=Approval.APPROVED, user="U0LEAD")
+    assert not await store.decide(row.id, decision=Approval.DISCARDED, user="U0DEV")
+    decided = await store.get(row.id)
+    assert decided is not None
+    assert (decided.approval, decided.approved_by) == (Approval.APPROVED, "U0LEAD")
+    await store.reopen(row.id, decision=Approval.APPROVED)
+    reopened = await store.get(row.id)
+    assert reopened is not None
+    assert (reopened.approval, reopened.approved_by) == (Approval.PENDING, None)
+
+
+async def test_a_lease_keeps_other_replicas_out_until_it_runs_out(
+    store: Store, clock: Clock
+) -> None:
+    row = await _track(store)
+    assert [r.id for r in await store.lease("one", seconds=30)] == [row.id]
+    assert await store.lease("two", seconds=30) == []
+    clock.now += timedelta(seconds=31)
+    assert [r.id for r in await store.lease("two", seconds=30)] == [row.id]
+
+
+async def test_finished_untriggered_and_abandoned_rows_are_not_in_flight(store: Store) -> None:
+    live = await _track(store, status=Status.LIVE)
+    waiting = await _track(store, deployment_id=None)
+    stuck = await _track(store)
+    assert await store.abandon(stuck.id, also=lambda session: None)
+    assert not await store.abandon(stuck.id, also=lambda session: None)  # said once
+    building = await _track(store, status=Status.BUILDING)
+    assert [r.id for r in await store.in_flight()] == [building.id]
+    assert {live.id, waiting.id}.isdisjoint(r.id for r in await store.in_flight())
+
+
+async def test_a_lock_is_a_frozen_value(store: Store) -> None:
+    await store.lock("web", reason="freeze", user="U0DEV", channel="C0DEPLOYS")
+    assert await store.lock_of("web") == AppLock("web", "freeze", "U0DEV", "C0DEPLOYS")
+    assert await store.unlock("web")
+    assert await store.lock_of("web") is None
+    assert not await store.unlock("web")
+
+
+async def test_the_audit_keeps_the_newest_first_with_the_clocks_time(
+    store: Store, clock: Clock
+) -> None:
+    for action in ("deploy", "approve"):
+        await store.audit(AuditEntry("U0DEV", action, "web", "C0DEPLOYS", "ok"))
+    rows = await store.recent("web")
+    assert [r.action for r in rows] == ["approve", "deploy"]
+    assert rows[0].at == clock.now
