@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 10  # seconds; keep it under the lease, so a slow send is not taken over
 
-# Names this process among replicas: it owns the deployments it polls and the notices it sends.
+# Names this process among replicas: it owns the deployments it polls and the messages it sends.
 REPLICA = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 

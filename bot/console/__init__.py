@@ -1,6 +1,6 @@
 """`deploybot console`: the whole bot in a terminal, with no Slack workspace and no keys.
 
-The same Runtime as `serve` (listeners, service, store, poller, Bolt's dispatch with signature
+The same Runtime as `serve` (listeners, door, store, poller, Bolt's dispatch with signature
 verification) runs against ConsoleSlack; what you type is sent to it as Slack would send it.
 """
 
