@@ -121,3 +121,17 @@ def test_check_refuses_a_bad_cron_in_one_line(tmp_path: Path) -> None:
         "(5 fields: minute hour day-of-month month day-of-week, e.g. 0 16 * * FRI)"
     )
     assert result.stdout == ""
+
+
+def test_the_readme_and_the_example_file_show_valid_freezes(tmp_path: Path) -> None:
+    """The README's snippet is the one loaded above; the example's, uncommented, loads too."""
+    root = Path(__file__).parent.parent
+    assert FREEZES.strip() in (root / "README.md").read_text(encoding="utf-8")
+    example = (root / "deploybot.example.toml").read_text(encoding="utf-8")
+    head, commented = example.split("# [[freezes]]", 1)
+    freezes = "\n".join(line.removeprefix("#").removeprefix(" ") for line in commented.splitlines())
+    path = tmp_path / "deploybot.toml"
+    path.write_text(head + "[[freezes]]" + freezes, encoding="utf-8")
+    environ = {"NOMETRIA_API_KEY": "k", "STORMKIT_DOCS_KEY": "k"}
+    config = configuration.load(Settings(deploybot_config=path), environ=environ)
+    assert len(config.freezes) == 2
