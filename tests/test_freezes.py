@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from bot.freezes import Freeze, frozen, upcoming
@@ -176,3 +179,33 @@ def test_a_bad_freeze_is_refused_in_words(raw: dict[str, Any], problem: str) -> 
     with pytest.raises(ValidationError) as raised:
         Freeze.model_validate(raw)
     assert problem in str(raised.value)
+
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=datetime(2026, 1, 1),
+        max_value=datetime(2028, 12, 31),
+        timezones=st.just(UTC),
+    )
+)
+def test_the_weekend_window_matches_berlins_clock(at: datetime) -> None:
+    """Any instant over three years, DST changes included: frozen exactly from Friday 16:00 to
+    Monday 08:00 as a clock in Berlin shows it; and deploys resume at `until`, not before."""
+    local = at.astimezone(BERLIN)
+    minutes = local.hour * 60 + local.minute
+    weekend = (
+        (local.weekday() == 4 and minutes >= 16 * 60)
+        or local.weekday() in (5, 6)
+        or (local.weekday() == 0 and minutes < 8 * 60)
+    )
+    found = frozen([WEEKEND], "any", at)
+    assert (found is not None) == weekend
+    if found is not None:
+        until = found.until.astimezone(BERLIN)
+        assert (until.weekday(), until.hour, until.minute) == (0, 8, 0)
+        assert frozen([WEEKEND], "any", found.until) is None
+        assert frozen([WEEKEND], "any", found.until - timedelta(microseconds=1)) is not None
