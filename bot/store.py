@@ -254,8 +254,9 @@ class Store:
         return AppLock(row.app, row.reason, row.locked_by, row.channel) if row else None
 
     async def lock(self, app: str, *, reason: str, user: str, channel: str) -> None:
-        row = LockRow(app=app, reason=reason, locked_by=user, channel=channel)
-        row.created_at = self._now()
+        row = LockRow(
+            app=app, reason=reason, locked_by=user, channel=channel, created_at=self._now()
+        )
         async with self._db.transaction() as session:
             await session.merge(row)
 

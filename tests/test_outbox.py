@@ -16,7 +16,8 @@ from sqlalchemy import select
 from bot import blocks
 from bot.db import Database
 from bot.notifier import Notifier
-from bot.outbox import Edit, Outbox, Reply, merged
+from bot.outbox import Edit, Outbox, Reply
+from bot.outbox.merge import merged
 from bot.outbox.table import OutboxRow, State, Way
 
 CHANNEL = "C0DEPLOYS"

@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, or_, select, update
@@ -18,6 +18,7 @@ from bot.blocks import Message
 from bot.db import Database
 from bot.models import Clock
 from bot.notifier import Notifier
+from bot.outbox.merge import merged
 from bot.outbox.table import OutboxRow, State, Way
 
 log = logging.getLogger(__name__)
@@ -81,9 +82,7 @@ class Outbox:
         Recorded like any other message, but never sent again by a sweep: if this process
         dies mid-post, the command that needed the ts died with it.
         """
-        row = self._row(channel, Way.ROOT, message)
-        row.state, row.owner, row.attempts = State.SENDING.value, self._owner, 1
-        row.lease_until = self._now() + self._lease
+        row = self._row(channel, Way.ROOT, message, state=State.SENDING)
         async with self._db.transaction() as session:
             session.add(row)
         try:
@@ -139,26 +138,48 @@ class Outbox:
 
     def _of(self, item: Outgoing) -> OutboxRow:
         if isinstance(item, Edit):
-            row = self._row(item.channel, Way.UPDATE, item.message, item.tracked_id)
-            row.target_ts = item.ts
-            return row
-        row = self._row(item.channel, Way.POST, item.message, item.tracked_id)
-        row.thread_ts, row.broadcast = item.thread_ts, item.broadcast
-        row.purpose = "prompt" if item.prompt else None
-        return row
+            return self._row(
+                item.channel, Way.UPDATE, item.message, tracked_id=item.tracked_id, target=item.ts
+            )
+        return self._row(
+            item.channel,
+            Way.POST,
+            item.message,
+            tracked_id=item.tracked_id,
+            thread=item.thread_ts,
+            broadcast=item.broadcast,
+            purpose="prompt" if item.prompt else None,
+        )
 
     def _row(
-        self, channel: str, way: Way, message: Message, tracked_id: int | None = None
+        self,
+        channel: str,
+        way: Way,
+        message: Message,
+        *,
+        state: State = State.PENDING,
+        tracked_id: int | None = None,
+        thread: str | None = None,
+        target: str | None = None,
+        broadcast: bool = False,
+        purpose: str | None = None,
     ) -> OutboxRow:
+        """A row to insert; one being sent right away is leased to this process already."""
+        sending = state is State.SENDING
         return OutboxRow(
             tracked_id=tracked_id,
             channel=channel,
             kind=way.value,
+            thread_ts=thread,
+            target_ts=target,
             text=message.text,
             blocks=[block.to_dict() for block in message.blocks[:MAX_BLOCKS]],
-            broadcast=False,
-            state=State.PENDING.value,
-            attempts=0,
+            broadcast=broadcast,
+            purpose=purpose,
+            state=state.value,
+            owner=self._owner if sending else None,
+            lease_until=self._now() + self._lease if sending else None,
+            attempts=1 if sending else 0,
             created_at=self._now(),
         )
 
@@ -259,31 +280,6 @@ class Outbox:
 
 def _metadata(row_id: int) -> dict[str, Any]:
     return {"event_type": METADATA_TYPE, "event_payload": {"notice": row_id}}
-
-
-class Queued(Protocol):
-    id: int
-    kind: str
-    target_ts: str | None
-
-
-Q = TypeVar("Q", bound=Queued)
-
-
-def merged(batch: Sequence[Q]) -> list[tuple[Q, list[int]]]:
-    """Edits of one message collapse into the newest, sent where the first stood: one
-    chat.update for a root that changed three times while it waited for its turn."""
-    plan: list[tuple[Q, list[int]]] = []
-    edits: dict[str | None, int] = {}
-    for row in batch:
-        if row.kind == Way.UPDATE and row.target_ts in edits:
-            place = edits[row.target_ts]
-            plan[place] = (row, [*plan[place][1], row.id])
-            continue
-        if row.kind == Way.UPDATE:
-            edits[row.target_ts] = len(plan)
-        plan.append((row, [row.id]))
-    return plan
 
 
 # Retrying cannot help with these: the channel or message is gone, or we are not in it.
