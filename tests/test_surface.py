@@ -142,6 +142,13 @@ async def test_deployers_and_channels_are_enforced(world: World) -> None:
     assert world.nometria.requests == []
 
 
+async def test_only_those_who_may_deploy_read_logs(world: World) -> None:
+    """`logs` has a rule too: someone outside `deployers` is told who may, nothing is read."""
+    answer = await world.ask("logs vault dep_1", user="U0OTHER")
+    assert "Only those who may deploy `vault` may read its logs." in answer
+    assert world.nometria.requests == []
+
+
 async def test_provider_errors_reach_the_person_in_plain_words(world: World) -> None:
     world.stormkit.error_style = "errors_list"
     answer = await world.ask("logs docs 999999")

@@ -89,7 +89,7 @@ class Outbox:
             ts = await self._notifier.post(
                 channel, message.text, row.blocks, metadata=_metadata(row.id)
             )
-        except BaseException:
+        except Exception:
             await self._mark([row.id], State.FAILED)
             raise
         await self._mark([row.id], State.SENT)
