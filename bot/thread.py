@@ -78,13 +78,16 @@ class Thread:
         )
 
     async def follow(
-        self, kind: Kind, app: AppConfig, where: tuple[str, str], user: str, deployment: Deployment
+        self,
+        kind: Kind,
+        app: AppConfig,
+        deployment: Deployment,
+        *,
+        channel: str,
+        root_ts: str,
+        user: str,
     ) -> Tracked:
-        """Track a deployment a command set moving, and announce where it stands.
-
-        `where` is the channel and the root's ts.
-        """
-        channel, root_ts = where
+        """Track a deployment a command set moving, and announce where it stands."""
         row = await self._store.track(
             kind=kind,
             app=app.name,

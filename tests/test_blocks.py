@@ -81,6 +81,7 @@ def test_an_approval_prompt_carries_the_row_id_on_both_buttons() -> None:
 
 
 def test_a_failure_shows_the_reason_and_the_log_excerpt_as_code() -> None:
+    """The provider's reason in the text; the excerpt in a code block of its own."""
     message = blocks.failed("web", Deployment(id="9", status=Status.FAILED, error="boom"), "x")
     assert message.text == ":x: *web failed*: boom"
     assert message.to_dicts() == [
@@ -97,6 +98,7 @@ def test_a_long_text_is_clipped_to_slacks_section_limit() -> None:
 
 
 def test_a_rollback_confirmation_says_from_and_to_and_asks_before_acting() -> None:
+    """From and to with their refs and ages; the button has a confirmation dialog."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
     live = Deployment(id="b", status=Status.LIVE, ref="main", created_at=now)
     older = Deployment(id="a", status=Status.ROLLED_BACK, created_at=now - timedelta(hours=3))

@@ -54,6 +54,7 @@ async def test_a_usage_error_is_the_ack_and_reaches_no_use_case() -> None:
 
 
 async def test_a_command_is_acked_then_carried_out_as_who_asked_where() -> None:
+    """An empty ack first, then the parsed request reaches the door with who and where."""
     said, door = Said(), StubDoor()
     command = {"text": "web main", "user_id": "U0DEV", "channel_id": "C0DEPLOYS"}
     await deploy(cast(Door, door), said.ack, command, said.respond)  # type: ignore[arg-type]

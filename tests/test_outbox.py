@@ -44,6 +44,7 @@ def test_edits_of_one_message_merge_into_the_newest_where_the_first_stood() -> N
 
 
 def test_replies_never_merge() -> None:
+    """Every reply is posted: only edits of one message collapse."""
     batch = [Queued(1, Way.POST), Queued(2, Way.POST)]
     assert [covers for _, covers in merged(batch)] == [[1], [2]]
 

@@ -110,6 +110,7 @@ async def test_an_approval_is_decided_once_and_can_be_reopened(store: Store) -> 
 async def test_a_lease_keeps_other_replicas_out_until_it_runs_out(
     store: Store, clock: Clock
 ) -> None:
+    """A second replica gets nothing while the first holds the lease, and all once it lapses."""
     row = await _track(store)
     assert [r.id for r in await store.lease("one", seconds=30)] == [row.id]
     assert await store.lease("two", seconds=30) == []
@@ -118,6 +119,7 @@ async def test_a_lease_keeps_other_replicas_out_until_it_runs_out(
 
 
 async def test_finished_untriggered_and_abandoned_rows_are_not_in_flight(store: Store) -> None:
+    """Only what is running and triggered is polled; giving up on one is said once."""
     live = await _track(store, status=Status.LIVE)
     waiting = await _track(store, deployment_id=None)
     stuck = await _track(store)
@@ -129,6 +131,7 @@ async def test_finished_untriggered_and_abandoned_rows_are_not_in_flight(store: 
 
 
 async def test_a_lock_is_a_frozen_value(store: Store) -> None:
+    """The policy gets a value, not the store's row; unlocking twice unlocks once."""
     await store.lock("web", reason="freeze", user="U0DEV", channel="C0DEPLOYS")
     assert await store.lock_of("web") == AppLock("web", "freeze", "U0DEV", "C0DEPLOYS")
     assert await store.unlock("web")
@@ -139,6 +142,7 @@ async def test_a_lock_is_a_frozen_value(store: Store) -> None:
 async def test_the_audit_keeps_the_newest_first_with_the_clocks_time(
     store: Store, clock: Clock
 ) -> None:
+    """`status` shows the newest actions first, timed by the injected clock."""
     for action in ("deploy", "approve"):
         await store.audit(AuditEntry("U0DEV", action, "web", "C0DEPLOYS", "ok"))
     rows = await store.recent("web")

@@ -78,8 +78,14 @@ class Operating:
                 title="Publish",
             )
             root_ts = await self._thread.open(actor.channel, card)
-            where = (actor.channel, root_ts)
-            await self._thread.follow(Kind.PUBLISH, app, where, actor.user, deployment)
+            await self._thread.follow(
+                Kind.PUBLISH,
+                app,
+                deployment,
+                channel=actor.channel,
+                root_ts=root_ts,
+                user=actor.user,
+            )
         await self._audit(actor, Action.PUBLISH, app.name, "ok", deployment_id=dep_id)
         return Message(f"Published `{dep_id}`.")
 

@@ -105,8 +105,9 @@ class RollingBack:
                 await self._store.unclaim(key)  # the same button may try again
             await self._thread.could_not_start(card, actor.channel, root_ts, exc)
             raise
-        where = (actor.channel, root_ts)
-        await self._thread.follow(Kind.ROLLBACK, app, where, actor.user, deployment)
+        await self._thread.follow(
+            Kind.ROLLBACK, app, deployment, channel=actor.channel, root_ts=root_ts, user=actor.user
+        )
         await self._audit(
             actor,
             Action.ROLLBACK,
