@@ -108,18 +108,18 @@ class Runtime:
             lease_seconds=settings.lease_seconds,
             prompt_sent=store.set_prompt_ts,
         )
-        apps = providers.build_all(config, http)
-        thread = Thread(config, store, outbox, apps, redact)
+        adapters = providers.build_all(config, http)
+        thread = Thread(config.apps, store, outbox, adapters, redact)
         audit = Audit(store, redact)
         cases = UseCases(
-            deploy=Deploying(apps, store, thread, audit),
-            approve=Approving(apps, store, thread, audit),
-            rollback=RollingBack(apps, store, thread, audit, clock),
-            operate=Operating(apps, store, thread, audit, redact),
-            report=Reporting(config, apps, store, clock),
+            deploy=Deploying(adapters, store, thread, audit),
+            approve=Approving(adapters, store, thread, audit),
+            rollback=RollingBack(adapters, store, thread, audit, clock),
+            operate=Operating(adapters, store, thread, audit, redact),
+            report=Reporting(config, adapters, store, clock),
         )
         door = Door(config, store, Policy(config.incident_channels), audit, cases)
-        follow = Following(config, apps, store, thread, clock)
+        follow = Following(config, adapters, store, thread, clock)
         poller = Poller(
             follow,
             store,

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from bot import blocks
 from bot.blocks import Card, Message
-from bot.config import AppConfig, Config
+from bot.config import AppConfig
 from bot.metrics import DEPLOYMENTS
 from bot.models import Approval, Deployment, Kind, Status, Tracked
 from bot.outbox import Also, Edit, Outbox, Outgoing, Reply
@@ -24,13 +24,13 @@ _TITLES = {Kind.ROLLBACK: "Rollback"}
 class Thread:
     def __init__(
         self,
-        config: Config,
+        apps: Mapping[str, AppConfig],
         store: Store,
         outbox: Outbox,
         providers: Mapping[str, Provider],
         redact: Redactor,
     ) -> None:
-        self._config = config
+        self._apps = apps
         self._store = store
         self._outbox = outbox
         self._providers = providers
@@ -106,7 +106,7 @@ class Thread:
     def card(self, row: Tracked, deployment: Deployment | None = None) -> Card:
         status = deployment.status if deployment else row.status
         pending = row.pending and status in {Status.QUEUED, Status.READY}
-        app = self._config.apps.get(row.app)
+        app = self._apps.get(row.app)
         return Card(
             app=row.app,
             provider=row.provider,
@@ -159,7 +159,7 @@ class Thread:
                 excerpt = await self._excerpt(self._providers[app], deployment)
                 said.append(_reply(row, blocks.failed(app, deployment, excerpt)))
             case Status.READY if row.pending:
-                approvers = self._config.apps[app].approvers
+                approvers = self._apps[app].approvers
                 who = ", ".join(f"<@{a}>" for a in approvers)
                 text = f"{blocks.ready_text(app, deployment)}\n{who}: publish it?"
                 said.append(_prompt(row, text, "Approve & publish"))

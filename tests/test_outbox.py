@@ -6,11 +6,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 import pytest
 from slack_sdk.errors import SlackApiError
-from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from sqlalchemy import select
 
 from bot import blocks
@@ -19,6 +18,7 @@ from bot.notifier import Notifier
 from bot.outbox import Edit, Outbox, Reply
 from bot.outbox.merge import merged
 from bot.outbox.table import OutboxRow, State, Way
+from tests.fakes.notifier import FakeNotifier
 
 CHANNEL = "C0DEPLOYS"
 
@@ -47,35 +47,6 @@ def test_replies_never_merge() -> None:
     """Every reply is posted: only edits of one message collapse."""
     batch = [Queued(1, Way.POST), Queued(2, Way.POST)]
     assert [covers for _, covers in merged(batch)] == [[1], [2]]
-
-
-class FakeNotifier:
-    """Records what Slack would get; can refuse the next post."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, str]] = []
-        self.refuse: str | None = None
-
-    async def post(self, channel: str, text: str, blocks: Any, **options: Any) -> str:
-        if self.refuse:
-            response = AsyncSlackResponse(
-                client=None,
-                http_verb="POST",
-                api_url="",
-                req_args={},
-                data={"ok": False, "error": self.refuse},
-                headers={},
-                status_code=200,
-            )
-            raise SlackApiError(self.refuse, response)
-        self.calls.append(("post", options.get("thread_ts") or "", text))
-        return f"ts-{len(self.calls)}"
-
-    async def update(self, channel: str, ts: str, text: str, blocks: Any) -> None:
-        self.calls.append(("update", ts, text))
-
-    async def find_by_metadata(self, *args: Any) -> str | None:
-        return None
 
 
 @pytest.fixture
