@@ -14,6 +14,7 @@ from bot.context import Actor, Deps, Reply
 from bot.metrics import DEPLOYMENTS
 from bot.models import Deployment, Status
 from bot.providers.base import Provider, ProviderError
+from bot.providers.stormkit_shapes import publish_outcome
 from bot.store import Notice, Tracked
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,7 @@ class Flow:
     async def settle(self, row: Tracked, deployment: Deployment) -> None:
         """Record a new status and queue its announcement in one compare-and-set: the winner
         alone announces it, and a crash can neither lose nor double the announcement."""
+        deployment = publish_outcome(row.provider, row.state, deployment)
         if deployment.status == row.state:
             return
         said, also = await self._announcement(row, deployment)

@@ -176,7 +176,7 @@ class Operations:
             await self.approvals.approve(str(row.id), Actor(actor.user, row.channel, row.prompt_ts))
             return Reply(f"Published `{dep_id}`: see its thread.")
         await provider.publish(dep_id)
-        deployment = await provider.get(dep_id)
+        deployment = (await provider.get(dep_id)).publishing()
         if row is not None:
             await self.flow.settle(row, deployment)
         else:

@@ -208,6 +208,18 @@ class StormkitRig(Rig):
         return {"error": text}
 
 
+class StormkitServerRig(StormkitRig):
+    """Stormkit as its open-source server answers today: boolean `published`, warm-ups."""
+
+    name = "stormkit-server"
+    # Built at 2 s; then unpublished a moment before its warm-up, warming up, and live.
+    lifecycle = (Status.QUEUED, Status.BUILDING, Status.DEPLOYING, Status.DEPLOYING, Status.LIVE)
+
+    @staticmethod
+    def make_fake(clock: ManualClock) -> FakeStormkit:
+        return FakeStormkit(env_key=STORMKIT_KEY, clock=clock, flavour="server")
+
+
 class SandboxRig(Rig):
     """The in-process platform on the test's clock; no fake server, no requests to count."""
 
@@ -257,6 +269,7 @@ class SandboxRig(Rig):
 RIGS: dict[str, type[Rig]] = {
     "nometria": NometriaRig,
     "stormkit": StormkitRig,
+    "stormkit-server": StormkitServerRig,
     "sandbox": SandboxRig,
 }
 
@@ -278,9 +291,22 @@ async def nm() -> AsyncIterator[NometriaRig]:
         yield made
 
 
+@pytest.fixture(params=["stormkit", "stormkit-server"])
+async def sk(request: pytest.FixtureRequest) -> AsyncIterator[StormkitRig]:
+    async for made in _rig(RIGS[request.param]):
+        yield made
+
+
 @pytest.fixture
-async def sk() -> AsyncIterator[StormkitRig]:
+async def sk_seed() -> AsyncIterator[StormkitRig]:
+    """Stormkit as the seed doc describes it, for what only that reading does."""
     async for made in _rig(StormkitRig):
+        yield made
+
+
+@pytest.fixture
+async def sk_server() -> AsyncIterator[StormkitRig]:
+    async for made in _rig(StormkitServerRig):
         yield made
 
 
@@ -306,7 +332,9 @@ async def test_a_build_waits_for_publish_where_the_provider_has_one(rig: Rig) ->
     seen, ready = await rig.follow(await rig.trigger(publish=False))
     assert seen[-1] is Status.READY
     await rig.provider.publish(ready.id)
-    assert (await rig.provider.poll(ready.id)).status is Status.LIVE
+    # Live at once, or (today's Stormkit) once its warm-up has ended.
+    _, live = await rig.follow(await rig.provider.poll(ready.id))
+    assert live.status is Status.LIVE
 
 
 async def test_a_failed_deploy_has_the_failing_lines_in_its_logs(rig: Rig) -> None:
@@ -562,6 +590,7 @@ async def test_stormkit_app_level_key_names_the_environment(sk: StormkitRig) -> 
     sk.clock.advance(2)
     assert (await app.poll(created.id)).status is Status.READY
     await app.publish(created.id)
+    sk.clock.advance(1)  # today's server warms it up first
     assert (await app.get(created.id)).status is Status.LIVE
     assert [d.id for d in await app.history()] == [created.id]
     assert await app.logs(created.id)
@@ -617,17 +646,28 @@ async def test_stormkit_a_success_not_published_is_ready(sk: StormkitRig) -> Non
     assert [d.status for d in await sk.provider.history()] == [Status.READY, Status.LIVE]
 
 
-async def test_stormkit_auto_publish_is_live_and_says_so(sk: StormkitRig) -> None:
-    """With the environment's autoPublish, a build asked not to publish still goes live."""
-    sk.fake.set_auto_publish(True)
-    _, live = await sk.follow(await sk.trigger(publish=False))
+async def test_stormkit_auto_publish_is_live_and_says_so(sk_seed: StormkitRig) -> None:
+    """The seed: the environment's autoPublish publishes a build asked not to publish."""
+    sk_seed.fake.set_auto_publish(True)
+    _, live = await sk_seed.follow(await sk_seed.trigger(publish=False))
     assert (live.status, live.auto_published) == (Status.LIVE, True)
-    assert sk.fake.requests_to("POST", "/v1/deploy")[0].json == {"publish": False}
+    assert sk_seed.fake.requests_to("POST", "/v1/deploy")[0].json == {"publish": False}
 
 
-async def test_stormkit_an_explicit_publish_is_not_auto_published(sk: StormkitRig) -> None:
-    """A deploy asked to publish is live without being marked auto-published."""
-    _, live = await sk.follow(await sk.trigger(publish=True))
+async def test_stormkit_server_publishes_an_api_deploy_only_when_asked(
+    sk_server: StormkitRig,
+) -> None:
+    """Today's server sets ShouldPublish from the request: autoPublish does not apply."""
+    sk_server.fake.set_auto_publish(True)
+    seen, _ = await sk_server.follow(await sk_server.trigger(publish=False))
+    assert seen == [Status.QUEUED, Status.BUILDING, Status.READY]
+    assert sk_server.fake.published_id() is None
+
+
+async def test_stormkit_an_explicit_publish_is_not_auto_published(sk_seed: StormkitRig) -> None:
+    """A deploy asked to publish is live without being marked auto-published (the seed's
+    isAutoPublish; today's server reports the deployment's own publish flag under it)."""
+    _, live = await sk_seed.follow(await sk_seed.trigger(publish=True))
     assert (live.status, live.auto_published) == (Status.LIVE, False)
 
 
