@@ -170,7 +170,7 @@ class NometriaRig(Rig):
 class StormkitRig(Rig):
     name = "stormkit"
     key = STORMKIT_KEY
-    lifecycle = (Status.QUEUED, Status.BUILDING, Status.LIVE)
+    lifecycle: ClassVar[tuple[Status, ...]] = (Status.QUEUED, Status.BUILDING, Status.LIVE)
     unknown_id = "999999"
     trigger_path = "/v1/deploy"
     paging = Paging(seeded=25, limit=30, returned=25, pages=2)
