@@ -206,3 +206,21 @@ async def _click_value(world: World, ts: str, value: str) -> str:
         blocks.APPROVE, value, message_ts=ts, user="U0LEAD", channel=CHANNEL, require_button=False
     )
     return await world.ephemeral_after(before)
+
+
+async def test_a_publish_whose_warm_up_fails_ends_as_failed(world: World) -> None:
+    """Approve & publish on today's server: the warm-up fails, the thread says failed, once."""
+    if world.stormkit.flavour == "seed":
+        pytest.skip("the seed's Stormkit publishes at once: there is no warm-up to fail")
+    root, prompt = await _stormkit_ready(world)
+    world.stormkit.fail_warmup_next()
+    await world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD", channel=CHANNEL)
+    await eventually(lambda: "is deploying" in world.last_reply(CHANNEL, root))
+    await world.tick(world.stormkit.warmup)
+
+    text = world.last_reply(CHANNEL, root)
+    assert "blog failed" in text
+    assert "Stormkit did not publish it" in text
+    assert world.lives(CHANNEL, root) == 0
+    assert world.stormkit.published_id() is None
+    assert await world.runtime.store.in_flight() == []

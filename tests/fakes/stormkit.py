@@ -257,7 +257,7 @@ class FakeStormkit(FakeServer):
             "repo": REPO,
             "branch": d["branch"],
             "status": status,
-            "error": FAILURE if status == "failed" and d["stopped"] is None else "",
+            "error": FAILURE if status == "failed" and d["fails"] and d["stopped"] is None else "",
             "isAutoDeploy": False,
             # The server reports the deployment's ShouldPublish under this name.
             "isAutoPublish": d["should_publish"] if server else d["auto_publish"],
