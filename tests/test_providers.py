@@ -848,3 +848,98 @@ async def test_nometria_an_unknown_project_is_not_found(nm: NometriaRig) -> None
     nm.fake.known_projects = {"proj_other"}
     with pytest.raises(NotFound, match=f"Nometria has no project {PROJECT}"):
         await nm.trigger()
+
+
+# ---- Stormkit as its server answers today ---------------------------------------------------
+
+
+def _success(**fields: Any) -> dict[str, Any]:
+    """A finished deployment 8241 of environment 305, stopped at the fake's clock."""
+    return {"deployment": {"id": "8241", "envId": "305", "status": "success"} | fields}
+
+
+@pytest.mark.parametrize(
+    ("published", "warming", "status"),
+    [
+        (True, False, Status.LIVE),
+        (True, True, Status.DEPLOYING),
+        (False, True, Status.DEPLOYING),
+        (False, False, Status.READY),
+        ([{"envId": "305", "percentage": 100}], False, Status.LIVE),
+        ([{"envId": "306", "percentage": 100}], False, Status.READY),
+        ([], True, Status.DEPLOYING),
+    ],
+)
+async def test_stormkit_published_is_read_in_both_shapes(
+    sk: StormkitRig, published: Any, warming: bool, status: Status
+) -> None:
+    """A boolean or the seed's list; live only when published here and no longer warming up."""
+    sk.fake.inject(200, _success(published=published, isWarmingUp=warming))
+    assert (await sk.provider.get("8241")).status is status
+
+
+async def test_stormkit_a_build_about_to_publish_itself_is_still_deploying(
+    sk: StormkitRig,
+) -> None:
+    """success + will publish + not yet published: deploying, for the moment before its publish
+    starts; long after, an unpublished build is only built."""
+    stopped = str(int(sk.clock.now()))
+    sk.fake.inject(200, _success(published=False, isAutoPublish=True, stoppedAt=stopped))
+    assert (await sk.provider.get("8241")).status is Status.DEPLOYING
+    sk.clock.advance(120)
+    sk.fake.inject(200, _success(published=False, isAutoPublish=True, stoppedAt=stopped))
+    assert (await sk.provider.get("8241")).status is Status.READY
+
+
+@pytest.mark.parametrize("moment", [1742300400, "1742300400", 1742300400.0])
+async def test_stormkit_created_at_is_a_number_or_a_string(sk: StormkitRig, moment: Any) -> None:
+    sk.fake.inject(200, _success(createdAt=moment, stoppedAt=None, published=True))
+    deployment = await sk.provider.get("8241")
+    assert deployment.created_at is not None
+    assert deployment.created_at.timestamp() == 1742300400
+    assert deployment.finished_at is None
+
+
+async def test_stormkit_publish_answer_with_a_status_is_accepted(sk: StormkitRig) -> None:
+    """Today's server answers a publish {"ok": true, "status": "publishing"}."""
+    [built, *_] = sk.seed(2)
+    sk.fake.inject(200, {"ok": True, "status": "publishing"}, method="POST")
+    await sk.provider.publish(built)
+
+
+async def test_stormkit_a_404_with_env_id_points_at_env_id_and_key_scope(sk: StormkitRig) -> None:
+    """With an env_id set, 404 most likely means a wrong env_id or a key of another scope."""
+    scoped = sk.adapter(api_key="sk-app-key", env_id="999")
+    with pytest.raises(NotFound) as listing:
+        await scoped.history(limit=1)
+    assert "most likely env_id 999 is wrong, or the key belongs to another app" in str(
+        listing.value
+    )
+    with pytest.raises(NotFound) as one:
+        await scoped.get("8241")
+    assert str(one.value).startswith("Stormkit has no deployment 8241 in this environment")
+    assert "if the id is right, most likely env_id 999 is wrong" in str(one.value)
+    unscoped = sk.adapter()
+    with pytest.raises(NotFound) as plain:
+        await unscoped.get("4040")
+    assert "env_id" not in str(plain.value)
+
+
+async def test_stormkit_a_failed_status_check_is_the_reason_and_its_lines_are_quoted(
+    sk: StormkitRig,
+) -> None:
+    sk.fake.fail_status_checks_next()
+    seen, failed = await sk.follow(await sk.trigger())
+    assert seen[-2:] == [Status.BUILDING, Status.FAILED]
+    assert failed.error == "a status check failed, so Stormkit did not publish it"
+    lines = await sk.provider.logs(failed.id)
+    [check] = [line for line in lines if line.failed]
+    assert check.title == "status check: curl -fsS https://my-app.stormkit.dev/health"
+    assert "returned error: 503" in check.message
+
+
+async def test_stormkit_an_empty_403_says_the_key_is_refused(sk: StormkitRig) -> None:
+    bad = sk.adapter(api_key="SK_wrong")
+    with pytest.raises(AuthError, match="Stormkit refused the API key"):
+        await bad.history(limit=1)
+    assert sk.fake.requests[-1].headers["Authorization"] == "SK_wrong"
