@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.models.blocks import Block
 
 from bot import blocks, notices
-from bot.commands import USAGE, Deploy, UsageError
+from bot.commands import USAGE, Deploy, UsageError, commit_only
 from bot.config import AppConfig
 from bot.context import Actor, Deps, Reply
 from bot.metrics import DEPLOYMENTS
@@ -37,6 +37,8 @@ class Flow:
                 f"`{app.name}` is on {app.provider}, which takes no KEY=VALUE overrides.",
                 USAGE["deploy"],
             )
+        if app.provider == "nometria":
+            commit_only(app.name, request.ref)
         self.d.policy.deploy(app, actor.user, actor.channel, await self.d.store.lock_of(app.name))
         ref = request.ref or app.default_branch
         card = blocks.Card(
