@@ -31,6 +31,7 @@ from bot.providers.base import (
 from bot.providers.nometria import Nometria
 from bot.providers.sandbox import Sandbox
 from bot.providers.stormkit import Stormkit
+from bot.providers.stormkit_shapes import publish_outcome
 from tests.fakes.clock import ManualClock
 from tests.fakes.nometria import FakeNometria
 from tests.fakes.recording import FakeServer, Recorded
@@ -943,3 +944,27 @@ async def test_stormkit_an_empty_403_says_the_key_is_refused(sk: StormkitRig) ->
     with pytest.raises(AuthError, match="Stormkit refused the API key"):
         await bad.history(limit=1)
     assert sk.fake.requests[-1].headers["Authorization"] == "SK_wrong"
+
+
+def test_a_publish_just_accepted_is_on_its_way_not_ready() -> None:
+    ready = Deployment(id="8241", status=Status.READY)
+    assert ready.publishing().status is Status.DEPLOYING
+    live = Deployment(id="8241", status=Status.LIVE)
+    assert live.publishing() is live
+
+
+@pytest.mark.parametrize(
+    ("provider", "before", "now", "after"),
+    [
+        ("stormkit", Status.DEPLOYING, Status.READY, Status.FAILED),  # the warm-up failed
+        ("stormkit", Status.DEPLOYING, Status.LIVE, Status.LIVE),
+        ("stormkit", Status.BUILDING, Status.READY, Status.READY),  # built, never asked
+        ("sandbox", Status.DEPLOYING, Status.READY, Status.READY),  # its deploy phase
+    ],
+)
+def test_falling_back_from_a_stormkit_publish_is_a_failure(
+    provider: str, before: Status, now: Status, after: Status
+) -> None:
+    outcome = publish_outcome(provider, before, Deployment(id="8241", status=now))
+    assert outcome.status is after
+    assert (outcome.error is not None) == (after is Status.FAILED)
