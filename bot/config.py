@@ -15,12 +15,14 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.commands import VERBS
+from bot.freezes import EVERY_APP, Freeze
 
 PROVIDERS = ("nometria", "stormkit", "sandbox")
 DEFAULT_BASE_URLS = {
@@ -99,6 +101,7 @@ class AppsFile(_Strict):
     incident_channels: tuple[str, ...] = ()
     providers: dict[Literal["nometria", "stormkit", "sandbox"], ProviderSettings] = {}
     apps: dict[str, AppConfig] = Field(min_length=1)
+    freezes: tuple[Freeze, ...] = ()  # after apps: its check reads the app names
 
     @field_validator("apps")
     @classmethod
@@ -107,6 +110,21 @@ class AppsFile(_Strict):
             if name.lower() in VERBS:
                 raise ValueError(f"`{name}` is a /deploy command; give the app another name")
         return apps
+
+    @field_validator("freezes")
+    @classmethod
+    def _freezes_name_apps(
+        cls, freezes: tuple[Freeze, ...], info: ValidationInfo
+    ) -> tuple[Freeze, ...]:
+        apps = info.data.get("apps", {})
+        for number, freeze in enumerate(freezes, 1):
+            unknown = [name for name in freeze.apps if name != EVERY_APP and name not in apps]
+            if unknown:
+                raise ValueError(
+                    f"freeze #{number} names an unknown app `{unknown[0]}` "
+                    f"(the apps are: {', '.join(sorted(apps))})"
+                )
+        return freezes
 
 
 class Config(BaseModel):
@@ -119,6 +137,7 @@ class Config(BaseModel):
     incident_channels: tuple[str, ...]
     base_urls: dict[str, str]
     api_keys: dict[str, SecretStr]
+    freezes: tuple[Freeze, ...] = ()
 
     def base_url(self, provider: str) -> str:
         return self.base_urls.get(provider, DEFAULT_BASE_URLS[provider])
@@ -147,6 +166,7 @@ def load(settings: Settings | None = None, environ: Mapping[str, str] | None = N
         incident_channels=apps_file.incident_channels,
         base_urls={name: p.base_url.rstrip("/") for name, p in apps_file.providers.items()},
         api_keys=keys,
+        freezes=apps_file.freezes,
     )
 
 
@@ -167,13 +187,24 @@ def parse_apps_file(path: Path) -> AppsFile:
 
 def _first_problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
-    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    where = _where(error["loc"]) or "(top level)"
     problem = {
         "extra_forbidden": "unknown key",
         "missing": "required key is missing",
         "string_pattern_mismatch": "must be the name of an environment variable",
     }.get(error["type"], error["msg"].removeprefix("Value error, "))
     return f"{where}: {problem}"
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A key's place; tables in a list count from 1, as a person counts them: `freezes #1.cron`."""
+    where = ""
+    for part in loc:
+        if isinstance(part, int):
+            where += f" #{part + 1}"
+        else:
+            where += f".{part}" if where else part
+    return where
 
 
 def _environment(environ: Mapping[str, str] | None) -> dict[str, str]:
