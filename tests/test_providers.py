@@ -968,3 +968,20 @@ def test_falling_back_from_a_stormkit_publish_is_a_failure(
     outcome = publish_outcome(provider, before, Deployment(id="8241", status=now))
     assert outcome.status is after
     assert (outcome.error is not None) == (after is Status.FAILED)
+
+
+async def test_stormkit_server_with_the_list_shape_goes_live_after_its_warm_up(
+    sk_server: StormkitRig,
+) -> None:
+    """Today's server sending `published` as the seed's list: the same lifecycle."""
+    sk_server.fake.published_as_list = True
+    seen, live = await sk_server.follow(await sk_server.trigger())
+    assert seen == list(StormkitServerRig.lifecycle)
+    assert live.status is Status.LIVE
+    [view] = (
+        await sk_server.client.get(
+            f"{sk_server.url}/v1/deployments", headers={"Authorization": STORMKIT_KEY}
+        )
+    ).json()["deployments"]
+    assert view["published"] == [{"envId": ENV_ID, "percentage": 100}]
+    assert view["isWarmingUp"] is False
