@@ -28,44 +28,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import stormkit_build as build
 from tests.fakes.clock import Clock, RealClock
 from tests.fakes.recording import FakeServer, Handler, empty_response, json_response
+from tests.fakes.stormkit_build import FAILURE, REPO, Publish
 
 PAGE_SIZE = 20
-REPO = "github/acme/my-app"
-FAILURE = "Error: Command failed with exit code 1"
 ERROR_STYLES = ("error", "errors_map", "errors_list", "unexpected", "empty")
-# (title, message, duration); a step is listed once its end (offset in steps) has passed.
-STEPS_OK = [
-    (1.0, "checkout {branch}", "Cloning {repo}\nChecked out {sha}", 1),
-    (1.5, "npm ci", "added 147 packages in 2s", 2),
-    (2.0, "npm run build", "> my-app@1.0.0 build\n> vite build\n✓ built in 3.1s", 3),
-    (2.0, "deploy", "Uploaded 204800 bytes\nDeployment is ready", 1),
-]
-CHECK = "curl -fsS https://my-app.stormkit.dev/health"
-CHECK_FAILED = "curl: (22) The requested URL returned error: 503"
-FAILED_BUILD = (
-    "> my-app@1.0.0 build\n> vite build\n"
-    "Loaded environment: NODE_ENV=production AWS_SECRET_ACCESS_KEY=abcd1234secret\n"
-    "Error: Cannot find module './payments'\n" + FAILURE
-)
-
-
-@dataclass(frozen=True)
-class _Publish:
-    """One publish: asked at `start`, traffic moves at `ends` unless its warm-up `fails`."""
-
-    id: str
-    start: float
-    order: int
-    ends: float
-    fails: bool
 
 
 class FakeStormkit(FakeServer):
@@ -99,7 +73,7 @@ class FakeStormkit(FakeServer):
         self.error_style = "error"  # one of ERROR_STYLES: the body of 400/402/404 answers
         self.minutes_exhausted = False  # True: POST /v1/deploy answers 402
         self.deployments: dict[str, dict[str, Any]] = {}
-        self._publications: list[_Publish] = []  # explicit ones; self-publishes are derived
+        self._publications: list[Publish] = []  # explicit ones; self-publishes are derived
         self._next_id = 8241
         self._order = 0
         self._failures = 0
@@ -125,7 +99,7 @@ class FakeStormkit(FakeServer):
         self._warmup_failures += n
 
     def status(self, dep_id: str) -> str:
-        return self._status(self.deployments[dep_id], self.clock.now())
+        return build.status(self.deployments[dep_id], self.clock.now())
 
     def published_id(self) -> str | None:
         """The deployment published now, None if none is (or the published one was deleted)."""
@@ -150,8 +124,8 @@ class FakeStormkit(FakeServer):
         if ids:
             self._order += 1
             newest = self.deployments[ids[-1]]
-            at = self._finish(newest)
-            self._publications.append(_Publish(newest["id"], at, self._order, at, fails=False))
+            at = build.finish(newest)
+            self._publications.append(Publish(newest["id"], at, self._order, at, fails=False))
         return ids[::-1]
 
     # ---- state -----------------------------------------------------------------------------
@@ -197,56 +171,21 @@ class FakeStormkit(FakeServer):
             return True
         return False
 
-    def _intents(self) -> list[_Publish]:
+    def _intents(self) -> list[Publish]:
         """Every publish: the asked ones, and those of builds that publish themselves."""
         intents = list(self._publications)
         for d in self.deployments.values():
             ok = not d["fails"] and d["stopped"] is None and d["checks"] is not False
             if ok and (d["should_publish"] or d["auto_publish"]):
-                start = self._finish(d) + self.publish_gap
+                start = build.finish(d) + self.publish_gap
                 ends = start + self.warmup
-                intents.append(_Publish(d["id"], start, d["order"], ends, d["warmup_fails"]))
+                intents.append(Publish(d["id"], start, d["order"], ends, d["warmup_fails"]))
         return intents
-
-    def _finish(self, d: dict[str, Any]) -> float:
-        """When it stops running: the build takes two steps, a status check one more."""
-        steps = 2 if d["checks"] is None else 3
-        return float(d["stopped"] if d["stopped"] is not None else d["started"] + steps * d["step"])
-
-    def _status(self, d: dict[str, Any], now: float) -> str:
-        if d["stopped"] is not None:
-            return "failed"
-        if now < self._finish(d):
-            return "running"
-        return "failed" if d["fails"] or d["checks"] is False else "success"
-
-    def _status_checks(self, d: dict[str, Any], now: float) -> list[dict[str, Any]]:
-        if d["checks"] is None or d["fails"] or now < self._finish(d):
-            return []
-        message = "HTTP/2 200" if d["checks"] else CHECK_FAILED
-        return [{"title": CHECK, "message": message, "status": d["checks"], "duration": 1}]
-
-    def _commit(self, d: dict[str, Any], now: float) -> dict[str, Any]:
-        if d["started"] + d["step"] > min(now, self._finish(d)):  # the build has not started
-            return {"author": None, "message": None, "sha": None}
-        return {"author": "Jane Doe", "message": f"deploy {d['branch']}", "sha": d["sha"]}
-
-    def _logs(self, d: dict[str, Any], now: float) -> list[dict[str, Any]]:
-        until = min(now, self._finish(d)) - d["started"]
-        failed = d["fails"] and d["stopped"] is None
-        steps = [*STEPS_OK[:2], (2.0, "npm run build", FAILED_BUILD, 3)] if failed else STEPS_OK
-        values = {"branch": d["branch"], "repo": REPO, "sha": d["sha"][:8]}
-        return [
-            {"title": title.format(**values), "message": message.format(**values)}
-            | {"status": message != FAILED_BUILD, "duration": duration}
-            for end, title, message, duration in steps
-            if end * d["step"] <= until
-        ]
 
     def _view(self, d: dict[str, Any], logs: bool | None, published: str | None) -> dict[str, Any]:
         """The GET shape; `logs` None leaves out the logs and statusChecks keys (list)."""
         now, server = self.clock.now(), self.flavour == "server"
-        status = self._status(d, now)
+        status = build.status(d, now)
         done = status != "running"
         out = {
             "id": d["id"],
@@ -266,13 +205,13 @@ class FakeStormkit(FakeServer):
             "apiPathPrefix": "",
             "previewUrl": f"https://{d['id']}--my-app.stormkit.dev",
             "detailsUrl": f"/apps/{self.app_id}/environments/{self.env_id}/deployments/{d['id']}",
-            "duration": round(self._finish(d) - d["started"]) if done else 0,
+            "duration": round(build.finish(d) - d["started"]) if done else 0,
             "createdAt": str(int(d["created"])),
-            "stoppedAt": str(int(self._finish(d))) if done else None,
-            "commit": self._commit(d, now),
+            "stoppedAt": str(int(build.finish(d))) if done else None,
+            "commit": build.commit(d, now),
             "snapshot": {"branch": self.default_branch, "autoPublish": d["auto_publish"]},
-            "logs": self._logs(d, now) if logs else None,
-            "statusChecks": self._status_checks(d, now) if logs else None,
+            "logs": build.logs(d, now) if logs else None,
+            "statusChecks": build.status_checks(d, now) if logs else None,
             "published": [{"envId": self.env_id, "percentage": 100}]
             if published == d["id"]
             else [],
@@ -405,7 +344,7 @@ class FakeStormkit(FakeServer):
         self._order += 1
         now = self.clock.now()
         fails = self.flavour == "server" and self._take_warmup_failure()
-        self._publications.append(_Publish(dep_id, now, self._order, now + self.warmup, fails))
+        self._publications.append(Publish(dep_id, now, self._order, now + self.warmup, fails))
         if self.flavour == "server":  # the warm-up has only begun (publish_gate.go)
             return json_response({"ok": True, "status": "publishing"})
         return json_response({"ok": True})
@@ -416,14 +355,14 @@ class FakeStormkit(FakeServer):
 
     async def _restart(self, request: web.Request) -> web.Response:
         d = self.deployments[request.match_info["id"]]
-        if self._status(d, self.clock.now()) != "failed":
+        if build.status(d, self.clock.now()) != "failed":
             return self._error(400, "Only failed deployments can be restarted")
         d.update(started=self.clock.now(), stopped=None, fails=self._plans_failure(d["branch"]))
         return json_response({"ok": True})
 
     async def _stop(self, request: web.Request) -> web.Response:
         d = self.deployments[request.match_info["id"]]
-        if self._status(d, now := self.clock.now()) == "running":
+        if build.status(d, now := self.clock.now()) == "running":
             d["stopped"] = now
         return json_response({"ok": True})
 
