@@ -15,7 +15,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
@@ -27,7 +26,7 @@ from bot.db import Database
 from bot.door import Door, UseCases
 from bot.metrics import REGISTRY
 from bot.models import Clock, utcnow
-from bot.notifier import Notifier
+from bot.notifier import NoBlindRepost, Notifier
 from bot.outbox import Outbox
 from bot.policy import Policy
 from bot.poller import Poller
@@ -94,7 +93,7 @@ class Runtime:
             base_url=settings.slack_api_url,
             timeout=SLACK_TIMEOUT,
             retry_handlers=[
-                AsyncConnectionErrorRetryHandler(),
+                NoBlindRepost(),  # connection errors: a post is left to the outbox's check
                 AsyncRateLimitErrorRetryHandler(max_retry_count=3),
                 AsyncServerErrorRetryHandler(max_retry_count=2),
             ],

@@ -13,6 +13,7 @@ from bot.metrics import DEPLOYMENTS
 from bot.models import Approval, Deployment, Kind, Status, Tracked
 from bot.outbox import Also, Edit, Outbox, Outgoing, Reply
 from bot.providers.base import Provider, ProviderError
+from bot.providers.stormkit_shapes import publish_outcome
 from bot.redact import Redactor
 from bot.store import Store
 
@@ -130,6 +131,7 @@ class Thread:
     async def settle(self, row: Tracked, deployment: Deployment) -> None:
         """Record a new status and queue its announcement in one compare-and-set: the winner
         alone announces it, and a crash can neither lose nor double the announcement."""
+        deployment = publish_outcome(row.provider, row.status, deployment)
         if deployment.status == row.status:
             return
         said = await self._announcement(row, deployment)

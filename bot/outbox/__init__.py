@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,8 +18,11 @@ from bot.blocks import Message
 from bot.db import Database
 from bot.models import Clock
 from bot.notifier import Notifier
+from bot.outbox.items import Edit, Outgoing, Reply
 from bot.outbox.merge import merged
 from bot.outbox.table import OutboxRow, State, Way
+
+__all__ = ["Also", "Edit", "Outbox", "Outgoing", "Reply"]
 
 log = logging.getLogger(__name__)
 
@@ -29,29 +32,6 @@ BATCH = 10  # messages a sender takes at once: fewer writes to the store per mes
 MAX_BLOCKS = 50
 
 
-@dataclass(frozen=True)
-class Reply:
-    """A reply in the thread under `thread_ts`; a prompt's ts is recorded on its deployment."""
-
-    channel: str
-    thread_ts: str
-    message: Message
-    tracked_id: int | None = None
-    broadcast: bool = False
-    prompt: bool = False
-
-
-@dataclass(frozen=True)
-class Edit:
-    """An edit of the message `ts` (a root, or an approval prompt)."""
-
-    channel: str
-    ts: str
-    message: Message
-    tracked_id: int | None = None
-
-
-Outgoing = Reply | Edit
 Also = Callable[[AsyncSession], None]
 PromptSent = Callable[[int, str], Awaitable[None]]
 
@@ -238,8 +218,10 @@ class Outbox:
         if row.kind == Way.UPDATE:
             await self._notifier.update(row.channel, row.target_ts or "", row.text, row.blocks)
             return
-        if row.attempts > 1 and await self._already_posted(row) is not None:
-            return  # posted before a crash: do not post it twice
+        if row.attempts > 1 and (ts := await self._already_posted(row)) is not None:
+            # Posted before a crash, or before its connection dropped: not posted twice.
+            await self._posted(row, ts)
+            return
         ts = await self._notifier.post(
             row.channel,
             row.text,
@@ -248,15 +230,36 @@ class Outbox:
             broadcast=row.broadcast,
             metadata=_metadata(row.id),
         )
+        await self._posted(row, ts)
+
+    async def _posted(self, row: OutboxRow, ts: str) -> None:
         if row.purpose == "prompt" and row.tracked_id is not None and self._prompt_sent:
             await self._prompt_sent(row.tracked_id, ts)
 
     async def _already_posted(self, row: OutboxRow) -> str | None:
+        """The reply's ts if an earlier attempt posted it; None if not, or if Slack cannot say.
+
+        When the lookup itself fails (rate limited, a token without the history scopes), the
+        message is posted anyway: a rare duplicate beats an announcement lost after its attempts.
+        """
         if row.thread_ts is None:
             return None
-        return await self._notifier.find_by_metadata(
-            row.channel, row.thread_ts, METADATA_TYPE, {"notice": row.id}
+        try:
+            return await self._notifier.find_by_metadata(
+                row.channel, row.thread_ts, METADATA_TYPE, {"notice": row.id}
+            )
+        except SlackApiError as exc:
+            reason = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            reason = type(exc).__name__
+        log.warning(
+            "cannot tell whether notice %s was already posted in %s (conversations.replies: %s): "
+            "posting it, as a rare duplicate beats a lost announcement",
+            row.id,
+            row.channel,
+            reason,
         )
+        return None
 
     async def _mark(self, ids: list[int], state: State) -> None:
         if ids:

@@ -98,7 +98,7 @@ class Nometria:
     """Bound to one project and its key."""
 
     name = "nometria"
-    supports: frozenset[Capability] = frozenset({"rollback", "env"})
+    supports: frozenset[Capability] = frozenset({"rollback", "env", "commit_refs"})
 
     def __init__(
         self, client: httpx.AsyncClient, *, base_url: str, api_key: str, project_id: str

@@ -92,7 +92,7 @@ async def _carry_out(
         await thread.started(await _reread(store, row), deployment)
         return deployment
     await provider.publish(row.deployment_id)
-    deployment = await provider.get(row.deployment_id)
+    deployment = (await provider.get(row.deployment_id)).publishing()
     await thread.settle(await _reread(store, row), deployment)
     return deployment
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.blocks import Card
-from bot.commands import USAGE, Deploy, UsageError
+from bot.commands import USAGE, Deploy, UsageError, commit_only
 from bot.config import AppConfig
 from bot.models import Action, Approval, Kind, Status
 from bot.providers.base import Provider, ProviderError
@@ -30,6 +30,8 @@ class Deploying:
                 f"`{app.name}` is on {app.provider}, which takes no KEY=VALUE overrides.",
                 USAGE["deploy"],
             )
+        if "commit_refs" in provider.supports:
+            commit_only(app.name, request.ref)
         ref = request.ref or app.default_branch
         card = Card(
             app=app.name, provider=app.provider, requester=actor.user, ref=ref, status=Status.QUEUED

@@ -65,7 +65,7 @@ class Operating:
             await self._audit(actor, Action.APPROVE, app.name, "ok", deployment_id=dep_id)
             return Message(f"Published `{dep_id}`: see its thread.")
         await provider.publish(dep_id)
-        deployment = await provider.get(dep_id)
+        deployment = (await provider.get(dep_id)).publishing()
         if row is not None:
             await self._thread.settle(row, deployment)
         else:
@@ -87,7 +87,9 @@ class Operating:
                 user=actor.user,
             )
         await self._audit(actor, Action.PUBLISH, app.name, "ok", deployment_id=dep_id)
-        return Message(f"Published `{dep_id}`.")
+        if deployment.status is Status.LIVE:
+            return Message(f"Published `{dep_id}`.")
+        return Message(f"Publishing `{dep_id}`: its thread says when it is live.")
 
     async def _restarted(self, app: AppConfig, dep_id: str, actor: Actor) -> Message:
         row = await self._store.find(app.name, dep_id)
