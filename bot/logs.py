@@ -31,7 +31,8 @@ def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(Redactor(secrets)))
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    for chatty in ("apscheduler", "httpx"):  # a line per tick or per request drowns the rest
+    # A line per tick, per request or per retry drowns the rest.
+    for chatty in ("apscheduler", "httpx", "slack_sdk"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 

@@ -17,6 +17,11 @@ from bot.redact import Redactor
 
 MAX_BLOCKS = 50
 
+# What Slack answers when the bot's token itself is wrong: no retry will fix these.
+BAD_TOKEN = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+
 
 class Pacer:
     """About one message a second per channel, as chat.postMessage allows (per process)."""
