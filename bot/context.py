@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_sdk.models.blocks import Block
 
-from bot.commands import USAGE, UsageError
+from bot.commands import USAGE, no_such_app
 from bot.config import AppConfig, Config
 from bot.notifier import Notifier
 from bot.outbox import Outbox
@@ -56,10 +55,7 @@ class Deps:
         app = self.config.apps.get(name)
         if app is not None:
             return app
-        close = difflib.get_close_matches(name, list(self.config.apps), n=1)
-        hint = f" Did you mean `{close[0]}`?" if close else ""
-        known = ", ".join(f"`{a}`" for a in sorted(self.config.apps))
-        raise UsageError(f"There is no app called `{name}`.{hint} Apps: {known}.", USAGE["deploy"])
+        raise no_such_app(name, self.config.apps, USAGE["deploy"])
 
     async def audit(
         self,

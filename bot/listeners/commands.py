@@ -20,7 +20,7 @@ Handler = Callable[..., Awaitable[None]]
 def deploy_command(service: Service) -> Handler:
     async def handle(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         try:
-            request = parse(command.get("text", ""))
+            request = parse(command.get("text", ""), service.deps.config.apps)
             if (app := getattr(request, "app", None)) is not None:
                 service.app(app)  # a "did you mean" before anything else happens
         except UsageError as exc:
