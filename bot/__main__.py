@@ -36,7 +36,11 @@ SLACK_RETRY = 5.0  # seconds between tries while Slack does not answer at start
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"deploybot: {message}", err=True)
+    lines = message.splitlines()
+    if len(lines) > 1:  # every problem at once, one a line
+        click.echo(f"deploybot: {len(lines)} problems to fix:", err=True)
+        message = "\n".join(f"  {line}" for line in lines)
+    click.echo(f"deploybot: {message}" if len(lines) == 1 else message, err=True)
     sys.exit(1)
 
 

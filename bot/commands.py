@@ -151,6 +151,11 @@ def _app(verb: str, word: str, apps: Collection[str] | None) -> str:
     return word
 
 
+def is_app_name(word: str) -> bool:
+    """Whether it can be typed after `/deploy` as an app."""
+    return len(word) <= MAX_NAME and bool(_NAME.match(word)) and word.lower() not in VERBS
+
+
 def no_such_app(name: str, apps: Collection[str], usage: str) -> UsageError:
     known = ", ".join(f"`{a}`" for a in sorted(apps))
     hint = _did_you_mean(name, apps)
