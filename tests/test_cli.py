@@ -225,3 +225,25 @@ async def test_serve_waits_for_an_unreachable_slack_and_says_so_once(tmp_path: P
     assert "Slack answers: the bot is @" in out
     assert "will be unused" not in out
     assert "Traceback" not in out
+
+
+async def test_check_says_an_unreachable_provider_without_retry_noise(
+    tmp_path: Path, served_fakes: Any
+) -> None:
+    _, _, _, _, servers = served_fakes
+    apps = tmp_path / "apps.toml"
+    apps.write_text(
+        f'[providers.nometria]\nbase_url = "http://127.0.0.1:{free_port()}"\n'
+        '[apps.web]\nprovider = "nometria"\nproject_id = "p1"\n',
+        encoding="utf-8",
+    )
+    code, out = await _check(
+        tmp_path,
+        apps,
+        SLACK_BOT_TOKEN=BOT_TOKEN,
+        SLACK_API_URL=servers["slack"].url + "/api/",
+    )
+    assert code == 1
+    assert "web: nometria, no approval; PROBLEM:" in out
+    assert "stamina" not in out
+    assert len(out.splitlines()) == 3, out  # the app, Slack, the store
