@@ -19,12 +19,14 @@ from pydantic import (
     SecretStr,
     StrictBool,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.commands import VERBS, is_app_name
+from bot.freezes import EVERY_APP, Freeze
 
 PROVIDERS = ("nometria", "stormkit", "sandbox")
 DEFAULT_BASE_URLS = {
@@ -131,6 +133,24 @@ class AppsFile(_Strict):
     incident_channels: tuple[ChannelId, ...] = ()
     providers: dict[Literal["nometria", "stormkit", "sandbox"], ProviderSettings] = {}
     apps: dict[str, AppConfig] = Field(min_length=1)
+    freezes: tuple[Freeze, ...] = ()  # after apps: its check reads the app names
+
+    @field_validator("freezes")
+    @classmethod
+    def _freezes_name_apps(
+        cls, freezes: tuple[Freeze, ...], info: ValidationInfo
+    ) -> tuple[Freeze, ...]:
+        if "apps" not in info.data:  # the apps are wrong: said already, no guessing here
+            return freezes
+        apps = info.data["apps"]
+        for number, freeze in enumerate(freezes, 1):
+            unknown = [name for name in freeze.apps if name != EVERY_APP and name not in apps]
+            if unknown:
+                raise ValueError(
+                    f"freeze #{number} names an unknown app `{unknown[0]}` "
+                    f"(the apps are: {', '.join(sorted(apps))})"
+                )
+        return freezes
 
     @model_validator(mode="after")
     def _sandbox_urls_for_the_sandbox_only(self) -> AppsFile:
@@ -168,6 +188,7 @@ class Config(BaseModel):
     incident_channels: tuple[str, ...]
     base_urls: dict[str, str]
     api_keys: dict[str, SecretStr]
+    freezes: tuple[Freeze, ...] = ()
 
     def base_url(self, provider: str) -> str:
         return self.base_urls.get(provider, DEFAULT_BASE_URLS[provider])
@@ -199,6 +220,7 @@ def load(settings: Settings | None = None, environ: Mapping[str, str] | None = N
         incident_channels=apps_file.incident_channels,
         base_urls={name: p.base_url.rstrip("/") for name, p in apps_file.providers.items()},
         api_keys=keys,
+        freezes=apps_file.freezes,
     )
 
 
@@ -245,7 +267,7 @@ _WORDS = {
 
 def _in_words(error: Any) -> str:
     """One pydantic error as `key: problem` in our words."""
-    where = ".".join(_key(part) for part in error["loc"]) or "(top level)"
+    where = _where(error["loc"]) or "(top level)"
     kind = error["type"]
     if kind == "literal_error":
         problem = f"must be one of {error['ctx']['expected']}"
@@ -256,6 +278,17 @@ def _in_words(error: Any) -> str:
     if problem.startswith("providers."):  # a file-level rule that names its own key
         where, _, problem = problem.partition(": ")
     return f"{where}: {problem}"
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    """A key's place; tables in a list count from 1, as a person counts them: `freezes #1.cron`."""
+    where = ""
+    for part in loc:
+        if isinstance(part, int):
+            where += f" #{part + 1}"
+        else:
+            where += f".{_key(part)}" if where else _key(part)
+    return where
 
 
 def _environment(environ: Mapping[str, str] | None) -> dict[str, str]:

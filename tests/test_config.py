@@ -46,18 +46,18 @@ def test_a_good_file_loads_with_its_keys(tmp_path: Path) -> None:
         ("[apps.web\n", "not valid TOML"),
         ("", "apps: required key is missing"),
         (GOOD + 'deployers = "U1"\n', "apps.web.deployers: must be a list in brackets, like ["),
-        (GOOD + 'approvers = [""]\n', 'apps.web.approvers.0: "" is not a Slack user ID'),
+        (GOOD + 'approvers = [""]\n', 'apps.web.approvers #1: "" is not a Slack user ID'),
         (
             GOOD + 'approvers = ["@lead"]\n',
-            'apps.web.approvers.0: "@lead" is not a Slack user ID (a name, not an ID)',
+            'apps.web.approvers #1: "@lead" is not a Slack user ID (a name, not an ID)',
         ),
         (
             GOOD + 'channels = ["#deploys"]\n',
-            'apps.web.channels.0: "#deploys" is not a Slack channel ID (a name, not an ID)',
+            'apps.web.channels #1: "#deploys" is not a Slack channel ID (a name, not an ID)',
         ),
         (
             'incident_channels = ["incident"]\n' + GOOD,
-            'incident_channels.0: "incident" is not a Slack channel ID',
+            'incident_channels #1: "incident" is not a Slack channel ID',
         ),
         (
             '[apps."my web"]\nprovider = "sandbox"\n',
@@ -105,7 +105,7 @@ approval = "yes"
         f'{path}: apps."my docs": an app name is typed after /deploy: letters, digits, '
         "and . _ - only, starting with a letter or digit, at most 100",
         f'{path}: incident_channels: must be a list in brackets, like ["a", "b"]',
-        f'{path}: apps.web.approvers.0: "@lead" is not a Slack user ID (a name, not an ID): '
+        f'{path}: apps.web.approvers #1: "@lead" is not a Slack user ID (a name, not an ID): '
         'write one like "U0123ABCD" (profile, ⋮ menu, Copy member ID)',
         f"{path}: apps.web.aproval: unknown key",
         f'{path}: apps."my docs".approval: must be true or false',
@@ -172,8 +172,8 @@ def test_the_cli_says_every_problem_a_line_each(tmp_path: Path) -> None:
         assert lines[0] == "deploybot: 4 problems to fix:", (command, result.stderr)
         assert [line.split(": ")[1] for line in lines[1:]] == [
             'apps."my docs"',
-            "apps.web.approvers.0",
-            "apps.web.channels.0",
+            "apps.web.approvers #1",
+            "apps.web.channels #1",
             "apps.web.aproval",
         ], (command, result.stderr)
         assert all(line.startswith(f"  {path}: ") for line in lines[1:])
