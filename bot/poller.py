@@ -30,9 +30,19 @@ class Poller:
         self._lease = lease_seconds
         self._slots = asyncio.Semaphore(concurrency)
         self._pruned: datetime | None = None
+        self._ticking = asyncio.Lock()  # held for a whole tick: stopping waits for it
+
+    async def idle(self) -> None:
+        """Wait for a tick under way to end (before the store it uses is closed)."""
+        async with self._ticking:
+            pass
 
     async def poll_once(self) -> int:
         """Poll each in-flight deployment this replica holds once; return how many."""
+        async with self._ticking:
+            return await self._tick()
+
+    async def _tick(self) -> int:
         deps = self._service.deps
         now = deps.now()
         if self._pruned is None or now - self._pruned > PRUNE_EVERY:

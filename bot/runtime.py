@@ -215,10 +215,11 @@ class Runtime:
         return answers
 
     async def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)  # no new tick; the one under way ends first
+        await self.poller.idle()
         await self.service.drain()
         await self.service.deps.outbox.idle()
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
         await self.http.aclose()
         if self.slack.session is not None:
             await self.slack.session.close()

@@ -34,6 +34,7 @@ def console(tmp_path: Path) -> pexpect.spawn:
     if child.isalive():
         child.sendline("/quit")
         child.expect(pexpect.EOF)
+        assert "Traceback" not in (child.before or "")  # a poll under way ends before the store
 
 
 def _button(child: pexpect.spawn, label: str) -> str:
