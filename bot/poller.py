@@ -31,16 +31,18 @@ class Poller:
         self._slots = asyncio.Semaphore(concurrency)
         self._pruned: datetime | None = None
         self._ticking = asyncio.Lock()  # held for a whole tick: stopping waits for it
+        self._stopped = False
 
-    async def idle(self) -> None:
-        """Wait for a tick under way to end (before the store it uses is closed)."""
+    async def stop(self) -> None:
+        """No tick from now on; wait for the one under way (before its store is closed)."""
+        self._stopped = True
         async with self._ticking:
             pass
 
     async def poll_once(self) -> int:
         """Poll each in-flight deployment this replica holds once; return how many."""
         async with self._ticking:
-            return await self._tick()
+            return 0 if self._stopped else await self._tick()
 
     async def _tick(self) -> int:
         deps = self._service.deps

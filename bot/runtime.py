@@ -215,9 +215,9 @@ class Runtime:
         return answers
 
     async def stop(self) -> None:
+        await self.poller.stop()  # the tick under way ends: the scheduler would cancel it
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)  # no new tick; the one under way ends first
-        await self.poller.idle()
+            self.scheduler.shutdown(wait=False)
         await self.service.drain()
         await self.service.deps.outbox.idle()
         await self.http.aclose()

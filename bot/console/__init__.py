@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import secrets
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -25,6 +23,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot import config as configuration
 from bot.config import Config, Settings
 from bot.console.slack import ConsoleSlack
+from bot.console.terminal import stdin_lines
 from bot.runtime import Runtime
 
 EXAMPLE = """\
@@ -278,40 +277,4 @@ def main(settings: Settings) -> None:
     def write(text: str) -> None:
         print(text, flush=True)  # noqa: T201 - the terminal is this command's interface
 
-    asyncio.run(Console(write).run(settings, _stdin_lines()))
-
-
-def _stdin_lines() -> Callable[[], Awaitable[str]]:
-    """Lines typed, read on the event loop: Ctrl-C then stops at once (a thread blocked in
-    readline would hold the exit until Enter). Returns "" at the end of input."""
-    fd = sys.stdin.fileno()
-    pending = bytearray()
-
-    async def read() -> str:
-        loop = asyncio.get_running_loop()
-        while b"\n" not in pending:
-            ready: asyncio.Future[bytes] = loop.create_future()
-            try:
-                loop.add_reader(fd, _read_into, fd, ready)
-            except PermissionError:  # a regular file (input < file): reading it never blocks
-                chunk = os.read(fd, 65536)
-            else:
-                try:
-                    chunk = await ready
-                finally:
-                    loop.remove_reader(fd)
-            if not chunk:
-                last = pending.decode(errors="replace")
-                pending.clear()
-                return last
-            pending.extend(chunk)
-        line, _, rest = bytes(pending).partition(b"\n")
-        pending[:] = rest
-        return line.decode(errors="replace") + "\n"
-
-    return read
-
-
-def _read_into(fd: int, ready: asyncio.Future[bytes]) -> None:
-    if not ready.done():
-        ready.set_result(os.read(fd, 65536))
+    asyncio.run(Console(write).run(settings, stdin_lines()))
