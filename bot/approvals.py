@@ -73,7 +73,7 @@ class Approvals:
             await self.flow.started(row, deployment)
             return deployment
         await provider.publish(row.deployment_id)
-        deployment = await provider.get(row.deployment_id)
+        deployment = (await provider.get(row.deployment_id)).publishing()
         await self.flow.settle(row, deployment)
         return deployment
 

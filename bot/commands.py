@@ -18,6 +18,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _REF = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/@+-]*$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _ENV = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
+_SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
 
 USAGE = {
     "deploy": "/deploy <app> [ref] [KEY=VALUE ...]",
@@ -255,3 +256,15 @@ def _overrides(words: list[str], usage: str) -> dict[str, str]:
 def _show(word: str) -> str:
     cleaned = "".join(ch if ch.isprintable() and ch != "`" else "?" for ch in word)
     return cleaned if len(cleaned) <= 40 else cleaned[:39] + "…"
+
+
+def commit_only(app: str, ref: str | None) -> None:
+    """Nometria deploys commits of the project's connected branch (`commit_sha`): a ref there
+    is a commit SHA, 7 to 40 hex characters, or nothing for the branch's latest commit."""
+    if ref is not None and not _SHA.fullmatch(ref):
+        raise UsageError(
+            f"`{app}` is on Nometria, which deploys commits of its connected branch: "
+            f"`{ref}` is not a commit SHA (7 to 40 hex characters). Give a commit of that "
+            "branch, or nothing for its latest commit.",
+            USAGE["deploy"],
+        )

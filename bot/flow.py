@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk.models.blocks import Block
 
 from bot import blocks, notices
-from bot.commands import USAGE, Deploy, UsageError
+from bot.commands import USAGE, Deploy, UsageError, commit_only
 from bot.config import AppConfig
 from bot.context import Actor, Deps, Reply
 from bot.metrics import DEPLOYMENTS
 from bot.models import Deployment, Status
 from bot.providers.base import Provider, ProviderError
+from bot.providers.stormkit_shapes import publish_outcome
 from bot.store import Notice, Tracked
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,8 @@ class Flow:
                 f"`{app.name}` is on {app.provider}, which takes no KEY=VALUE overrides.",
                 USAGE["deploy"],
             )
+        if app.provider == "nometria":
+            commit_only(app.name, request.ref)
         self.d.policy.deploy(app, actor.user, actor.channel, await self.d.store.lock_of(app.name))
         ref = request.ref or app.default_branch
         card = blocks.Card(
@@ -220,6 +223,7 @@ class Flow:
     async def settle(self, row: Tracked, deployment: Deployment) -> None:
         """Record a new status and queue its announcement in one compare-and-set: the winner
         alone announces it, and a crash can neither lose nor double the announcement."""
+        deployment = publish_outcome(row.provider, row.state, deployment)
         if deployment.status == row.state:
             return
         said, also = await self._announcement(row, deployment)

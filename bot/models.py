@@ -62,6 +62,16 @@ class Deployment(BaseModel):
     error: str | None = None
     auto_published: bool = False
 
+    def publishing(self) -> Deployment:
+        """Read right after a publish was accepted: a build not live yet is on its way there.
+
+        A provider may take a moment to show the publish it accepted (Stormkit starts its
+        warm-up in the background); until it does, this reading is not "built, not live".
+        """
+        if self.status is Status.READY:
+            return self.model_copy(update={"status": Status.DEPLOYING})
+        return self
+
 
 class LogLine(BaseModel):
     model_config = ConfigDict(frozen=True)

@@ -7,7 +7,12 @@ import time
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncConnectionErrorRetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.models.blocks import Block
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
@@ -21,6 +26,34 @@ MAX_BLOCKS = 50
 BAD_TOKEN = frozenset(
     {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
 )
+
+
+class NoBlindRepost(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's retry of connection errors, except a chat.postMessage that may have landed.
+
+    A post whose connection dropped after Slack took it would be posted twice by a blind
+    re-send, and the outbox's "already posted?" lookup (conversations.replies by metadata)
+    cannot run inside slack_sdk's retry. So such a post is not re-sent here: the error reaches
+    the outbox, whose next attempt looks the notice up first and posts it only if it is not
+    there. A post that never left (the connection could not be opened) is re-sent as before,
+    and so is every other call. A root message (posted directly, not through the outbox) then
+    fails loudly instead of being doubled: the command says so, before anything is triggered.
+    """
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        never_sent = isinstance(error, aiohttp.ClientConnectorError)
+        if request.url.endswith("/chat.postMessage") and not never_sent:
+            return False
+        return await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
 
 
 class Pacer:

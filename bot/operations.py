@@ -176,7 +176,7 @@ class Operations:
             await self.approvals.approve(str(row.id), Actor(actor.user, row.channel, row.prompt_ts))
             return Reply(f"Published `{dep_id}`: see its thread.")
         await provider.publish(dep_id)
-        deployment = await provider.get(dep_id)
+        deployment = (await provider.get(dep_id)).publishing()
         if row is not None:
             await self.flow.settle(row, deployment)
         else:
@@ -191,7 +191,9 @@ class Operations:
             root_ts = await self.flow.post_root(actor.channel, card)
             await self._follow(app, provider.name, actor, root_ts, deployment, kind="publish")
         await self.d.audit(actor, "publish", app, "ok", deployment_id=dep_id)
-        return Reply(f"Published `{dep_id}`.")
+        if deployment.status is Status.LIVE:
+            return Reply(f"Published `{dep_id}`.")
+        return Reply(f"Publishing `{dep_id}`: its thread says when it is live.")
 
     async def _noted(self, app: str, dep_id: str, text: str, actor: Actor, action: str) -> Reply:
         row = await self.d.store.find(app, dep_id)

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import or_, select, update
 
@@ -119,8 +120,10 @@ class Outbox:
                 notice.channel, notice.target_ts or "", notice.text, notice.blocks
             )
             return
-        if notice.attempts > 1 and await self._already_posted(notice) is not None:
-            return  # posted before a crash: do not post it twice
+        if notice.attempts > 1 and (ts := await self._already_posted(notice)) is not None:
+            # Posted before a crash, or before its connection dropped: not posted twice.
+            await self._posted(notice, ts)
+            return
         ts = await self._notifier.post_raw(
             notice.channel,
             notice.text,
@@ -129,15 +132,36 @@ class Outbox:
             broadcast=notice.broadcast,
             metadata={"event_type": METADATA_TYPE, "event_payload": {"notice": notice.id}},
         )
+        await self._posted(notice, ts)
+
+    async def _posted(self, notice: Notice, ts: str) -> None:
         if notice.purpose == "prompt" and notice.tracked_id is not None:
             await self._store.update(notice.tracked_id, prompt_ts=ts)
 
     async def _already_posted(self, notice: Notice) -> str | None:
+        """The reply's ts if an earlier attempt posted it; None if not, or if Slack cannot say.
+
+        When the lookup itself fails (rate limited, a token without the history scopes), the
+        notice is posted anyway: a rare duplicate beats an announcement lost after its attempts.
+        """
         if notice.thread_ts is None:
             return None
-        return await self._notifier.find_by_metadata(
-            notice.channel, notice.thread_ts, METADATA_TYPE, {"notice": notice.id}
+        try:
+            return await self._notifier.find_by_metadata(
+                notice.channel, notice.thread_ts, METADATA_TYPE, {"notice": notice.id}
+            )
+        except SlackApiError as exc:
+            reason = exc.response.get("error") or f"HTTP {exc.response.status_code}"
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            reason = type(exc).__name__
+        log.warning(
+            "cannot tell whether notice %s was already posted in %s (conversations.replies: %s): "
+            "posting it, as a rare duplicate beats a lost announcement",
+            notice.id,
+            notice.channel,
+            reason,
         )
+        return None
 
     async def _done(self, ids: list[int]) -> None:
         if not ids:

@@ -18,7 +18,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
@@ -28,7 +27,7 @@ from bot import listeners, providers
 from bot.config import Config, ConfigError, Settings
 from bot.context import Deps
 from bot.metrics import REGISTRY
-from bot.notifier import BAD_TOKEN, Notifier
+from bot.notifier import BAD_TOKEN, NoBlindRepost, Notifier
 from bot.outbox import Outbox
 from bot.policy import Policy
 from bot.poller import Poller
@@ -110,7 +109,7 @@ def slack_client(settings: Settings) -> AsyncWebClient:
         base_url=settings.slack_api_url,
         timeout=SLACK_TIMEOUT,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(),
+            NoBlindRepost(),  # connection errors: a post is left to the outbox's check
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=2),
         ],

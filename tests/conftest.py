@@ -123,6 +123,26 @@ class World:
         texts = self.slack.texts_in_thread(channel, root_ts)
         return texts[-1] if texts else ""
 
+    def lives(self, channel: str, root_ts: str) -> int:
+        """How many replies in a thread say it is live."""
+        return sum("is live" in text for text in self.slack.texts_in_thread(channel, root_ts))
+
+    async def live_after_publish(self, channel: str, root_ts: str) -> None:
+        """A Stormkit publish was asked: wait until its thread says live, exactly once.
+
+        The seed's Stormkit publishes at once. Today's server warms the deployment up first:
+        the thread says it is deploying, and nothing says live until a poll after the warm-up.
+        """
+        if self.stormkit.flavour == "server":
+            await eventually(lambda: "is deploying" in self.last_reply(channel, root_ts))
+            assert self.lives(channel, root_ts) == 0
+            await self.tick(self.stormkit.warmup / 2)  # still warming up: nothing changes
+            assert self.lives(channel, root_ts) == 0
+            assert self.stormkit.warming_id() is not None
+            await self.tick(self.stormkit.warmup / 2)
+        await eventually(lambda: "is live" in self.last_reply(channel, root_ts))
+        assert self.lives(channel, root_ts) == 1
+
     async def tick(self, seconds: float = 1.0) -> None:
         """Let the providers' clock move on, then run one poll as the scheduler would."""
         self.clock.advance(seconds)
@@ -131,13 +151,25 @@ class World:
 
 
 @pytest.fixture
-async def served_fakes() -> AsyncIterator[
-    tuple[ManualClock, FakeSlack, FakeNometria, FakeStormkit, dict[str, Served]]
-]:
+def stormkit_flavour() -> str:
+    """How the Stormkit fake answers: "seed" (the seed doc) or "server" (its server today).
+
+    A module runs on both by overriding this fixture with `params=list(STORMKIT_FLAVOURS)`.
+    """
+    return "seed"
+
+
+STORMKIT_FLAVOURS = ("seed", "server")
+
+
+@pytest.fixture
+async def served_fakes(
+    stormkit_flavour: str,
+) -> AsyncIterator[tuple[ManualClock, FakeSlack, FakeNometria, FakeStormkit, dict[str, Served]]]:
     clock = ManualClock()
     slack = FakeSlack(token=BOT_TOKEN)
     nometria = FakeNometria(api_key=NOMETRIA_KEY, clock=clock, step=1.0)
-    stormkit = FakeStormkit(env_key=STORMKIT_KEY, clock=clock, step=1.0)
+    stormkit = FakeStormkit(env_key=STORMKIT_KEY, clock=clock, step=1.0, flavour=stormkit_flavour)
     servers = {
         "slack": await serve(slack.app()),
         "nometria": await serve(nometria.app()),

@@ -167,6 +167,28 @@ async def test_odd_text_gets_a_polite_usage_error_and_nothing_else(
     assert await _rows(world, "SELECT count(*) FROM deployments") == [(0,)]
 
 
+@pytest.mark.parametrize("text", ["web release/2.0", "shop main", "web a1b2c3", "web e4f5g6h"])
+async def test_a_branch_on_nometria_is_refused_before_anything_is_sent(
+    world: World, text: str
+) -> None:
+    """Nometria deploys commits of its connected branch: a ref that is no SHA sends nothing."""
+    answer = await world.ask(text)
+    ref = text.split()[1]
+    assert f"`{ref}` is not a commit SHA (7 to 40 hex characters)" in answer
+    assert "deploys commits of its connected branch" in answer
+    assert "Usage: `/deploy" in answer
+    await world.runtime.service.drain()
+    assert world.nometria.requests == []
+    assert world.slack.calls_to("chat.postMessage") == []
+    assert await _rows(world, "SELECT count(*) FROM deployments") == [(0,)]
+
+
+async def test_a_commit_on_nometria_is_sent_as_its_sha(world: World) -> None:
+    await world.driver.command("web A1B2C3D4", channel=CHANNEL)
+    [trigger] = await eventually(lambda: world.nometria.requests_to("POST", "/v1/deployments"))
+    assert trigger.json == {"project_id": "proj_abc123", "commit_sha": "A1B2C3D4"}
+
+
 # -------------------------------------------------------------------- helpers for forged clicks
 
 #: What a refused click is told: whatever the reason, it ends so.

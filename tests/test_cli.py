@@ -52,6 +52,22 @@ async def test_check_lists_the_apps_and_tests_each_key(tmp_path: Path, served_fa
     assert "sk-wrong" not in out
 
 
+async def test_check_says_a_404_most_likely_means_env_id_or_key_scope(
+    tmp_path: Path, served_fakes: Any
+) -> None:
+    """An app-level key with an env_id it cannot see: check points at env_id and the key."""
+    _, _, _, _, servers = served_fakes
+    apps = write_apps(tmp_path, servers)
+    apps.write_text(apps.read_text().replace('env_id = "305"', 'env_id = "999"'))
+    code, out = await _check(tmp_path, apps, STORMKIT_API_KEY="sk-app-key")
+    assert code == 1
+    assert (
+        "docs: stormkit, no approval; PROBLEM: Stormkit found no such environment or deployment "
+        "for this key: most likely env_id 999 is wrong, or the key belongs to another app, "
+        "team or environment"
+    ) in out
+
+
 async def test_serve_stops_cleanly_on_sigterm(tmp_path: Path, served_fakes: Any) -> None:
     _, _, _, _, servers = served_fakes
     apps = write_apps(tmp_path, servers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Deploy, Help, UsageError, parse
+from bot.commands import Deploy, Help, UsageError, commit_only, parse
 
 
 @pytest.mark.parametrize("text", ["", "   ", "help", "HELP"])
@@ -34,3 +34,15 @@ def test_bad_words_are_usage_errors(text: str, problem: str) -> None:
     with pytest.raises(UsageError, match=problem) as raised:
         parse(text)
     assert raised.value.usage.startswith("/deploy")
+
+
+@pytest.mark.parametrize("ref", [None, "a1b2c3d", "A1B2C3D4E5", "0" * 40])
+def test_a_nometria_ref_may_be_a_commit_sha_or_nothing(ref: str | None) -> None:
+    commit_only("web", ref)
+
+
+@pytest.mark.parametrize("ref", ["release/2.0", "main", "a1b2c3", "0" * 41, "e4f5g6h"])
+def test_a_nometria_ref_that_cannot_be_a_commit_is_a_usage_error(ref: str) -> None:
+    with pytest.raises(UsageError, match="deploys commits of its connected branch") as caught:
+        commit_only("web", ref)
+    assert f"`{ref}` is not a commit SHA" in str(caught.value)

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.models import Status
-from tests.conftest import World, eventually
+from tests.conftest import STORMKIT_FLAVOURS, World, eventually
 
 CHANNEL = "C0DEPLOYS"
+
+
+@pytest.fixture(params=STORMKIT_FLAVOURS)
+def stormkit_flavour(request: pytest.FixtureRequest) -> str:
+    """Every test here runs against the seed's Stormkit and against its server of today."""
+    return str(request.param)
 
 
 async def started(world: World, text: str, *, user: str = "U0DEV") -> str:
@@ -73,9 +81,14 @@ async def test_stormkit_branch_deploy_reaches_live(world: World) -> None:
     await world.tick()
     assert "building" in world.slack.texts_in_thread(CHANNEL, ts)[-1]
     await world.tick(2)
+    if world.stormkit.flavour == "server":  # warming up: traffic has not moved yet
+        assert "*docs* is deploying" in world.last_reply(CHANNEL, ts)
+        assert world.lives(CHANNEL, ts) == 0
+        await world.tick()
 
     replies = world.slack.texts_in_thread(CHANNEL, ts)
     assert "docs is live" in replies[-1]
+    assert world.lives(CHANNEL, ts) == 1
     polls = world.stormkit.requests_to("GET", "/v1/deployments/")
     assert any(r.path.endswith("/poll") for r in polls)
     assert not any(r.query.get("logs") == "true" for r in polls)  # logs only on failure
@@ -123,4 +136,53 @@ async def test_trigger_refused_by_provider_is_explained_in_the_thread(world: Wor
     texts = await eventually(lambda: world.slack.texts_in_thread(CHANNEL, root.ts))
     assert "build minutes are exhausted" in texts[-1]
     assert "failed" in _root_text(world, root.ts)
+    assert await world.runtime.store.in_flight() == []
+
+
+async def test_stormkit_status_reads_what_went_live(world: World) -> None:
+    """`/deploy status docs` reads Stormkit's list on either server: the new build is live."""
+    world.stormkit.seed_history(n=2)
+    ts = await started(world, "docs")
+    await world.tick(3 + world.stormkit.publish_gap + world.stormkit.warmup)
+    assert world.lives(CHANNEL, ts) == 1
+    [new] = [d for d in world.stormkit.deployments if d == world.stormkit.published_id()]
+    told = await world.ask("status docs")
+    assert new in told
+    assert "live" in told
+    assert "unexpected shape" not in told
+
+
+async def test_stormkit_failed_warm_up_ends_the_thread_as_failed(world: World) -> None:
+    """Today's server: a warm-up that ends unpublished is a failure, said with what it means."""
+    if world.stormkit.flavour == "seed":
+        pytest.skip("the seed's Stormkit publishes at once: there is no warm-up to fail")
+    world.stormkit.fail_warmup_next()
+    ts = await started(world, "docs")
+    await world.tick(3)
+    assert "*docs* is deploying" in world.last_reply(CHANNEL, ts)  # warming up
+    await world.tick(60)  # the warm-up has ended, and Stormkit never published it
+
+    text = world.last_reply(CHANNEL, ts)
+    assert "docs failed" in text
+    assert "did not publish it" in text
+    assert "still serves the deployment that was live before" in text
+    assert world.lives(CHANNEL, ts) == 0
+    assert Status.FAILED.label in _root_text(world, ts)
+    assert await world.runtime.store.in_flight() == []
+
+
+async def test_stormkit_status_check_failure_quotes_its_lines(world: World) -> None:
+    """A build whose status check fails ends failed, quoting the check's own lines."""
+    world.stormkit.fail_status_checks_next()
+    ts = await started(world, "docs")
+    await world.tick(2)
+    assert "building" in world.last_reply(CHANNEL, ts)  # the check runs: still running
+    await world.tick()
+
+    text = world.last_reply(CHANNEL, ts)
+    assert "docs failed" in text
+    assert "a status check failed" in text
+    assert "status check: curl -fsS https://my-app.stormkit.dev/health" in text
+    assert "returned error: 503" in text
+    assert world.stormkit.published_id() is None
     assert await world.runtime.store.in_flight() == []

@@ -145,3 +145,48 @@ async def test_old_repeat_guards_and_delivered_messages_are_forgotten(world: Wor
         notices = await session.scalar(select(func.count()).select_from(Notice))
     assert claims == {"request:new"}
     assert notices == 1  # the undelivered one stays, whatever its age
+
+
+async def test_a_reply_whose_connection_dropped_is_posted_once(world: World) -> None:
+    """Slack took the post and the connection dropped: no blind re-send, and the outbox's
+    next attempt finds it by its metadata instead of posting it again."""
+    world.slack.drop("chat.postMessage", in_thread=True)
+    root = await _started(world, "web")
+    for _ in range(3):
+        await world.tick()
+
+    [dropped] = world.slack.dropped
+    assert _count(world, root, dropped.args["text"]) == 1
+    assert _count(world, root, "Started") == 1
+    assert _count(world, root, "web is live") == 1
+    assert world.slack.calls_to("conversations.replies")
+    posts = [c for c in world.slack.calls_to("chat.postMessage") if c.args.get("thread_ts")]
+    assert len(posts) == len(world.slack.thread(CHANNEL, root))  # one call per reply
+
+
+@pytest.mark.parametrize("fault", ["missing_scope", "ratelimited"])
+async def test_a_reply_is_delivered_when_slack_cannot_say_if_it_was(
+    world: World, fault: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The "already posted?" lookup fails: the reply is posted anyway, and the log says why."""
+    world.slack.drop("chat.postMessage", in_thread=True)
+    if fault == "ratelimited":
+        world.slack.rate_limit("conversations.replies", retry_after=0, times=10)
+    else:
+        world.slack.fail("conversations.replies", fault, times=10)
+    root = await _started(world, "web")
+    for _ in range(3):
+        await world.tick()
+
+    [dropped] = world.slack.dropped
+    assert _count(world, root, dropped.args["text"]) == 2  # a rare duplicate, nothing lost
+    assert _count(world, root, "web is live") == 1
+    said = [r.getMessage() for r in caplog.records if "cannot tell whether notice" in r.message]
+    assert said
+    assert (fault if fault == "missing_scope" else "ratelimited") in said[0]
+    assert "posting it" in said[0]
+    async with world.runtime.store.session() as session:
+        failed = await session.scalar(
+            select(func.count()).select_from(Notice).where(Notice.state == "failed")
+        )
+    assert failed == 0

@@ -31,6 +31,7 @@ from bot.providers.base import (
 from bot.providers.nometria import Nometria
 from bot.providers.sandbox import Sandbox
 from bot.providers.stormkit import Stormkit
+from bot.providers.stormkit_shapes import publish_outcome
 from tests.fakes.clock import ManualClock
 from tests.fakes.nometria import FakeNometria
 from tests.fakes.recording import FakeServer, Recorded
@@ -170,7 +171,7 @@ class NometriaRig(Rig):
 class StormkitRig(Rig):
     name = "stormkit"
     key = STORMKIT_KEY
-    lifecycle = (Status.QUEUED, Status.BUILDING, Status.LIVE)
+    lifecycle: ClassVar[tuple[Status, ...]] = (Status.QUEUED, Status.BUILDING, Status.LIVE)
     unknown_id = "999999"
     trigger_path = "/v1/deploy"
     paging = Paging(seeded=25, limit=30, returned=25, pages=2)
@@ -206,6 +207,18 @@ class StormkitRig(Rig):
 
     def error_body(self, text: str) -> dict[str, Any]:
         return {"error": text}
+
+
+class StormkitServerRig(StormkitRig):
+    """Stormkit as its open-source server answers today: boolean `published`, warm-ups."""
+
+    name = "stormkit-server"
+    # Built at 2 s; then unpublished a moment before its warm-up, warming up, and live.
+    lifecycle = (Status.QUEUED, Status.BUILDING, Status.DEPLOYING, Status.DEPLOYING, Status.LIVE)
+
+    @staticmethod
+    def make_fake(clock: ManualClock) -> FakeStormkit:
+        return FakeStormkit(env_key=STORMKIT_KEY, clock=clock, flavour="server")
 
 
 class SandboxRig(Rig):
@@ -257,6 +270,7 @@ class SandboxRig(Rig):
 RIGS: dict[str, type[Rig]] = {
     "nometria": NometriaRig,
     "stormkit": StormkitRig,
+    "stormkit-server": StormkitServerRig,
     "sandbox": SandboxRig,
 }
 
@@ -278,9 +292,22 @@ async def nm() -> AsyncIterator[NometriaRig]:
         yield made
 
 
+@pytest.fixture(params=["stormkit", "stormkit-server"])
+async def sk(request: pytest.FixtureRequest) -> AsyncIterator[StormkitRig]:
+    async for made in _rig(RIGS[request.param]):
+        yield made
+
+
 @pytest.fixture
-async def sk() -> AsyncIterator[StormkitRig]:
+async def sk_seed() -> AsyncIterator[StormkitRig]:
+    """Stormkit as the seed doc describes it, for what only that reading does."""
     async for made in _rig(StormkitRig):
+        yield made
+
+
+@pytest.fixture
+async def sk_server() -> AsyncIterator[StormkitRig]:
+    async for made in _rig(StormkitServerRig):
         yield made
 
 
@@ -306,7 +333,9 @@ async def test_a_build_waits_for_publish_where_the_provider_has_one(rig: Rig) ->
     seen, ready = await rig.follow(await rig.trigger(publish=False))
     assert seen[-1] is Status.READY
     await rig.provider.publish(ready.id)
-    assert (await rig.provider.poll(ready.id)).status is Status.LIVE
+    # Live at once, or (today's Stormkit) once its warm-up has ended.
+    _, live = await rig.follow(await rig.provider.poll(ready.id))
+    assert live.status is Status.LIVE
 
 
 async def test_a_failed_deploy_has_the_failing_lines_in_its_logs(rig: Rig) -> None:
@@ -562,6 +591,7 @@ async def test_stormkit_app_level_key_names_the_environment(sk: StormkitRig) -> 
     sk.clock.advance(2)
     assert (await app.poll(created.id)).status is Status.READY
     await app.publish(created.id)
+    sk.clock.advance(1)  # today's server warms it up first
     assert (await app.get(created.id)).status is Status.LIVE
     assert [d.id for d in await app.history()] == [created.id]
     assert await app.logs(created.id)
@@ -617,17 +647,28 @@ async def test_stormkit_a_success_not_published_is_ready(sk: StormkitRig) -> Non
     assert [d.status for d in await sk.provider.history()] == [Status.READY, Status.LIVE]
 
 
-async def test_stormkit_auto_publish_is_live_and_says_so(sk: StormkitRig) -> None:
-    """With the environment's autoPublish, a build asked not to publish still goes live."""
-    sk.fake.set_auto_publish(True)
-    _, live = await sk.follow(await sk.trigger(publish=False))
+async def test_stormkit_auto_publish_is_live_and_says_so(sk_seed: StormkitRig) -> None:
+    """The seed: the environment's autoPublish publishes a build asked not to publish."""
+    sk_seed.fake.set_auto_publish(True)
+    _, live = await sk_seed.follow(await sk_seed.trigger(publish=False))
     assert (live.status, live.auto_published) == (Status.LIVE, True)
-    assert sk.fake.requests_to("POST", "/v1/deploy")[0].json == {"publish": False}
+    assert sk_seed.fake.requests_to("POST", "/v1/deploy")[0].json == {"publish": False}
 
 
-async def test_stormkit_an_explicit_publish_is_not_auto_published(sk: StormkitRig) -> None:
-    """A deploy asked to publish is live without being marked auto-published."""
-    _, live = await sk.follow(await sk.trigger(publish=True))
+async def test_stormkit_server_publishes_an_api_deploy_only_when_asked(
+    sk_server: StormkitRig,
+) -> None:
+    """Today's server sets ShouldPublish from the request: autoPublish does not apply."""
+    sk_server.fake.set_auto_publish(True)
+    seen, _ = await sk_server.follow(await sk_server.trigger(publish=False))
+    assert seen == [Status.QUEUED, Status.BUILDING, Status.READY]
+    assert sk_server.fake.published_id() is None
+
+
+async def test_stormkit_an_explicit_publish_is_not_auto_published(sk_seed: StormkitRig) -> None:
+    """A deploy asked to publish is live without being marked auto-published (the seed's
+    isAutoPublish; today's server reports the deployment's own publish flag under it)."""
+    _, live = await sk_seed.follow(await sk_seed.trigger(publish=True))
     assert (live.status, live.auto_published) == (Status.LIVE, False)
 
 
@@ -808,3 +849,139 @@ async def test_nometria_an_unknown_project_is_not_found(nm: NometriaRig) -> None
     nm.fake.known_projects = {"proj_other"}
     with pytest.raises(NotFound, match=f"Nometria has no project {PROJECT}"):
         await nm.trigger()
+
+
+# ---- Stormkit as its server answers today ---------------------------------------------------
+
+
+def _success(**fields: Any) -> dict[str, Any]:
+    """A finished deployment 8241 of environment 305, stopped at the fake's clock."""
+    return {"deployment": {"id": "8241", "envId": "305", "status": "success"} | fields}
+
+
+@pytest.mark.parametrize(
+    ("published", "warming", "status"),
+    [
+        (True, False, Status.LIVE),
+        (True, True, Status.DEPLOYING),
+        (False, True, Status.DEPLOYING),
+        (False, False, Status.READY),
+        ([{"envId": "305", "percentage": 100}], False, Status.LIVE),
+        ([{"envId": "306", "percentage": 100}], False, Status.READY),
+        ([], True, Status.DEPLOYING),
+    ],
+)
+async def test_stormkit_published_is_read_in_both_shapes(
+    sk: StormkitRig, published: Any, warming: bool, status: Status
+) -> None:
+    """A boolean or the seed's list; live only when published here and no longer warming up."""
+    sk.fake.inject(200, _success(published=published, isWarmingUp=warming))
+    assert (await sk.provider.get("8241")).status is status
+
+
+async def test_stormkit_a_build_about_to_publish_itself_is_still_deploying(
+    sk: StormkitRig,
+) -> None:
+    """success + will publish + not yet published: deploying, for the moment before its publish
+    starts; long after, an unpublished build is only built."""
+    stopped = str(int(sk.clock.now()))
+    sk.fake.inject(200, _success(published=False, isAutoPublish=True, stoppedAt=stopped))
+    assert (await sk.provider.get("8241")).status is Status.DEPLOYING
+    sk.clock.advance(120)
+    sk.fake.inject(200, _success(published=False, isAutoPublish=True, stoppedAt=stopped))
+    assert (await sk.provider.get("8241")).status is Status.READY
+
+
+@pytest.mark.parametrize("moment", [1742300400, "1742300400", 1742300400.0])
+async def test_stormkit_created_at_is_a_number_or_a_string(sk: StormkitRig, moment: Any) -> None:
+    sk.fake.inject(200, _success(createdAt=moment, stoppedAt=None, published=True))
+    deployment = await sk.provider.get("8241")
+    assert deployment.created_at is not None
+    assert deployment.created_at.timestamp() == 1742300400
+    assert deployment.finished_at is None
+
+
+async def test_stormkit_publish_answer_with_a_status_is_accepted(sk: StormkitRig) -> None:
+    """Today's server answers a publish {"ok": true, "status": "publishing"}."""
+    [built, *_] = sk.seed(2)
+    sk.fake.inject(200, {"ok": True, "status": "publishing"}, method="POST")
+    await sk.provider.publish(built)
+
+
+async def test_stormkit_a_404_with_env_id_points_at_env_id_and_key_scope(sk: StormkitRig) -> None:
+    """With an env_id set, 404 most likely means a wrong env_id or a key of another scope."""
+    scoped = sk.adapter(api_key="sk-app-key", env_id="999")
+    with pytest.raises(NotFound) as listing:
+        await scoped.history(limit=1)
+    assert "most likely env_id 999 is wrong, or the key belongs to another app" in str(
+        listing.value
+    )
+    with pytest.raises(NotFound) as one:
+        await scoped.get("8241")
+    assert str(one.value).startswith("Stormkit has no deployment 8241 in this environment")
+    assert "if the id is right, most likely env_id 999 is wrong" in str(one.value)
+    unscoped = sk.adapter()
+    with pytest.raises(NotFound) as plain:
+        await unscoped.get("4040")
+    assert "env_id" not in str(plain.value)
+
+
+async def test_stormkit_a_failed_status_check_is_the_reason_and_its_lines_are_quoted(
+    sk: StormkitRig,
+) -> None:
+    sk.fake.fail_status_checks_next()
+    seen, failed = await sk.follow(await sk.trigger())
+    assert seen[-2:] == [Status.BUILDING, Status.FAILED]
+    assert failed.error == "a status check failed, so Stormkit did not publish it"
+    lines = await sk.provider.logs(failed.id)
+    [check] = [line for line in lines if line.failed]
+    assert check.title == "status check: curl -fsS https://my-app.stormkit.dev/health"
+    assert "returned error: 503" in check.message
+
+
+async def test_stormkit_an_empty_403_says_the_key_is_refused(sk: StormkitRig) -> None:
+    bad = sk.adapter(api_key="SK_wrong")
+    with pytest.raises(AuthError, match="Stormkit refused the API key"):
+        await bad.history(limit=1)
+    assert sk.fake.requests[-1].headers["Authorization"] == "SK_wrong"
+
+
+def test_a_publish_just_accepted_is_on_its_way_not_ready() -> None:
+    ready = Deployment(id="8241", status=Status.READY)
+    assert ready.publishing().status is Status.DEPLOYING
+    live = Deployment(id="8241", status=Status.LIVE)
+    assert live.publishing() is live
+
+
+@pytest.mark.parametrize(
+    ("provider", "before", "now", "after"),
+    [
+        ("stormkit", Status.DEPLOYING, Status.READY, Status.FAILED),  # the warm-up failed
+        ("stormkit", Status.DEPLOYING, Status.LIVE, Status.LIVE),
+        ("stormkit", Status.BUILDING, Status.READY, Status.READY),  # built, never asked
+        ("sandbox", Status.DEPLOYING, Status.READY, Status.READY),  # its deploy phase
+    ],
+)
+def test_falling_back_from_a_stormkit_publish_is_a_failure(
+    provider: str, before: Status, now: Status, after: Status
+) -> None:
+    outcome = publish_outcome(provider, before, Deployment(id="8241", status=now))
+    assert outcome.status is after
+    assert (outcome.error is not None) == (after is Status.FAILED)
+
+
+async def test_stormkit_server_with_the_list_shape_goes_live_after_its_warm_up(
+    sk_server: StormkitRig,
+) -> None:
+    """Today's server sending `published` as the seed's list: the same lifecycle."""
+    sk_server.fake.published_as_list = True
+    seen, live = await sk_server.follow(await sk_server.trigger())
+    assert seen == list(StormkitServerRig.lifecycle)
+    assert live.status is Status.LIVE
+    [view] = (
+        await sk_server.client.get(
+            f"{sk_server.url}/v1/deployments", headers={"Authorization": STORMKIT_KEY}
+        )
+    ).json()["deployments"]
+    assert view["published"] == [{"envId": ENV_ID, "percentage": 100}]
+    assert view["isWarmingUp"] is False

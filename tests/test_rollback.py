@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot import blocks
-from tests.conftest import World, eventually
+from tests.conftest import STORMKIT_FLAVOURS, World, eventually
 
 CHANNEL = "C0DEPLOYS"
+
+
 INCIDENT = "C0INCIDENT"
+
+
+@pytest.fixture(params=STORMKIT_FLAVOURS)
+def stormkit_flavour(request: pytest.FixtureRequest) -> str:
+    """Every test here runs against the seed's Stormkit and against its server of today."""
+    return str(request.param)
 
 
 async def _confirmation(world: World, text: str, *, user: str, channel: str) -> tuple[str, str]:
@@ -57,14 +67,17 @@ async def test_nometria_rollback_goes_back_to_the_previous_live_and_locks(world:
 
 
 async def test_stormkit_rollback_publishes_the_target(world: World) -> None:
-    """Stormkit rolls back by publishing the earlier deployment; the thread says live at once."""
+    """Stormkit rolls back by publishing the earlier deployment; the thread says live once,
+    at once on the seed's server, after the warm-up on today's."""
     live, previous, _ = world.stormkit.seed_history(n=3)
     ts, text = await _confirmation(world, "rollback docs", user="U0LEAD", channel=CHANNEL)
     assert f"*From* `{live}`" in text
     await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
     root = await eventually(lambda: _rollback_root(world, CHANNEL))
-    await eventually(lambda: "is live" in world.last_reply(CHANNEL, root))
+    await world.live_after_publish(CHANNEL, root)
     assert world.stormkit.published_id() == previous
+    assert "live" in world.slack.message(CHANNEL, root).text  # type: ignore[union-attr]
+    assert await world.runtime.store.in_flight() == []
     publishes = [r.path for r in world.stormkit.requests if r.path.endswith("/publish")]
     assert publishes == [f"/v1/deployments/{previous}/publish"]
 
@@ -74,7 +87,9 @@ async def test_a_named_target_is_used(world: World) -> None:
     ts, text = await _confirmation(world, f"rollback docs {oldest}", user="U0LEAD", channel=CHANNEL)
     assert f"*To* `{oldest}`" in text
     await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
-    await eventually(lambda: world.stormkit.published_id() == oldest)
+    root = await eventually(lambda: _rollback_root(world, CHANNEL))
+    await world.live_after_publish(CHANNEL, root)
+    assert world.stormkit.published_id() == oldest
 
 
 async def test_anyone_may_roll_back_in_an_incident_channel_only(world: World) -> None:
@@ -115,7 +130,7 @@ async def test_production_changed_since_the_confirmation_is_refused(world: World
             for t in world.slack.texts_in_thread(CHANNEL, r.ts)
         )
     )
-    await world.tick(2)  # the new deploy goes live
+    await world.tick(2 + world.stormkit.publish_gap + world.stormkit.warmup)  # the deploy is live
     before = len(world.slack.ephemerals)
     await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
     told = await world.ephemeral_after(before)

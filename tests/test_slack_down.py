@@ -33,3 +33,11 @@ async def test_slack_unreachable_when_posting_is_said_plainly(world: World) -> N
     health = await world.http.get(world.url + "/healthz")
     assert health.status_code == 503
     assert health.json()["slack"] is False
+
+
+async def test_a_root_post_whose_connection_dropped_is_said_honestly(world: World) -> None:
+    world.slack.drop("chat.postMessage")
+    told = await world.ask("web", channel=CHANNEL)
+    assert "The connection to Slack dropped while I was posting in this channel" in told
+    assert "may or may not be there" in told
+    assert world.nometria.requests == []

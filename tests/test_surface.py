@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import World, eventually
+from tests.conftest import STORMKIT_FLAVOURS, World, eventually
 
 CHANNEL = "C0DEPLOYS"
 
@@ -108,12 +108,17 @@ async def test_restart_refused_by_stormkit_is_explained(world: World) -> None:
     assert "only a failed deployment can be restarted" in answer
 
 
+@pytest.mark.parametrize("stormkit_flavour", STORMKIT_FLAVOURS)
 async def test_publish_makes_a_built_stormkit_deployment_live(world: World) -> None:
+    """Live at once on the seed's Stormkit; on today's, followed through its warm-up."""
     live, older, _ = world.stormkit.seed_history(n=3)
     refused = await world.ask(f"publish docs {older}", user="U0DEV")
     assert "Only <@U0LEAD> may publish `docs`" in refused
     answer = await world.ask(f"publish docs {older}", user="U0LEAD")
-    assert f"Published `{older}`" in answer
+    server = world.stormkit.flavour == "server"
+    assert (f"Publishing `{older}`" if server else f"Published `{older}`") in answer
+    [root] = world.slack.root_messages(CHANNEL)
+    await world.live_after_publish(CHANNEL, root.ts)
     assert world.stormkit.published_id() == older
     assert live != older
 

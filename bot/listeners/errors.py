@@ -22,6 +22,10 @@ SLACK_DOWN = (
     "Slack did not answer when I tried to post in this channel, so there is no message or "
     "thread for this. Look at `/deploy status <app>` before trying again."
 )
+SLACK_DROPPED = (
+    "The connection to Slack dropped while I was posting in this channel: the message may or "
+    "may not be there, and I stopped. Look at `/deploy status <app>` before trying again."
+)
 AUTH_REFUSED = (
     "Slack refused my token ({code}), so I cannot post here; tell whoever runs deploybot. "
     "Look at `/deploy status <app>` before trying again."
@@ -46,8 +50,10 @@ def explain_known(error: Exception) -> str | None:
 
 
 def _slack_failed(error: SlackApiError | aiohttp.ClientError) -> str:
-    if isinstance(error, aiohttp.ClientError):
+    if isinstance(error, aiohttp.ClientConnectorError):  # never reached Slack
         return SLACK_DOWN
+    if isinstance(error, aiohttp.ClientError):
+        return SLACK_DROPPED
     code = str(error.response.get("error", ""))
     if code in {"not_in_channel", "channel_not_found", "is_archived"}:
         return NOT_IN_CHANNEL

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
@@ -147,13 +149,30 @@ class Api:
         A POST that may have reached the provider is not sent again (a second trigger would be
         a second deployment): only refused connections and 429s are retried for it.
         """
+        payload, _ = await self.call_dated(
+            method, path, params=params, body=body, idempotent=idempotent, meaning=meaning
+        )
+        return payload
+
+    async def call_dated(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+        idempotent: bool = True,
+        meaning: Mapping[int, str] | None = None,
+    ) -> tuple[Any, datetime | None]:
+        """`call`, with the provider's own time from the answer's Date header (None if absent)."""
         async for attempt in stamina.retry_context(
             on=self._backoff, attempts=self._attempts, timeout=self._timeout
         ):
             with attempt:
                 try:
                     response = await self._send(method, path, params, body, idempotent=idempotent)
-                    return self._decode(response, idempotent=idempotent, meaning=meaning or {})
+                    payload = self._decode(response, idempotent=idempotent, meaning=meaning or {})
+                    return payload, _date(response.headers.get("Date"))
                 except ProviderError as exc:
                     status = str(exc.status) if exc.status else "transport"
                     PROVIDER_ERRORS.labels(self._provider.lower(), status).inc()
@@ -244,6 +263,13 @@ async def follow_pages(
         if token is None:
             break
     return found[:limit]
+
+
+def _date(value: str | None) -> datetime | None:
+    try:
+        return parsedate_to_datetime(value) if value else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _seconds(value: str | None) -> float | None:

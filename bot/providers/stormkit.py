@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel
 
 from bot.models import Deployment, LogLine, Status
 from bot.providers.base import (
@@ -18,9 +18,9 @@ from bot.providers.base import (
     QuotaExceeded,
     Refusal,
     Rejected,
-    Unavailable,
     follow_pages,
 )
+from bot.providers.stormkit_shapes import StormkitDeployment
 
 PAGE_SIZE = 20  # the list's fixed page: `from` moves on by this much
 _KEY_REFUSED: Refusal = (
@@ -36,100 +36,20 @@ _REFUSALS: dict[int, Refusal] = {
     ),
     404: (NotFound, "Stormkit found no such environment or deployment for this key"),
 }
-
-
-class _Commit(BaseModel):
-    author: str | None = None
-    message: str | None = None
-    sha: str | None = None
-
-
-class _Published(BaseModel):
-    envId: str  # noqa: N815 - the API's own name
-    percentage: float = 100
-
-    @field_validator("envId", mode="before")
-    @classmethod
-    def _as_text(cls, value: object) -> str:
-        return str(value)
-
-
-class _Log(BaseModel):
-    title: str = ""
-    message: str = ""
-    status: bool = True
-
-
-class _Deployment(BaseModel):
-    id: str
-    envId: str | None = None  # noqa: N815
-    branch: str | None = None
-    status: str | None = None  # absent in the 201 of POST /v1/deploy
-    error: str | None = None
-    stoppedManually: bool = False  # noqa: N815
-    isAutoPublish: bool = False  # noqa: N815
-    shouldPublish: bool = False  # noqa: N815
-    previewUrl: str | None = None  # noqa: N815
-    duration: float | None = None
-    createdAt: datetime | None = None  # noqa: N815
-    stoppedAt: datetime | None = None  # noqa: N815
-    commit: _Commit | None = None  # documented as an object of nulls; null is read so too
-    published: list[_Published] | None = None
-    logs: list[_Log] | None = None
-
-    @field_validator("id", "envId", mode="before")
-    @classmethod
-    def _as_text(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) else value
-
-    @field_validator("createdAt", "stoppedAt", mode="before")
-    @classmethod
-    def _unix(cls, value: object) -> object:
-        if isinstance(value, str) and value.isdigit():
-            return datetime.fromtimestamp(int(value), tz=UTC)
-        return value
-
-    def normalized(self, env_id: str | None) -> Deployment:
-        status, commit = _status(self, env_id), self.commit or _Commit()
-        return Deployment(
-            id=self.id,
-            status=status,
-            ref=self.branch,
-            commit_sha=commit.sha,
-            commit_message=commit.message,
-            url=self.previewUrl,
-            created_at=self.createdAt,
-            finished_at=self.stoppedAt,
-            build_seconds=round(self.duration) if self.duration else None,
-            error=self.error or None,
-            auto_published=status is Status.LIVE and self.isAutoPublish,
-        )
-
-
-def _status(deployment: _Deployment, env_id: str | None) -> Status:
-    match deployment.status:
-        case None:
-            return Status.QUEUED
-        case "running":
-            return Status.BUILDING
-        case "stopped":
-            return Status.STOPPED
-        case "failed":
-            return Status.STOPPED if deployment.stoppedManually else Status.FAILED
-        case "success":
-            # A finished build serves traffic only where `published` names the environment.
-            target = env_id or deployment.envId
-            live = any(p.envId == target and p.percentage > 0 for p in deployment.published or [])
-            return Status.LIVE if live else Status.READY
-    raise Unavailable(f"Stormkit reported an unknown status {deployment.status!r}")
+_NO_ENV_OR_REPO = "Stormkit found no such environment, or cannot reach its repository"
+# A 404 for a configured environment is rarely a typo in an id: Stormkit answers 404 when the
+# key cannot see that environment (public/v1 looks deployments up within the key's env).
+_SCOPE_HINT = (
+    "most likely env_id {env} is wrong, or the key belongs to another app, team or environment"
+)
 
 
 class _One(BaseModel):
-    deployment: _Deployment
+    deployment: StormkitDeployment
 
 
 class _Page(BaseModel):
-    deployments: list[_Deployment]
+    deployments: list[StormkitDeployment]
     hasNextPage: bool = False  # noqa: N815
 
 
@@ -158,7 +78,7 @@ class Stormkit:
             base_url=base_url,
             api_key=api_key,
             scheme=None,
-            refusals=_REFUSALS,
+            refusals=_refusals(env_id),
             detail=_detail,
         )
         self._env_id = env_id
@@ -179,29 +99,36 @@ class Stormkit:
             "/v1/deploy",
             body=body,
             idempotent=False,
-            meaning={404: "Stormkit found no such environment, or cannot reach its repository"},
+            meaning={404: _scoped(_NO_ENV_OR_REPO, self._env_id)},
         )
-        return self._api.parse(_Deployment, created).normalized(self._env_id)
+        return self._api.parse(StormkitDeployment, created).normalized(self._env_id)
 
     async def get(self, deployment_id: str, *, logs: bool = False) -> Deployment:
-        return (await self._get(deployment_id, logs=logs)).normalized(self._env_id)
+        deployment, now = await self._get(deployment_id, logs=logs)
+        return deployment.normalized(self._env_id, now=now)
 
     async def poll(self, deployment_id: str) -> Deployment:
         payload = await self._api.call(
             "GET",
             f"/v1/deployments/{deployment_id}/poll",
             params=self._q(),
-            meaning=_missing(deployment_id),
+            meaning=self._missing(deployment_id),
         )
         if self._api.parse(_Poll, payload).status == "running":
             return Deployment(id=deployment_id, status=Status.BUILDING)
         return await self.get(deployment_id)
 
     async def logs(self, deployment_id: str) -> list[LogLine]:
-        deployment = await self._get(deployment_id, logs=True)
+        deployment, _ = await self._get(deployment_id, logs=True)
         lines = [
             LogLine(title=log.title, message=log.message, failed=not log.status)
             for log in deployment.logs or []
+        ]
+        # ?logs=true also returns the status checks run after the build: a failed one is
+        # what failed the deployment, so its lines are quoted like a failed build step.
+        lines += [
+            LogLine(title=f"status check: {log.title}", message=log.message, failed=not log.status)
+            for log in deployment.statusChecks or []
         ]
         if deployment.error:
             lines.append(LogLine(title="error", message=deployment.error, failed=True))
@@ -213,9 +140,9 @@ class Stormkit:
 
         async def fetch(start: int | None) -> tuple[list[Deployment], int | None]:
             query = params | ({"from": str(start)} if start else {})
-            payload = await self._api.call("GET", "/v1/deployments", params=query)
+            payload, now = await self._api.call_dated("GET", "/v1/deployments", params=query)
             page = self._api.parse(_Page, payload)
-            found = [d.normalized(self._env_id) for d in page.deployments]
+            found = [d.normalized(self._env_id, now=now) for d in page.deployments]
             return found, (start or 0) + PAGE_SIZE if page.hasNextPage else None
 
         return await follow_pages(fetch, limit)
@@ -225,9 +152,13 @@ class Stormkit:
         await self._act("publish", deployment_id, refused, idempotent=True)
 
     async def rollback(self, target_id: str) -> Deployment:
-        """Publishing an earlier deployment is Stormkit's rollback; it is live at once."""
+        """Publishing an earlier deployment is Stormkit's rollback.
+
+        Older servers move traffic at once; today's warm the deployment up first, and it is
+        live only once published and warmed up: the poller follows it there.
+        """
         await self.publish(target_id)
-        return await self.get(target_id)
+        return (await self.get(target_id)).publishing()
 
     async def stop(self, deployment_id: str) -> None:
         """Stormkit answers OK for a deployment that has already finished, and does nothing."""
@@ -246,13 +177,17 @@ class Stormkit:
             f"/v1/deployments/{deployment_id}",
             params=self._q(),
             idempotent=False,
-            meaning=_missing(deployment_id),
+            meaning=self._missing(deployment_id),
         )
 
     async def _act(
         self, action: str, deployment_id: str, refused: str | None, *, idempotent: bool
     ) -> None:
-        """POST one of the deployment's actions; Stormkit answers {"ok": true}."""
+        """POST one of the deployment's actions.
+
+        Stormkit answers {"ok": true}; a publish on today's server {"ok": true, "status":
+        "publishing"}, as its warm-up has only begun. Neither says more: the body is not read.
+        """
         await self._api.call(
             "POST",
             f"/v1/deployments/{deployment_id}/{action}",
@@ -261,25 +196,45 @@ class Stormkit:
             params=self._q(),
             body=self._q() or None,
             idempotent=idempotent,
-            meaning=_missing(deployment_id) | ({400: refused} if refused else {}),
+            meaning=self._missing(deployment_id) | ({400: refused} if refused else {}),
         )
 
-    async def _get(self, deployment_id: str, *, logs: bool) -> _Deployment:
+    async def _get(
+        self, deployment_id: str, *, logs: bool
+    ) -> tuple[StormkitDeployment, datetime | None]:
         params = self._q() | ({"logs": "true"} if logs else {})
-        payload = await self._api.call(
+        payload, now = await self._api.call_dated(
             "GET",
             f"/v1/deployments/{deployment_id}",
             params=params,
-            meaning=_missing(deployment_id),
+            meaning=self._missing(deployment_id),
         )
-        return self._api.parse(_One, payload).deployment
+        return self._api.parse(_One, payload).deployment, now
 
     def _q(self) -> dict[str, str]:
         return {"envId": self._env_id} if self._env_id else {}
 
+    def _missing(self, deployment_id: str) -> dict[int, str]:
+        return {
+            404: _scoped(
+                f"Stormkit has no deployment {deployment_id} in this environment",
+                self._env_id,
+                names_id=True,
+            )
+        }
 
-def _missing(deployment_id: str) -> dict[int, str]:
-    return {404: f"Stormkit has no deployment {deployment_id} in this environment"}
+
+def _refusals(env_id: str | None) -> dict[int, Refusal]:
+    kind, sentence = _REFUSALS[404]
+    return _REFUSALS | {404: (kind, _scoped(sentence, env_id))}
+
+
+def _scoped(sentence: str, env_id: str | None, *, names_id: bool = False) -> str:
+    """With an env_id configured, a 404 most likely means the key cannot see that environment."""
+    if env_id is None:
+        return sentence
+    hint = _SCOPE_HINT.format(env=env_id)
+    return f"{sentence}: {'if the id is right, ' if names_id else ''}{hint}"
 
 
 def _detail(payload: Any) -> str:

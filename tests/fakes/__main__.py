@@ -1,7 +1,8 @@
 """Serve the fake Slack, Nometria and Stormkit by hand: `./dev python -m tests.fakes`.
 
 For trying `deploybot serve` with no accounts: point SLACK_API_URL and the providers'
-base_url at the printed addresses. Provider builds move on every `--step` seconds.
+base_url at the printed addresses. Provider builds move on every `--step` seconds;
+`--stormkit server` answers as Stormkit's server does today (warm-ups, boolean `published`).
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from tests.fakes.slack import FakeSlack
 from tests.fakes.stormkit import FakeStormkit
 
 
-async def main(step: float) -> None:
+async def main(step: float, flavour: str) -> None:
     slack = FakeSlack(token="xoxb-test-token")
     nometria = FakeNometria(api_key="nm-test-key", clock=RealClock(), step=step)
-    stormkit = FakeStormkit(env_key="sk-env-key", clock=RealClock(), step=step)
+    stormkit = FakeStormkit(env_key="sk-env-key", clock=RealClock(), step=step, flavour=flavour)
     slack_served = await serve(slack.app())
     slack.bind(slack_served.url)
     nometria_served = await serve(nometria.app())
@@ -33,4 +34,6 @@ async def main(step: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--step", type=float, default=3.0)
-    asyncio.run(main(parser.parse_args().step))
+    parser.add_argument("--stormkit", choices=["seed", "server"], default="seed")
+    args = parser.parse_args()
+    asyncio.run(main(args.step, args.stormkit))

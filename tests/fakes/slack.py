@@ -237,7 +237,10 @@ class FakeSlack:
         self.user_names: dict[str, str] = {BOT_USER_ID: "deploybot"}
 
         self._faults: list[_Fault] = []
+        self._drops: list[list[Any]] = []  # [method, times left, replies only]
         self._holds: list[_Hold] = []
+        #: Calls carried out whose connection was then dropped without an answer (`drop`).
+        self.dropped: list[Call] = []
         #: Calls carried out whose HTTP answer is being held back right now (delay/hold).
         self.held: list[Call] = []
         self._response_targets: dict[str, _ResponseTarget] = {}
@@ -333,6 +336,22 @@ class FakeSlack:
             raise ValueError("times must be at least 1")
         self._holds.append(_Hold(method, times, None))
 
+    def drop(self, method: str, times: int = 1, *, in_thread: bool = False) -> None:
+        """The next `times` calls of `method` (replies in a thread only, if `in_thread`) are
+        carried out, then their connection is closed without an answer: the caller cannot tell
+        whether they happened, as when a network drops mid-call."""
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        self._drops.append([method, times, in_thread])
+
+    def _take_drop(self, method: str, args: Mapping[str, Any]) -> bool:
+        for drop in self._drops:
+            name, times, in_thread = drop
+            if times > 0 and name == method and (not in_thread or args.get("thread_ts")):
+                drop[1] = times - 1
+                return True
+        return False
+
     def release(self) -> None:
         """Answer every held call now, and forget holds and delays no call has used yet."""
         for hold in self._holds:
@@ -401,6 +420,11 @@ class FakeSlack:
         call = Call(method, {}, CIMultiDict(request.headers))
         self.calls.append(call)
         response = await self._answer_api(method, call, request)
+        if call.response.get("ok") and self._take_drop(method, call.args):
+            self.dropped.append(call)
+            assert request.transport is not None
+            request.transport.abort()  # done, and never answered
+            return response
         hold = self._take_hold(method)
         if hold is not None:
             self.held.append(call)

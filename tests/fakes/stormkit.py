@@ -1,40 +1,45 @@
-"""Fake of Stormkit's deployments API (shared/seeds/stormkit-deployments-api.txt).
+"""Fake of Stormkit's deployments API, in two flavours.
+
+`flavour="seed"` answers as shared/seeds/stormkit-deployments-api.txt says. `flavour="server"`
+answers as Stormkit's open-source server does today (stormkit-io/stormkit-io: public/v1
+handlers, deploy/deployment_model.go, deploy/publish_gate.go, deployhandlers/
+handler_deploy_callback.go, handler_deployment_create.go), where they differ from the seed:
+
+- `published` is a boolean (a list of {envId, percentage} with `published_as_list`), next to
+  `isWarmingUp`;
+- a publish is held back by a warm-up of `warmup` seconds (up to 180 s on the server): it is
+  `isWarmingUp` meanwhile, and published only at its end, unless the warm-up fails
+  (`fail_warmup_next`): then it is neither, and the environment keeps what it served;
+- a build that publishes itself shows `success`, unpublished, for `publish_gap` seconds first
+  (the callback writes the exit code before it auto-publishes);
+- an API deploy publishes only if it asked to (`ShouldPublish = body.publish`): the
+  environment's autoPublish does not apply, and `isAutoPublish` reports that flag;
+- POST .../publish answers {"ok": true, "status": "publishing"};
+- the 201 of POST /v1/deploy has `createdAt` as a number.
 
 One app (`app_id`) with one environment (`env_id`). Statuses are computed lazily from the
-clock: a deployment (re)started at t0 with step s is "running" on [t0, t0+2s), then "success"
-or "failed". Its commit is null until the build starts at t0+s. A successful deployment
-publishes itself when it finishes if it asked to (`publish: true`) or if the environment
-auto-publishes (`isAutoPublish`); an explicit POST .../publish publishes at once. The latest
-publication wins: the deployment published before it then shows `published: []`.
+clock: a deployment (re)started at t0 with step s is "running" on [t0, t0+2s) (a step more
+when it has status checks, which run after the build), then "success" or "failed". Its commit
+is null until the build starts at t0+s. The latest publication wins: the deployment published
+before it is then unpublished. Answers carry a Date header from the fake's clock.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from email.utils import formatdate
 from typing import Any
 
 from aiohttp import web
 
+from tests.fakes import stormkit_build as build
 from tests.fakes.clock import Clock, RealClock
 from tests.fakes.recording import FakeServer, Handler, empty_response, json_response
+from tests.fakes.stormkit_build import FAILURE, REPO, Publish
 
 PAGE_SIZE = 20
-REPO = "github/acme/my-app"
-FAILURE = "Error: Command failed with exit code 1"
 ERROR_STYLES = ("error", "errors_map", "errors_list", "unexpected", "empty")
-# (title, message, duration); a step is listed once its end (offset in steps) has passed.
-STEPS_OK = [
-    (1.0, "checkout {branch}", "Cloning {repo}\nChecked out {sha}", 1),
-    (1.5, "npm ci", "added 147 packages in 2s", 2),
-    (2.0, "npm run build", "> my-app@1.0.0 build\n> vite build\n✓ built in 3.1s", 3),
-    (2.0, "deploy", "Uploaded 204800 bytes\nDeployment is ready", 1),
-]
-FAILED_BUILD = (
-    "> my-app@1.0.0 build\n> vite build\n"
-    "Loaded environment: NODE_ENV=production AWS_SECRET_ACCESS_KEY=abcd1234secret\n"
-    "Error: Cannot find module './payments'\n" + FAILURE
-)
 
 
 class FakeStormkit(FakeServer):
@@ -48,8 +53,17 @@ class FakeStormkit(FakeServer):
         auto_publish: bool = False,
         clock: Clock | None = None,
         step: float = 1.0,
+        flavour: str = "seed",
     ) -> None:
         super().__init__()
+        if flavour not in {"seed", "server"}:
+            raise ValueError(f"flavour is seed or server, not {flavour!r}")
+        self.flavour = flavour
+        server = flavour == "server"
+        self.warmup = step if server else 0.0  # seconds a publish warms up before it flips
+        self.publish_gap = step / 2 if server else 0.0  # success, unpublished, before it starts
+        self.published_as_list = False  # server flavour: send `published` as the seed's list
+        self.status_checks = False  # deployments created from now on run a status check
         self.env_key, self.app_key = env_key, app_key
         self.env_id, self.app_id = env_id, app_id
         self.auto_publish = auto_publish
@@ -59,10 +73,12 @@ class FakeStormkit(FakeServer):
         self.error_style = "error"  # one of ERROR_STYLES: the body of 400/402/404 answers
         self.minutes_exhausted = False  # True: POST /v1/deploy answers 402
         self.deployments: dict[str, dict[str, Any]] = {}
-        self._publications: list[tuple[float, int, str]] = []  # explicit (at, order, id)
+        self._publications: list[Publish] = []  # explicit ones; self-publishes are derived
         self._next_id = 8241
         self._order = 0
         self._failures = 0
+        self._check_failures = 0
+        self._warmup_failures = 0
 
     # ---- helpers for tests -------------------------------------------------------------
 
@@ -74,20 +90,32 @@ class FakeStormkit(FakeServer):
         """The next `n` deployments created or restarted fail their build."""
         self._failures += n
 
+    def fail_status_checks_next(self, n: int = 1) -> None:
+        """The next `n` deployments created run a status check, and it fails."""
+        self._check_failures += n
+
+    def fail_warmup_next(self, n: int = 1) -> None:
+        """The next `n` publishes (asked or self-publishing builds created) fail their warm-up."""
+        self._warmup_failures += n
+
     def status(self, dep_id: str) -> str:
-        return self._status(self.deployments[dep_id], self.clock.now())
+        return build.status(self.deployments[dep_id], self.clock.now())
 
     def published_id(self) -> str | None:
         """The deployment published now, None if none is (or the published one was deleted)."""
         now = self.clock.now()
-        events = [e for e in self._publications if e[0] <= now]
-        for d in self.deployments.values():
-            if (d["should_publish"] or d["auto_publish"]) and self._status(d, now) == "success":
-                events.append((self._finish(d), d["order"], d["id"]))
-        if not events:
+        done = [(p.ends, p.order, p.id) for p in self._intents() if p.ends <= now and not p.fails]
+        if not done:
             return None
-        winner = self.deployments[max(events)[2]]
+        winner = self.deployments[max(done)[2]]
         return None if winner["deleted"] else str(winner["id"])
+
+    def warming_id(self) -> str | None:
+        """The deployment warming up now: the newest publish, while its warm-up lasts."""
+        now = self.clock.now()
+        started = [p for p in self._intents() if p.start <= now]
+        newest = max(started, key=lambda p: (p.start, p.order), default=None)
+        return newest.id if newest is not None and now < newest.ends else None
 
     def seed_history(self, n: int = 3, branch: str = "main") -> list[str]:
         """Add `n` successful deployments, hours old, the newest published; newest first."""
@@ -96,7 +124,8 @@ class FakeStormkit(FakeServer):
         if ids:
             self._order += 1
             newest = self.deployments[ids[-1]]
-            self._publications.append((self._finish(newest), self._order, newest["id"]))
+            at = build.finish(newest)
+            self._publications.append(Publish(newest["id"], at, self._order, at, fails=False))
         return ids[::-1]
 
     # ---- state -----------------------------------------------------------------------------
@@ -104,11 +133,17 @@ class FakeStormkit(FakeServer):
     def _create(self, branch: str, publish: bool, fails: bool, created: float) -> dict[str, Any]:
         dep_id, self._next_id = str(self._next_id), self._next_id + 1
         self._order += 1
+        checks: bool | None = True if self.status_checks else None
+        if self._check_failures > 0:
+            self._check_failures, checks = self._check_failures - 1, False
         d: dict[str, Any] = {
             "id": dep_id,
             "branch": branch,
             "should_publish": publish,
-            "auto_publish": self.auto_publish and not publish,
+            # The server sets ShouldPublish from the request alone (handler_deployment_create).
+            "auto_publish": self.auto_publish and not publish and self.flavour == "seed",
+            "checks": checks,  # None: no status check; True/False: it passes/fails
+            "warmup_fails": False,
             "created": created,
             "started": created,
             "step": self.step,
@@ -118,6 +153,7 @@ class FakeStormkit(FakeServer):
             "order": self._order,
             "sha": hashlib.sha1(f"{dep_id}-{branch}".encode()).hexdigest(),  # noqa: S324
         }
+        d["warmup_fails"] = (publish or d["auto_publish"]) and self._take_warmup_failure()
         self.deployments[dep_id] = d
         return d
 
@@ -129,37 +165,27 @@ class FakeStormkit(FakeServer):
             return True
         return False
 
-    def _finish(self, d: dict[str, Any]) -> float:
-        return float(d["stopped"] if d["stopped"] is not None else d["started"] + 2 * d["step"])
+    def _take_warmup_failure(self) -> bool:
+        if self._warmup_failures > 0:
+            self._warmup_failures -= 1
+            return True
+        return False
 
-    def _status(self, d: dict[str, Any], now: float) -> str:
-        if d["stopped"] is not None:
-            return "failed"
-        if now < self._finish(d):
-            return "running"
-        return "failed" if d["fails"] else "success"
-
-    def _commit(self, d: dict[str, Any], now: float) -> dict[str, Any]:
-        if d["started"] + d["step"] > min(now, self._finish(d)):  # the build has not started
-            return {"author": None, "message": None, "sha": None}
-        return {"author": "Jane Doe", "message": f"deploy {d['branch']}", "sha": d["sha"]}
-
-    def _logs(self, d: dict[str, Any], now: float) -> list[dict[str, Any]]:
-        until = min(now, self._finish(d)) - d["started"]
-        failed = d["fails"] and d["stopped"] is None
-        steps = [*STEPS_OK[:2], (2.0, "npm run build", FAILED_BUILD, 3)] if failed else STEPS_OK
-        values = {"branch": d["branch"], "repo": REPO, "sha": d["sha"][:8]}
-        return [
-            {"title": title.format(**values), "message": message.format(**values)}
-            | {"status": message != FAILED_BUILD, "duration": duration}
-            for end, title, message, duration in steps
-            if end * d["step"] <= until
-        ]
+    def _intents(self) -> list[Publish]:
+        """Every publish: the asked ones, and those of builds that publish themselves."""
+        intents = list(self._publications)
+        for d in self.deployments.values():
+            ok = not d["fails"] and d["stopped"] is None and d["checks"] is not False
+            if ok and (d["should_publish"] or d["auto_publish"]):
+                start = build.finish(d) + self.publish_gap
+                ends = start + self.warmup
+                intents.append(Publish(d["id"], start, d["order"], ends, d["warmup_fails"]))
+        return intents
 
     def _view(self, d: dict[str, Any], logs: bool | None, published: str | None) -> dict[str, Any]:
         """The GET shape; `logs` None leaves out the logs and statusChecks keys (list)."""
-        now = self.clock.now()
-        status = self._status(d, now)
+        now, server = self.clock.now(), self.flavour == "server"
+        status = build.status(d, now)
         done = status != "running"
         out = {
             "id": d["id"],
@@ -170,21 +196,22 @@ class FakeStormkit(FakeServer):
             "repo": REPO,
             "branch": d["branch"],
             "status": status,
-            "error": FAILURE if status == "failed" and d["stopped"] is None else "",
+            "error": FAILURE if status == "failed" and d["fails"] and d["stopped"] is None else "",
             "isAutoDeploy": False,
-            "isAutoPublish": d["auto_publish"],
+            # The server reports the deployment's ShouldPublish under this name.
+            "isAutoPublish": d["should_publish"] if server else d["auto_publish"],
             "stoppedManually": d["stopped"] is not None,
-            "statusChecksPassed": status == "success",
+            "statusChecksPassed": self._checks_passed(d, status),
             "apiPathPrefix": "",
             "previewUrl": f"https://{d['id']}--my-app.stormkit.dev",
             "detailsUrl": f"/apps/{self.app_id}/environments/{self.env_id}/deployments/{d['id']}",
-            "duration": round(self._finish(d) - d["started"]) if done else 0,
+            "duration": round(build.finish(d) - d["started"]) if done else 0,
             "createdAt": str(int(d["created"])),
-            "stoppedAt": str(int(self._finish(d))) if done else None,
-            "commit": self._commit(d, now),
+            "stoppedAt": str(int(build.finish(d))) if done else None,
+            "commit": build.commit(d, now),
             "snapshot": {"branch": self.default_branch, "autoPublish": d["auto_publish"]},
-            "logs": self._logs(d, now) if logs else None,
-            "statusChecks": [] if logs else None,
+            "logs": build.logs(d, now) if logs else None,
+            "statusChecks": build.status_checks(d, now) if logs else None,
             "published": [{"envId": self.env_id, "percentage": 100}]
             if published == d["id"]
             else [],
@@ -192,9 +219,19 @@ class FakeStormkit(FakeServer):
             if status == "success"
             else None,
         }
+        if server and not self.published_as_list:
+            out["published"] = published == d["id"]
+        if server:
+            out["isWarmingUp"] = self.warming_id() == d["id"]
         if logs is None:
             del out["logs"], out["statusChecks"]
         return out
+
+    def _checks_passed(self, d: dict[str, Any], status: str) -> bool | None:
+        """null while they run; with none, the seed says whether it succeeded, the server null."""
+        if d["checks"] is None:
+            return status == "success" if self.flavour == "seed" else None
+        return None if status == "running" else bool(d["checks"])
 
     # ---- HTTP ------------------------------------------------------------------------------
 
@@ -222,6 +259,15 @@ class FakeStormkit(FakeServer):
             web.post("/v1/deployments/{id}/restart", g(self._restart)),
             web.post("/v1/deployments/{id}/stop", g(self._stop)),
         ]
+
+    def app(self) -> web.Application:
+        app = super().app()
+        app.on_response_prepare.append(self._date)
+        return app
+
+    async def _date(self, request: web.Request, response: web.StreamResponse) -> None:
+        """The server's time is the fake's clock: what the adapter compares `stoppedAt` with."""
+        response.headers["Date"] = formatdate(self.clock.now(), usegmt=True)
 
     def _guard(self, handler: Handler) -> Handler:
         async def guarded(request: web.Request) -> web.StreamResponse:
@@ -256,6 +302,8 @@ class FakeStormkit(FakeServer):
         d = self._create(branch, publish, self._plans_failure(branch), self.clock.now())
         keys = ("id", "appId", "envId", "branch", "commit", "createdAt", "stoppedAt")
         view = self._view(d, None, self.published_id())
+        if self.flavour == "server":  # the struct's own encoding: unix seconds as a number
+            view["createdAt"] = int(d["created"])
         return json_response(
             {k: view[k] for k in keys}
             | {"checkoutRepo": REPO, "shouldPublish": publish, "isAutoDeploy": False}
@@ -294,7 +342,11 @@ class FakeStormkit(FakeServer):
         if status != "success":
             return self._error(400, "Deployment must have a successful build to be published")
         self._order += 1
-        self._publications.append((self.clock.now(), self._order, dep_id))
+        now = self.clock.now()
+        fails = self.flavour == "server" and self._take_warmup_failure()
+        self._publications.append(Publish(dep_id, now, self._order, now + self.warmup, fails))
+        if self.flavour == "server":  # the warm-up has only begun (publish_gate.go)
+            return json_response({"ok": True, "status": "publishing"})
         return json_response({"ok": True})
 
     async def _delete(self, request: web.Request) -> web.Response:
@@ -303,14 +355,14 @@ class FakeStormkit(FakeServer):
 
     async def _restart(self, request: web.Request) -> web.Response:
         d = self.deployments[request.match_info["id"]]
-        if self._status(d, self.clock.now()) != "failed":
+        if build.status(d, self.clock.now()) != "failed":
             return self._error(400, "Only failed deployments can be restarted")
         d.update(started=self.clock.now(), stopped=None, fails=self._plans_failure(d["branch"]))
         return json_response({"ok": True})
 
     async def _stop(self, request: web.Request) -> web.Response:
         d = self.deployments[request.match_info["id"]]
-        if self._status(d, now := self.clock.now()) == "running":
+        if build.status(d, now := self.clock.now()) == "running":
             d["stopped"] = now
         return json_response({"ok": True})
 
