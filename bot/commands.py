@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import difflib
 import re
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 MAX_TEXT = 1000
 MAX_REASON = 300
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_REF = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/@+-]{0,199}$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
-_ENV = re.compile(r"^([A-Za-z_][A-Za-z0-9_]{0,127})=(.{0,1000})$", re.DOTALL)
+MAX_NAME = 100  # an app name, a deployment id
+MAX_REF = 200
+MAX_KEY = 128
+MAX_VALUE = 1000
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_REF = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/@+-]*$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_ENV = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
 
 USAGE = {
@@ -89,17 +96,19 @@ Command = Help | Apps | Deploy | Status | Lock | Unlock | Rollback | Operate
 AppCommand = Deploy | Status | Lock | Unlock | Rollback | Operate
 
 
-def parse(text: str) -> Command:  # noqa: PLR0911 - one return per verb reads best
+def parse(text: str, apps: Collection[str] | None = None) -> Command:  # noqa: PLR0911
+    """One return per verb. With `apps`, an app name must be one of them (with a suggestion)."""
+    words = text.split()
+    verb = words[0].lower() if words else "help"
     if len(text) > MAX_TEXT:
         raise UsageError(
-            f"That command is {len(text)} characters long; the limit is {MAX_TEXT}.", USAGE["help"]
+            f"That command is too long: {len(text)} characters long; the limit is {MAX_TEXT}.",
+            USAGE.get(verb, USAGE["deploy"]),
         )
-    words = text.split()
     if not words:
         return Help()
-    verb = words[0].lower()
     if verb not in VERBS:
-        return _deploy(words)
+        return _deploy(words, apps)
     args = words[1:]
     match verb:
         case "help":
@@ -109,19 +118,19 @@ def parse(text: str) -> Command:  # noqa: PLR0911 - one return per verb reads be
             return Apps()
         case "status":
             _arity(verb, args, 1, 1)
-            return Status(_app(verb, args[0]))
+            return Status(_app(verb, args[0], apps))
         case "unlock":
             _arity(verb, args, 1, 1)
-            return Unlock(_app(verb, args[0]))
+            return Unlock(_app(verb, args[0], apps))
         case "lock":
             _arity(verb, args, 1, None)
-            return Lock(_app(verb, args[0]), _reason(args[1:]))
+            return Lock(_app(verb, args[0], apps), _reason(args[1:]))
         case "rollback":
             _arity(verb, args, 1, 2)
             target = _id(verb, args[1]) if len(args) > 1 else None
-            return Rollback(_app(verb, args[0]), target)
+            return Rollback(_app(verb, args[0], apps), target)
     _arity(verb, args, 2, 2)
-    return Operate(verb, _app(verb, args[0]), _id(verb, args[1]))
+    return Operate(verb, _app(verb, args[0], apps), _id(verb, args[1]))
 
 
 def _arity(verb: str, args: list[str], least: int, most: int | None) -> None:
@@ -132,13 +141,53 @@ def _arity(verb: str, args: list[str], least: int, most: int | None) -> None:
         raise UsageError(f"`{verb}` does not take `{_show(extra)}`.", USAGE[verb])
 
 
-def _app(verb: str, word: str) -> str:
+def _app(verb: str, word: str, apps: Collection[str] | None) -> str:
+    if len(word) > MAX_NAME:
+        raise UsageError(_too_long("An app name", MAX_NAME, word), USAGE[verb])
     if not _NAME.match(word):
-        raise UsageError(f"`{_show(word)}` is not an app name.", USAGE[verb])
+        hint = _did_you_mean(word, apps or ())
+        raise UsageError(f"`{_show(word)}` is not an app name.{hint}", USAGE[verb])
+    if apps is not None and word not in apps:
+        raise no_such_app(word, apps, USAGE[verb])
     return word
 
 
+def is_app_name(word: str) -> bool:
+    """Whether it can be typed after `/deploy` as an app."""
+    return len(word) <= MAX_NAME and bool(_NAME.match(word)) and word.lower() not in VERBS
+
+
+def no_such_app(name: str, apps: Collection[str], usage: str) -> UsageError:
+    known = ", ".join(f"`{a}`" for a in sorted(apps))
+    hint = _did_you_mean(name, apps)
+    return UsageError(f"There is no app called `{_show(name)}`.{hint} Apps: {known}.", usage)
+
+
+def _fold(word: str) -> str:
+    """For suggestions only: `Wéb` and `web` look alike to a person."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    kept = (ch for ch in decomposed if unicodedata.category(ch) not in {"Mn", "Cf"})
+    return "".join(kept).casefold()
+
+
+def _closest(word: str, choices: Collection[str]) -> str | None:
+    folded = {_fold(choice): choice for choice in choices}
+    close = difflib.get_close_matches(_fold(word), list(folded), n=1, cutoff=0.6)
+    return folded[close[0]] if close else None
+
+
+def _did_you_mean(word: str, apps: Collection[str]) -> str:
+    close = _closest(word, apps)
+    return f" Did you mean `{close}`?" if close else ""
+
+
+def _too_long(what: str, limit: int, word: str) -> str:
+    return f"{what} is at most {limit} characters; `{_show(word)}` has {len(word)}."
+
+
 def _id(verb: str, word: str) -> str:
+    if len(word) > MAX_NAME:
+        raise UsageError(_too_long("A deployment id", MAX_NAME, word), USAGE[verb])
     if not _ID.match(word):
         raise UsageError(f"`{_show(word)}` is not a deployment id.", USAGE[verb])
     return word
@@ -153,25 +202,55 @@ def _reason(words: list[str]) -> str:
     return reason
 
 
-def _deploy(words: list[str]) -> Deploy:
+def _deploy(words: list[str], apps: Collection[str] | None) -> Deploy:
     app, *rest = words
     usage = USAGE["deploy"]
+    if apps is not None and app not in apps and _closest(app, apps) is None:
+        verb = _closest(app, VERBS)
+        if verb is not None:  # `/deploy rollbak web`: a verb mistyped, not an app
+            typed = " ".join([verb, *rest])
+            head = (
+                f"There is no app called `{_show(app)}`."
+                if _NAME.match(app)
+                else f"`{_show(app)}` is not an app name or a command."
+            )
+            raise UsageError(f"{head} Did you mean `/deploy {_show(typed)}`?", USAGE[verb])
+    if len(app) > MAX_NAME:
+        raise UsageError(_too_long("An app name", MAX_NAME, app), usage)
     if not _NAME.match(app):
-        raise UsageError(f"`{_show(app)}` is not an app name or a command.", usage)
+        hint = _did_you_mean(app, apps or ())
+        raise UsageError(f"`{_show(app)}` is not an app name or a command.{hint}", usage)
+    if apps is not None and app not in apps:
+        raise no_such_app(app, apps, usage)
     ref: str | None = None
     if rest and "=" not in rest[0]:
         ref = rest.pop(0)
+        if len(ref) > MAX_REF:
+            raise UsageError(_too_long("A branch or commit", MAX_REF, ref), usage)
         if not _REF.match(ref):
             raise UsageError(f"`{_show(ref)}` is not a branch or commit.", usage)
+    return Deploy(app=app, ref=ref, env=_overrides(rest, usage))
+
+
+def _overrides(words: list[str], usage: str) -> dict[str, str]:
     env: dict[str, str] = {}
-    for word in rest:
+    for word in words:
         match = _ENV.match(word)
         if not match:
             raise UsageError(f"`{_show(word)}` is not a KEY=VALUE override.", usage)
-        if not match[2].isprintable():
-            raise UsageError(f"The value of `{match[1]}` has characters I can't pass on.", usage)
-        env[match[1]] = match[2]
-    return Deploy(app=app, ref=ref, env=env)
+        key, value = match[1], match[2]
+        if len(key) > MAX_KEY:
+            raise UsageError(_too_long("An override's name", MAX_KEY, key), usage)
+        if len(value) > MAX_VALUE:
+            raise UsageError(
+                f"The value of `{_show(key)}` is {len(value)} characters; the limit is "
+                f"{MAX_VALUE}.",
+                usage,
+            )
+        if not value.isprintable():
+            raise UsageError(f"The value of `{key}` has characters I can't pass on.", usage)
+        env[key] = value
+    return env
 
 
 def _show(word: str) -> str:

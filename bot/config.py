@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
+    StrictBool,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -21,7 +25,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.commands import VERBS
+from bot.commands import VERBS, is_app_name
 from bot.freezes import EVERY_APP, Freeze
 
 PROVIDERS = ("nometria", "stormkit", "sandbox")
@@ -61,12 +65,40 @@ class Settings(BaseSettings):
         return self.deploybot_lease_seconds or max(30.0, 3 * self.deploybot_poll_interval)
 
 
+def _slack_id(kind: str, prefixes: str, example: str, where: str) -> Any:
+    pattern = re.compile(rf"^[{prefixes}][A-Z0-9]{{2,}}$")
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            hint = " (a name, not an ID)" if value.startswith(("@", "#")) else ""
+            raise ValueError(
+                f'"{value}" is not a Slack {kind} ID{hint}: write one like "{example}" ({where})'
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+UserId = Annotated[str, _slack_id("user", "UW", "U0123ABCD", "profile, ⋮ menu, Copy member ID")]
+ChannelId = Annotated[
+    str, _slack_id("channel", "CGD", "C0123ABCD", "the channel's details, at the bottom")
+]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class ProviderSettings(_Strict):
     base_url: str
+
+    @field_validator("base_url")
+    @classmethod
+    def _is_a_url(cls, url: str) -> str:
+        parsed = urlsplit(url)
+        if parsed.scheme not in {"http", "https", "sandbox"} or not parsed.netloc:
+            raise ValueError(f'"{url}" is not an http(s) URL, like "https://api.example.com"')
+        return url
 
 
 class AppConfig(_Strict):
@@ -78,11 +110,11 @@ class AppConfig(_Strict):
     env_id: str | None = None
     api_key_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
     default_branch: str | None = None
-    approval: bool = False
-    deployers: tuple[str, ...] = ()
-    approvers: tuple[str, ...] = ()
-    allow_self_approval: bool = False
-    channels: tuple[str, ...] = ()
+    approval: StrictBool = False
+    deployers: tuple[UserId, ...] = ()
+    approvers: tuple[UserId, ...] = ()
+    allow_self_approval: StrictBool = False
+    channels: tuple[ChannelId, ...] = ()
 
     @model_validator(mode="after")
     def _rules_hold(self) -> AppConfig:
@@ -98,25 +130,19 @@ class AppConfig(_Strict):
 
 
 class AppsFile(_Strict):
-    incident_channels: tuple[str, ...] = ()
+    incident_channels: tuple[ChannelId, ...] = ()
     providers: dict[Literal["nometria", "stormkit", "sandbox"], ProviderSettings] = {}
     apps: dict[str, AppConfig] = Field(min_length=1)
     freezes: tuple[Freeze, ...] = ()  # after apps: its check reads the app names
-
-    @field_validator("apps")
-    @classmethod
-    def _names_are_not_commands(cls, apps: dict[str, AppConfig]) -> dict[str, AppConfig]:
-        for name in apps:
-            if name.lower() in VERBS:
-                raise ValueError(f"`{name}` is a /deploy command; give the app another name")
-        return apps
 
     @field_validator("freezes")
     @classmethod
     def _freezes_name_apps(
         cls, freezes: tuple[Freeze, ...], info: ValidationInfo
     ) -> tuple[Freeze, ...]:
-        apps = info.data.get("apps", {})
+        if "apps" not in info.data:  # the apps are wrong: said already, no guessing here
+            return freezes
+        apps = info.data["apps"]
         for number, freeze in enumerate(freezes, 1):
             unknown = [name for name in freeze.apps if name != EVERY_APP and name not in apps]
             if unknown:
@@ -125,6 +151,31 @@ class AppsFile(_Strict):
                     f"(the apps are: {', '.join(sorted(apps))})"
                 )
         return freezes
+
+    @model_validator(mode="after")
+    def _sandbox_urls_for_the_sandbox_only(self) -> AppsFile:
+        for name, provider in self.providers.items():
+            if name != "sandbox" and provider.base_url.startswith("sandbox:"):
+                raise ValueError(
+                    f"providers.{name}.base_url: sandbox:// is for the sandbox provider only"
+                )
+        return self
+
+
+def _name_problems(apps: Mapping[str, Any]) -> list[str]:
+    """App names one cannot type after /deploy: said per app, with the rest of the file's."""
+    problems = []
+    for name in apps:
+        if name.lower() in VERBS:
+            problems.append(
+                f"apps.{name}: `{name}` is a /deploy command; give the app another name"
+            )
+        elif not is_app_name(name):
+            problems.append(
+                f'apps."{name}": an app name is typed after /deploy: letters, digits, '
+                "and . _ - only, starting with a letter or digit, at most 100"
+            )
+    return problems
 
 
 class Config(BaseModel):
@@ -144,22 +195,25 @@ class Config(BaseModel):
 
 
 def load(settings: Settings | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Load and validate; raise ConfigError with one line naming file, key and problem."""
+    """Load and validate; raise ConfigError with a line per problem: file, key and problem."""
     settings = settings or Settings()
     path = settings.deploybot_config
     apps_file = parse_apps_file(path)
     env = _environment(environ)
     keys: dict[str, SecretStr] = {}
+    missing = []
     for name, app in apps_file.apps.items():
         if app.provider == "sandbox":
             continue
         key = env.get(app.key_env or "")
         if not key:
-            raise ConfigError(
+            missing.append(
                 f"{path}: apps.{name}: the {app.provider} key is not set "
                 f"(set the environment variable {app.key_env})"
             )
-        keys[name] = SecretStr(key)
+        keys[name] = SecretStr(key or "")
+    if missing:
+        raise ConfigError("\n".join(missing))
     return Config(
         settings=settings,
         apps={name: app.model_copy(update={"name": name}) for name, app in apps_file.apps.items()},
@@ -179,20 +233,50 @@ def parse_apps_file(path: Path) -> AppsFile:
         raise ConfigError(f"{path}: cannot be read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    apps = raw.get("apps")
+    problems = _name_problems(apps if isinstance(apps, dict) else {})
     try:
-        return AppsFile.model_validate(raw)
+        apps_file = AppsFile.model_validate(raw)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_first_problem(exc)}") from None
+        problems += [_in_words(error) for error in exc.errors()]
+    if problems:
+        raise ConfigError("\n".join(f"{path}: {problem}" for problem in problems))
+    return apps_file
 
 
-def _first_problem(exc: ValidationError) -> str:
-    error = exc.errors()[0]
+def _key(part: object) -> str:
+    """A key as written in TOML: bare when it can be, quoted when not."""
+    text = str(part)
+    return text if re.fullmatch(r"[A-Za-z0-9_-]+", text) else f'"{text}"'
+
+
+_WORDS = {
+    "extra_forbidden": "unknown key",
+    "missing": "required key is missing",
+    "string_pattern_mismatch": "must be the name of an environment variable",
+    "tuple_type": 'must be a list in brackets, like ["a", "b"]',
+    "list_type": 'must be a list in brackets, like ["a", "b"]',
+    "string_type": 'must be text in quotes, like "main"',
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be a table ([section])",
+    "model_type": "must be a table ([section])",
+    "too_short": "needs at least one app: add an [apps.NAME] table",
+}
+
+
+def _in_words(error: Any) -> str:
+    """One pydantic error as `key: problem` in our words."""
     where = _where(error["loc"]) or "(top level)"
-    problem = {
-        "extra_forbidden": "unknown key",
-        "missing": "required key is missing",
-        "string_pattern_mismatch": "must be the name of an environment variable",
-    }.get(error["type"], error["msg"].removeprefix("Value error, "))
+    kind = error["type"]
+    if kind == "literal_error":
+        problem = f"must be one of {error['ctx']['expected']}"
+    elif kind in _WORDS:
+        problem = _WORDS[kind]
+    else:
+        problem = error["msg"].removeprefix("Value error, ")
+    if problem.startswith("providers."):  # a file-level rule that names its own key
+        where, _, problem = problem.partition(": ")
     return f"{where}: {problem}"
 
 
@@ -203,7 +287,7 @@ def _where(loc: tuple[int | str, ...]) -> str:
         if isinstance(part, int):
             where += f" #{part + 1}"
         else:
-            where += f".{part}" if where else part
+            where += f".{_key(part)}" if where else _key(part)
     return where
 
 

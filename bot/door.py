@@ -4,13 +4,12 @@ and failures are audited here, in one place."""
 from __future__ import annotations
 
 import asyncio
-import difflib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
 from bot import blocks, commands
 from bot.blocks import Message
-from bot.commands import USAGE, UsageError
+from bot.commands import USAGE, UsageError, no_such_app
 from bot.config import AppConfig, Config
 from bot.models import Action
 from bot.policy import Ask, NotAllowed, Policy, Refused
@@ -69,14 +68,16 @@ class Door:
         """True for the first copy of a request Slack may send again."""
         return await self._store.claim(f"request:{key}")
 
+    @property
+    def apps(self) -> Collection[str]:
+        """The app names a command may give."""
+        return self._config.apps.keys()
+
     def app(self, name: str) -> AppConfig:
         app = self._config.apps.get(name)
         if app is not None:
             return app
-        close = difflib.get_close_matches(name, list(self._config.apps), n=1)
-        hint = f" Did you mean `{close[0]}`?" if close else ""
-        known = ", ".join(f"`{a}`" for a in sorted(self._config.apps))
-        raise UsageError(f"There is no app called `{name}`.{hint} Apps: {known}.", USAGE["deploy"])
+        raise no_such_app(name, self._config.apps, USAGE["deploy"])
 
     async def command(self, request: commands.Command, actor: Actor) -> Message | None:
         """Carry out a parsed `/deploy`; refusals and failures are audited, then raised."""

@@ -5,7 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+import stamina.instrumentation
+from stamina.instrumentation import RetryDetails
+
 from bot.redact import Redactor
+
+retries = logging.getLogger("bot.retries")
 
 
 class RedactingFilter(logging.Filter):
@@ -26,5 +31,21 @@ def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter(Redactor(secrets)))
     logging.basicConfig(level=level, handlers=[handler], force=True)
-    for chatty in ("apscheduler", "httpx"):  # a line per tick or per request drowns the rest
+    # A line per tick, per request or per retry drowns the rest.
+    for chatty in ("apscheduler", "httpx", "slack_sdk"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+
+
+def _log_retry(details: RetryDetails) -> None:
+    """A retry in words, at INFO: shown by `serve`, quiet in `check` and the console."""
+    retries.info(
+        "retrying in %.1fs (retry %d): %s",
+        details.wait_for,
+        details.retry_num,
+        details.caused_by,
+    )
+
+
+def human_retries() -> None:
+    """stamina's own hook logs a bare `stamina.retry_scheduled` with the details out of sight."""
+    stamina.instrumentation.set_on_retry_hooks([_log_retry])

@@ -19,6 +19,11 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 from bot.metrics import SLACK_ERRORS
 from bot.redact import Redactor
 
+# What Slack answers when the bot's token itself is wrong: no retry will fix these.
+BAD_TOKEN = frozenset(
+    {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "token_expired"}
+)
+
 
 class NoBlindRepost(AsyncConnectionErrorRetryHandler):
     """slack_sdk's retry of connection errors, except a chat.postMessage that may have landed.

@@ -43,9 +43,21 @@ class Poller:
         self._lease = lease_seconds
         self._slots = asyncio.Semaphore(concurrency)
         self._pruned: datetime | None = None
+        self._ticking = asyncio.Lock()  # held for a whole tick: stopping waits for it
+        self._stopped = False
+
+    async def stop(self) -> None:
+        """No tick from now on; wait for the one under way (before its store is closed)."""
+        self._stopped = True
+        async with self._ticking:
+            pass
 
     async def poll_once(self) -> int:
         """Poll each in-flight deployment this replica holds once; return how many."""
+        async with self._ticking:
+            return 0 if self._stopped else await self._tick()
+
+    async def _tick(self) -> int:
         now = self._now()
         if self._pruned is None or now - self._pruned > PRUNE_EVERY:
             await self._store.prune(before=now - KEEP)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass, field
 
 import aiohttp
 import httpx
+import sqlalchemy.exc
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
@@ -21,12 +24,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import listeners, providers
-from bot.config import Config
+from bot.config import Config, ConfigError, Settings
 from bot.db import Database
 from bot.door import Door, UseCases
 from bot.metrics import REGISTRY
 from bot.models import Clock, utcnow
-from bot.notifier import NoBlindRepost, Notifier
+from bot.notifier import BAD_TOKEN, NoBlindRepost, Notifier
 from bot.outbox import Outbox
 from bot.policy import Policy
 from bot.poller import Poller
@@ -45,9 +48,81 @@ from bot.usecases.rollback import RollingBack
 log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 10  # seconds; keep it under the lease, so a slow send is not taken over
+HEALTH_CACHE = 5.0  # seconds a health check reuses Slack's last answer: auth.test is not free
 
 # Names this process among replicas: it owns the deployments it polls and the messages it sends.
 REPLICA = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class SlackUnreachable(Exception):
+    """Slack did not answer (network, timeout, 5xx): worth trying again."""
+
+
+class BadToken(Exception):
+    """Slack answered and refused the bot token: the message is one line for a person."""
+
+
+async def open_store(settings: Settings, *, create: bool = True) -> Database:
+    """The database, ready; ConfigError in one line when DEPLOYBOT_DATABASE_URL cannot be used."""
+    url = settings.deploybot_database_url
+    unusable = ConfigError(
+        "environment: DEPLOYBOT_DATABASE_URL is not a database URL this bot can use "
+        "(sqlite:///path/to/file.db or postgresql://user@host/db)"
+    )
+    if not url.startswith(("sqlite", "postgresql")):
+        raise unusable
+    try:
+        store = Database(url)
+    except (sqlalchemy.exc.SQLAlchemyError, ImportError):
+        raise unusable from None
+    try:
+        await (store.create_schema() if create else store.ping())
+    except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
+        await store.close()
+        reason = _first_line(getattr(exc, "orig", None) or exc)
+        raise ConfigError(
+            f"environment: DEPLOYBOT_DATABASE_URL: cannot open the store at "
+            f"{store.engine.url.render_as_string(hide_password=True)}: {reason}"
+        ) from None
+    return store
+
+
+async def verify_token(slack: AsyncWebClient) -> str:
+    """auth.test: who the bot is in which workspace, or BadToken, or SlackUnreachable."""
+    try:
+        answer = await slack.auth_test()
+    except SlackApiError as exc:
+        code = str(exc.response.get("error", ""))
+        if code in BAD_TOKEN:
+            raise BadToken(
+                f"Slack refused SLACK_BOT_TOKEN ({code}): set the bot token (xoxb-...) "
+                "from the app's OAuth & Permissions page"
+            ) from None
+        raise SlackUnreachable(f"Slack answered auth.test with {code}") from None
+    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+        raise SlackUnreachable(
+            f"Slack does not answer at {slack.base_url} ({type(exc).__name__}: {exc})"
+        ) from None
+    return f"@{answer.get('user', '?')} in {answer.get('team', '?')}"
+
+
+def slack_client(settings: Settings) -> AsyncWebClient:
+    """One connection pool for every Slack call: slack_sdk opens a session per call without it."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=100), timeout=aiohttp.ClientTimeout(SLACK_TIMEOUT)
+    )
+    return AsyncWebClient(
+        token=token,
+        session=session,
+        base_url=settings.slack_api_url,
+        timeout=SLACK_TIMEOUT,
+        retry_handlers=[
+            NoBlindRepost(),  # connection errors: a post is left to the outbox's check
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
 
 
 def secrets_of(config: Config) -> list[str]:
@@ -71,6 +146,7 @@ class Runtime:
     poller: Poller
     bolt: AsyncApp
     scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
+    _slack_checked: tuple[float, bool] = (-HEALTH_CACHE, False)  # when, and whether it answered
 
     @classmethod
     async def start(cls, config: Config, *, clock: Clock = utcnow) -> Runtime:
@@ -79,25 +155,9 @@ class Runtime:
         redact = Redactor(secrets_of(config))
         # Keep-alive for every connection the poller uses at once: none reopened each tick.
         http = provider_http.client(connections=settings.deploybot_poll_concurrency + 20)
-        db = Database(settings.deploybot_database_url)
+        db = await open_store(settings)
         store = Store(db, clock=clock, owner=REPLICA, lease_seconds=settings.lease_seconds)
-        await db.create_schema()
-        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-        # One connection pool for every Slack call: slack_sdk opens a session per call without it.
-        slack_session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=100), timeout=aiohttp.ClientTimeout(SLACK_TIMEOUT)
-        )
-        slack = AsyncWebClient(
-            token=token,
-            session=slack_session,
-            base_url=settings.slack_api_url,
-            timeout=SLACK_TIMEOUT,
-            retry_handlers=[
-                NoBlindRepost(),  # connection errors: a post is left to the outbox's check
-                AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-                AsyncServerErrorRetryHandler(max_retry_count=2),
-            ],
-        )
+        slack = slack_client(settings)
         notifier = Notifier(slack, redact, pace=settings.deploybot_channel_pace)
         outbox = Outbox(
             db,
@@ -130,6 +190,7 @@ class Runtime:
         )
         signing = settings.slack_signing_secret
         bolt = AsyncApp(
+            logger=_bolt_logger(),
             client=slack,
             signing_secret=signing.get_secret_value() if signing else None,
             process_before_response=False,
@@ -152,20 +213,56 @@ class Runtime:
         )
 
     async def _healthz(self, _: web.Request) -> web.Response:
-        checks = {"scheduler": self.scheduler.running, "store": False}
+        checks = {"scheduler": self.scheduler.running, "store": False, "slack": False}
         try:
             checks["store"] = await self.db.ping()
-        except Exception:  # any store failure is "down" to a health check
-            log.exception("health check: store unreachable")
+        except Exception as exc:  # noqa: BLE001 - any store failure is "down" to a health check
+            log.debug("health check: the store does not answer: %s", _first_line(exc))
+        checks["slack"] = await self.slack_answers()
         ok = all(checks.values())
         return web.json_response({"ok": ok, **checks}, status=200 if ok else 503)
 
+    async def slack_answers(self) -> bool:
+        """Whether Slack takes the token; asked at most every HEALTH_CACHE seconds."""
+        now = time.monotonic()
+        if now - self._slack_checked[0] < HEALTH_CACHE:
+            return self._slack_checked[1]
+        try:
+            await verify_token(self.slack)
+            answers = True
+        except (SlackUnreachable, BadToken) as exc:  # said in the reply; a line each would flood
+            log.debug("health check: %s", exc)
+            answers = False
+        self._slack_checked = (now, answers)
+        return answers
+
     async def stop(self) -> None:
-        await self.door.drain()
-        await self.outbox.idle()
+        await self.poller.stop()  # the tick under way ends: the scheduler would cancel it
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        await self.door.drain()
+        await self.outbox.idle()
         await self.http.aclose()
         if self.slack.session is not None:
             await self.slack.session.close()
         await self.db.close()
+
+
+class _TokenFromEnvironment(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself even when given a client, then
+    warns on every start that the token "will be unused" (bolt-python#983). We give it only the
+    client, so the warning says nothing true about this bot: drop that one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "`token` will be unused" not in record.getMessage()
+
+
+def _bolt_logger() -> logging.Logger:
+    bolt_log = logging.getLogger("slack_bolt.deploybot")
+    if not bolt_log.filters:
+        bolt_log.addFilter(_TokenFromEnvironment())
+    return bolt_log
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

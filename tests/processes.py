@@ -49,6 +49,27 @@ class BotProcess:
 async def start_bot(
     tmp: Path, *, name: str, apps: Path, slack_url: str, database_url: str, **extra: str
 ) -> BotProcess:
+    bot = await spawn_bot(
+        tmp, name=name, apps=apps, slack_url=slack_url, database_url=database_url, **extra
+    )
+    async with httpx.AsyncClient() as http:
+
+        async def healthy() -> bool:
+            if bot.process.returncode is not None:
+                raise AssertionError(f"{name} exited:\n{bot.output()}")
+            try:
+                return (await http.get(bot.url + "/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(healthy, within=30)
+    return bot
+
+
+async def spawn_bot(
+    tmp: Path, *, name: str, apps: Path, slack_url: str, database_url: str, **extra: str
+) -> BotProcess:
+    """`deploybot serve` started, not yet waited for."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
     env |= ENVIRON | {
@@ -67,16 +88,4 @@ async def start_bot(
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "serve", env=env, cwd=tmp, stdout=out, stderr=out
         )
-    bot = BotProcess(process, f"http://127.0.0.1:{port}", log)
-    async with httpx.AsyncClient() as http:
-
-        async def healthy() -> bool:
-            if process.returncode is not None:
-                raise AssertionError(f"{name} exited:\n{bot.output()}")
-            try:
-                return (await http.get(bot.url + "/healthz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(healthy, within=30)
-    return bot
+    return BotProcess(process, f"http://127.0.0.1:{port}", log)

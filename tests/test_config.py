@@ -38,11 +38,40 @@ def test_a_good_file_loads_with_its_keys(tmp_path: Path) -> None:
     [
         (GOOD + "aproval = true\n", "apps.web.aproval: unknown key"),
         (GOOD + "approval = true\n", "apps.web: approval = true needs at least one approver"),
-        ('[apps.x]\nprovider = "heroku"\n', "apps.x.provider: Input should be"),
+        (
+            '[apps.x]\nprovider = "heroku"\n',
+            "apps.x.provider: must be one of 'nometria', 'stormkit' or 'sandbox'",
+        ),
         ('[apps.x]\nprovider = "nometria"\n', "apps.x: a nometria app needs `project_id`"),
         ("[apps.web\n", "not valid TOML"),
         ("", "apps: required key is missing"),
-        (GOOD + 'deployers = "U1"\n', "apps.web.deployers: Input should be a valid tuple"),
+        (GOOD + 'deployers = "U1"\n', "apps.web.deployers: must be a list in brackets, like ["),
+        (GOOD + 'approvers = [""]\n', 'apps.web.approvers #1: "" is not a Slack user ID'),
+        (
+            GOOD + 'approvers = ["@lead"]\n',
+            'apps.web.approvers #1: "@lead" is not a Slack user ID (a name, not an ID)',
+        ),
+        (
+            GOOD + 'channels = ["#deploys"]\n',
+            'apps.web.channels #1: "#deploys" is not a Slack channel ID (a name, not an ID)',
+        ),
+        (
+            'incident_channels = ["incident"]\n' + GOOD,
+            'incident_channels #1: "incident" is not a Slack channel ID',
+        ),
+        (
+            '[apps."my web"]\nprovider = "sandbox"\n',
+            'apps."my web": an app name is typed after /deploy',
+        ),
+        ('[apps.Status]\nprovider = "sandbox"\n', "apps.Status: `Status` is a /deploy command"),
+        (
+            GOOD + '[providers.nometria]\nbase_url = "api.nometria.com"\n',
+            'providers.nometria.base_url: "api.nometria.com" is not an http(s) URL',
+        ),
+        (
+            GOOD + '[providers.nometria]\nbase_url = "sandbox://local"\n',
+            "providers.nometria.base_url: sandbox:// is for the sandbox provider only",
+        ),
     ],
 )
 def test_a_bad_file_names_the_key_and_the_problem(tmp_path: Path, text: str, expected: str) -> None:
@@ -52,6 +81,42 @@ def test_a_bad_file_names_the_key_and_the_problem(tmp_path: Path, text: str, exp
     assert message.startswith(str(tmp_path / "deploybot.toml") + ": ")
     assert expected in message
     assert "\n" not in message
+
+
+def test_every_problem_is_said_at_once_a_line_each(tmp_path: Path) -> None:
+    text = """
+incident_channels = "C0INCIDENT"
+
+[apps.web]
+provider = "nometria"
+project_id = "p1"
+aproval = true
+approvers = ["@lead"]
+
+[apps."my docs"]
+provider = "sandbox"
+approval = "yes"
+"""
+    with pytest.raises(ConfigError) as raised:
+        load(tmp_path, text)
+    path = tmp_path / "deploybot.toml"
+    lines = str(raised.value).splitlines()
+    assert lines == [
+        f'{path}: apps."my docs": an app name is typed after /deploy: letters, digits, '
+        "and . _ - only, starting with a letter or digit, at most 100",
+        f'{path}: incident_channels: must be a list in brackets, like ["a", "b"]',
+        f'{path}: apps.web.approvers #1: "@lead" is not a Slack user ID (a name, not an ID): '
+        'write one like "U0123ABCD" (profile, ⋮ menu, Copy member ID)',
+        f"{path}: apps.web.aproval: unknown key",
+        f'{path}: apps."my docs".approval: must be true or false',
+    ]
+    assert "Input should be" not in str(raised.value)
+
+
+def test_the_example_file_loads(tmp_path: Path) -> None:
+    example = Path(__file__).parent.parent / "deploybot.example.toml"
+    config = load(tmp_path, example.read_text(encoding="utf-8"), ENV | {"STORMKIT_DOCS_KEY": "k"})
+    assert set(config.apps) == {"web", "docs"}
 
 
 def test_a_missing_key_names_the_variable(tmp_path: Path) -> None:
@@ -82,6 +147,36 @@ def test_the_cli_prints_one_line_and_exits_1(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert result.stderr.strip() == f"deploybot: {path}: apps.web.aproval: unknown key"
     assert "Traceback" not in result.stderr
+
+
+def test_the_cli_says_every_problem_a_line_each(tmp_path: Path) -> None:
+    path = tmp_path / "deploybot.toml"
+    path.write_text(
+        GOOD + 'aproval = true\napprovers = [""]\nchannels = ["#deploys"]\n'
+        '[apps."my docs"]\nprovider = "sandbox"\n',
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
+    for command in ("check", "serve", "console"):
+        result = subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+            [sys.executable, "-m", "bot", command],
+            env=env | ENV | {"DEPLOYBOT_CONFIG": str(path), "SLACK_BOT_TOKEN": "xoxb-1"},
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=tmp_path,
+            stdin=subprocess.DEVNULL,
+        )
+        assert result.returncode == 1, (command, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert lines[0] == "deploybot: 4 problems to fix:", (command, result.stderr)
+        assert [line.split(": ")[1] for line in lines[1:]] == [
+            'apps."my docs"',
+            "apps.web.approvers #1",
+            "apps.web.channels #1",
+            "apps.web.aproval",
+        ], (command, result.stderr)
+        assert all(line.startswith(f"  {path}: ") for line in lines[1:])
 
 
 def test_serve_without_a_signing_secret_says_which_variable(tmp_path: Path) -> None:

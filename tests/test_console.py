@@ -24,14 +24,17 @@ def console(tmp_path: Path) -> pexpect.spawn:
         sys.executable,
         ["-m", "bot", "console"],
         cwd=str(tmp_path),
-        env=env | {"DEPLOYBOT_POLL_INTERVAL": "0.2"},
+        env=env
+        | {"DEPLOYBOT_POLL_INTERVAL": "0.2", "DEPLOYBOT_CONFIG": str(tmp_path / "deploybot.toml")},
         encoding="utf-8",
         timeout=20,
     )
     child.expect("deploybot console: 2 apps")
     yield child
-    child.sendline("/quit")
-    child.expect(pexpect.EOF)
+    if child.isalive():
+        child.sendline("/quit")
+        child.expect(pexpect.EOF)
+        assert "Traceback" not in (child.before or "")  # a poll under way ends before the store
 
 
 def _button(child: pexpect.spawn, label: str) -> str:
@@ -75,3 +78,60 @@ def test_a_broken_build_shows_its_log_with_secrets_masked(console: pexpect.spawn
     console.expect("```")
     console.expect("```")
     assert "hunter2" not in console.before
+
+
+def _spawn(tmp_path: Path, *args: str, **env: str) -> pexpect.spawn:
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
+    return pexpect.spawn(
+        sys.executable,
+        ["-m", "bot", "console", *args],
+        cwd=str(tmp_path),
+        env=base | env,
+        encoding="utf-8",
+        timeout=20,
+    )
+
+
+def test_a_deploybot_toml_lying_here_does_not_leave_the_sandbox(tmp_path: Path) -> None:
+    example = Path(__file__).parent.parent / "deploybot.example.toml"
+    (tmp_path / "deploybot.toml").write_text(example.read_text(encoding="utf-8"))
+    child = _spawn(tmp_path, NOMETRIA_API_KEY="nm-real", STORMKIT_DOCS_KEY="sk-real")
+    child.expect(r"deploybot console: 2 apps \(web, docs\) from the built-in example\.")
+    child.expect("Nothing leaves this machine: every app is on the built-in sandbox platform")
+    child.sendline("/deploy web")
+    child.expect("Provider: sandbox")
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+
+
+def test_the_banner_says_plainly_when_deploys_are_real(tmp_path: Path) -> None:
+    apps = tmp_path / "mine.toml"
+    apps.write_text(
+        APPS + '[apps.api]\nprovider = "nometria"\nproject_id = "p1"\n', encoding="utf-8"
+    )
+    child = _spawn(tmp_path, "--config", str(apps), NOMETRIA_API_KEY="nm-real")
+    child.expect(rf"3 apps \(web, docs, api\) from {re.escape(str(apps))}\.")
+    child.expect(r"REAL DEPLOYS: api on nometria \(https://api\.nometria\.com\)\.")
+    child.sendline("/help")
+    child.expect("REAL DEPLOYS: api on nometria")
+    child.sendline("/quit")
+    child.expect(pexpect.EOF)
+    assert "nm-real" not in (child.before or "")
+
+
+def test_an_unknown_command_is_answered_plainly(console: pexpect.spawn) -> None:
+    console.sendline("/foo")
+    console.expect("There is no /foo command. The bot has /deploy")
+    assert "Unhandled request" not in (console.before or "")
+    console.sendline("/deploy help")
+    console.expect("/deploy rollback")
+    assert "Unhandled request" not in (console.before or "")
+
+
+def test_ctrl_c_leaves_at_once(console: pexpect.spawn) -> None:
+    console.expect("@dev in #deploys>")
+    console.sendintr()
+    console.expect(pexpect.EOF, timeout=5)
+    console.wait()
+    assert console.exitstatus == 0, console.before
+    assert "Traceback" not in (console.before or "")

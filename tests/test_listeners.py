@@ -27,6 +27,8 @@ class Said:
 class StubDoor:
     """Knows one app, and records what reaches it."""
 
+    apps = ("web",)
+
     def __init__(self) -> None:
         self.commands: list[Any] = []
 

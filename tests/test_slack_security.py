@@ -21,7 +21,8 @@ async def test_ten_minute_old_signature_is_refused_with_nothing_done(world: Worl
     assert world.nometria.requests == []
 
 
-async def test_healthz_reports_store_and_scheduler(world: World) -> None:
+async def test_healthz_reports_store_scheduler_and_slack(world: World) -> None:
     response = await world.http.get(world.url + "/healthz")
     assert response.status_code == 200
-    assert response.json() == {"ok": True, "scheduler": True, "store": True}
+    assert response.json() == {"ok": True, "scheduler": True, "store": True, "slack": True}
+    assert world.slack.calls_to("auth.test")

@@ -9,10 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -22,8 +21,9 @@ from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 
 from bot import config as configuration
-from bot.config import Settings
+from bot.config import Config, Settings
 from bot.console.slack import ConsoleSlack
+from bot.console.terminal import stdin_lines
 from bot.runtime import Runtime
 
 EXAMPLE = """\
@@ -57,9 +57,11 @@ Type what you would type in Slack: /deploy web, /deploy help, /deploy rollback w
   /as <user>       act as another person (dev, lead, oncall, or a Slack user ID)
   /in <channel>    move to another channel (deploys, incident, random, or an ID)
   <number>         press the button shown with that number
-  /help, /quit
-Nothing leaves this machine: deploys go to the built-in sandbox platform unless DEPLOYBOT_CONFIG
-names an apps file."""
+  /help, /quit (or Ctrl-D, Ctrl-C)"""
+SANDBOX_ONLY = (
+    "Nothing leaves this machine: every app is on the built-in sandbox platform. "
+    "Try your own apps file with --config FILE."
+)
 
 
 class Console:
@@ -71,12 +73,13 @@ class Console:
         self._bot_url = ""
         self._http = httpx.AsyncClient(timeout=30)
         self._confirming: int | None = None
+        self.where = ""  # which apps file and platforms: said at start and with /help
 
     def settings(self, settings: Settings, workdir: Path) -> Settings:
         """`serve`'s settings, pointed at the console; the operator's own values win."""
         given = settings.model_fields_set
         config = settings.deploybot_config
-        if "deploybot_config" not in given and not config.exists():
+        if "deploybot_config" not in given:  # a deploybot.toml lying here is not reason enough
             config = workdir / "deploybot.toml"
             config.write_text(EXAMPLE, encoding="utf-8")
         update: dict[str, object] = {
@@ -94,15 +97,17 @@ class Console:
             update["deploybot_channel_pace"] = 0.1
         return settings.model_copy(update=update)
 
-    async def run(self, settings: Settings, read: Callable[[], str]) -> None:
+    async def run(self, settings: Settings, read: Callable[[], Awaitable[str]]) -> None:
         slack_runner = await _serve(self.slack.app())
         self.slack.url = _url(slack_runner)
         with tempfile.TemporaryDirectory(prefix="deploybot-console-") as workdir:
+            builtin = "deploybot_config" not in settings.model_fields_set
             config = configuration.load(self.settings(settings, Path(workdir)))
             runtime = await Runtime.start(config)
             bot_runner = await _serve(runtime.web_app())
             self._bot_url = _url(bot_runner)
-            self.write(f"deploybot console: {len(config.apps)} apps ({', '.join(config.apps)})")
+            self.where = banner(config, builtin=builtin)
+            self.write(self.where)
             self.write(HELP)
             try:
                 await self._loop(read)
@@ -112,12 +117,12 @@ class Console:
                 await slack_runner.cleanup()
                 await self._http.aclose()
 
-    async def _loop(self, read: Callable[[], str]) -> None:
+    async def _loop(self, read: Callable[[], Awaitable[str]]) -> None:
         while True:
             self.write(
                 f"@{NAMES.get(self.user, self.user)} in #{NAMES.get(self.channel, self.channel)}>"
             )
-            line = await asyncio.to_thread(read)
+            line = await read()
             if not line:
                 return
             if not await self.handle(line.strip()):
@@ -140,14 +145,20 @@ class Console:
                 return False
             case "/help":
                 self.write(HELP)
+                self.write(self.where.partition("\n")[2])
             case "/as":
                 self.user = _ident(rest, "U")
                 self.write(f"You are @{NAMES.get(self.user, self.user)}.")
             case "/in":
                 self.channel = _ident(rest.lstrip("#"), "C")
                 self.write(f"You are in #{NAMES.get(self.channel, self.channel)}.")
-            case _ if word.startswith("/"):
+            case "/deploy":
                 await self._command(word, rest)
+            case _ if word.startswith("/"):
+                self.write(
+                    f"There is no {word} command. The bot has /deploy (try /deploy help); "
+                    "this console has /as, /in, /help and /quit."
+                )
             case _ if word.isdigit():
                 await self._button(int(word))
             case _:
@@ -226,6 +237,22 @@ class Console:
         return ""
 
 
+def banner(config: Config, *, builtin: bool) -> str:
+    """Which apps, from which file, on which platforms: plainly, when a real one is configured."""
+    source = "the built-in example" if builtin else str(config.settings.deploybot_config)
+    names = ", ".join(config.apps)
+    head = f"deploybot console: {len(config.apps)} app{'s' * (len(config.apps) != 1)}"
+    real = [(n, a.provider) for n, a in config.apps.items() if a.provider != "sandbox"]
+    if not real:
+        return f"{head} ({names}) from {source}.\n{SANDBOX_ONLY}"
+    where = ", ".join(f"{n} on {p} ({config.base_url(p)})" for n, p in real)
+    return (
+        f"{head} ({names}) from {source}.\n"
+        f"REAL DEPLOYS: {where}. What you deploy here goes live there, with the keys in "
+        "your environment; apps on the sandbox platform stay on this machine."
+    )
+
+
 def _ident(word: str, prefix: str) -> str:
     word = word.strip()
     for ident, name in NAMES.items():
@@ -250,4 +277,4 @@ def main(settings: Settings) -> None:
     def write(text: str) -> None:
         print(text, flush=True)  # noqa: T201 - the terminal is this command's interface
 
-    asyncio.run(Console(write).run(settings, sys.stdin.readline))
+    asyncio.run(Console(write).run(settings, stdin_lines()))

@@ -5,17 +5,31 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.blocks import Message
 from bot.commands import UsageError
+from bot.notifier import BAD_TOKEN
 from bot.policy import NotAllowed, Refused
 from bot.providers.base import ProviderError
 
 log = logging.getLogger(__name__)
 
+SLACK_DOWN = (
+    "Slack did not answer when I tried to post in this channel, so there is no message or "
+    "thread for this. Look at `/deploy status <app>` before trying again."
+)
+SLACK_DROPPED = (
+    "The connection to Slack dropped while I was posting in this channel: the message may or "
+    "may not be there, and I stopped. Look at `/deploy status <app>` before trying again."
+)
+AUTH_REFUSED = (
+    "Slack refused my token ({code}), so I cannot post here; tell whoever runs deploybot. "
+    "Look at `/deploy status <app>` before trying again."
+)
 NOT_IN_CHANNEL = (
     "I can't post in this channel. Invite me with `/invite @deploybot` and try again; "
     "nothing was deployed."
@@ -30,12 +44,24 @@ def explain_known(error: Exception) -> str | None:
         return f":no_entry: {error}"
     if isinstance(error, ProviderError):
         return f":warning: {error}"
-    if isinstance(error, SlackApiError):
-        code = error.response.get("error", "")
-        if code in {"not_in_channel", "channel_not_found", "is_archived"}:
-            return f":warning: {NOT_IN_CHANNEL}"
-        return f":warning: Slack refused my message ({code})."
+    if isinstance(error, SlackApiError | aiohttp.ClientError):  # only Slack's client uses aiohttp
+        return f":warning: {_slack_failed(error)}"
     return None
+
+
+def _slack_failed(error: SlackApiError | aiohttp.ClientError) -> str:
+    if isinstance(error, aiohttp.ClientConnectorError):  # never reached Slack
+        return SLACK_DOWN
+    if isinstance(error, aiohttp.ClientError):
+        return SLACK_DROPPED
+    code = str(error.response.get("error", ""))
+    if code in {"not_in_channel", "channel_not_found", "is_archived"}:
+        return NOT_IN_CHANNEL
+    if code in BAD_TOKEN:
+        return AUTH_REFUSED.format(code=code)
+    if error.response.status_code >= 500 or not code:
+        return SLACK_DOWN
+    return f"Slack refused my message ({code})."
 
 
 async def answer(respond: AsyncRespond, reply: Message | None, **options: Any) -> None:
@@ -68,7 +94,7 @@ async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond
     if respond is not None and body.get("response_url"):
         text = explain_known(error) or (
             ":warning: Something went wrong on my side; it has been logged. "
-            "Check the thread before trying again."
+            "Look at `/deploy status <app>` before trying again."
         )
         await respond(text=text, response_type="ephemeral", replace_original=False)
 

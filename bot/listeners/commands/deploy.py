@@ -16,7 +16,7 @@ from bot.usecases.common import Actor
 
 async def deploy(door: Door, ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
     try:
-        request = parse(command.get("text", ""))
+        request = parse(command.get("text", ""), door.apps)
         if (app := getattr(request, "app", None)) is not None:
             door.app(app)  # a "did you mean" before anything else happens
     except UsageError as exc:
