@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -63,8 +65,23 @@ class Database:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.engine.dialect.name == "sqlite":
+            await asyncio.to_thread(_join_sqlite_workers)
 
     async def ping(self) -> bool:
         async with self.session() as session:
             await session.execute(select(1))
         return True
+
+
+def _join_sqlite_workers(within: float = 5.0) -> None:
+    """Wait for aiosqlite's worker threads to end while the event loop is still open.
+
+    A connection that failed to open (a missing directory) is stopped without waiting for its
+    thread, which then reports to a closed loop and prints a traceback at exit
+    (omnilib/aiosqlite#241, #389).
+    """
+    for thread in threading.enumerate():
+        if thread.name.endswith("(_connection_worker_thread)"):
+            thread.join(within)
+
