@@ -84,4 +84,3 @@ def _join_sqlite_workers(within: float = 5.0) -> None:
     for thread in threading.enumerate():
         if thread.name.endswith("(_connection_worker_thread)"):
             thread.join(within)
-
