@@ -62,7 +62,9 @@ class Deploy:
 
 
 @dataclass(frozen=True)
-class Status:
+class StatusOf:
+    """`status <app>`: named apart from models.Status, the state of a deployment."""
+
     app: str
 
 
@@ -92,8 +94,8 @@ class Operate:
     deployment_id: str
 
 
-Command = Help | Apps | Deploy | Status | Lock | Unlock | Rollback | Operate
-AppCommand = Deploy | Status | Lock | Unlock | Rollback | Operate
+Command = Help | Apps | Deploy | StatusOf | Lock | Unlock | Rollback | Operate
+AppCommand = Deploy | StatusOf | Lock | Unlock | Rollback | Operate
 
 
 def parse(text: str, apps: Collection[str] | None = None) -> Command:  # noqa: PLR0911
@@ -118,7 +120,7 @@ def parse(text: str, apps: Collection[str] | None = None) -> Command:  # noqa: P
             return Apps()
         case "status":
             _arity(verb, args, 1, 1)
-            return Status(_app(verb, args[0], apps))
+            return StatusOf(_app(verb, args[0], apps))
         case "unlock":
             _arity(verb, args, 1, 1)
             return Unlock(_app(verb, args[0], apps))

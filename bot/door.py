@@ -24,7 +24,7 @@ from bot.usecases.rollback import Plan, RollingBack
 
 _ACTIONS: dict[type, Action] = {
     commands.Deploy: Action.DEPLOY,
-    commands.Status: Action.STATUS,
+    commands.StatusOf: Action.STATUS,
     commands.Lock: Action.LOCK,
     commands.Unlock: Action.UNLOCK,
     commands.Rollback: Action.ROLLBACK,
@@ -113,7 +113,7 @@ class Door:
             case commands.Deploy():
                 await cases.deploy(request, app, actor)
                 return None
-            case commands.Status():
+            case commands.StatusOf():
                 return await cases.report.status(app)
             case commands.Lock():
                 return await cases.operate.lock(request, app, actor)
