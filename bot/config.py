@@ -35,6 +35,7 @@ DEFAULT_BASE_URLS = {
     "sandbox": "sandbox://local",
 }
 DEFAULT_KEY_ENV = {"nometria": "NOMETRIA_API_KEY", "stormkit": "STORMKIT_API_KEY"}
+POLL_LEASE_INTERVALS = 2  # a poll lease lasts this many poll intervals
 
 
 class ConfigError(Exception):
@@ -60,9 +61,18 @@ class Settings(BaseSettings):
     deploybot_poll_concurrency: int = Field(default=50, ge=1, le=1000)
 
     @property
-    def lease_seconds(self) -> float:
-        """How long a replica holds a deployment it polls; three missed polls, at least 30s."""
-        return self.deploybot_lease_seconds or max(30.0, 3 * self.deploybot_poll_interval)
+    def poll_lease_seconds(self) -> float:
+        """How long a replica holds the deployments it polls, renewed at each tick's start and end.
+
+        Two intervals: a replica that dies has its deployments taken over by the next tick of
+        another one after that, so within three intervals of its last renewal.
+        """
+        return POLL_LEASE_INTERVALS * self.deploybot_poll_interval
+
+    @property
+    def claim_seconds(self) -> float:
+        """How long a replica holds a message it is sending: longer than a Slack call can take."""
+        return self.deploybot_lease_seconds or 30.0
 
 
 def _slack_id(kind: str, prefixes: str, example: str, where: str) -> Any:

@@ -68,6 +68,8 @@ class Poller:
             rows = await self._store.lease(self._owner, seconds=self._lease)
             IN_FLIGHT.set(len(rows))
             await asyncio.gather(*(self._one(row) for row in rows))
+            if rows:
+                await self._store.renew(self._owner, seconds=self._lease)
         return len(rows)
 
     async def _one(self, row: Tracked) -> None:

@@ -156,7 +156,7 @@ class Runtime:
         # Keep-alive for every connection the poller uses at once: none reopened each tick.
         http = provider_http.client(connections=settings.deploybot_poll_concurrency + 20)
         db = await open_store(settings)
-        store = Store(db, clock=clock, owner=REPLICA, lease_seconds=settings.lease_seconds)
+        store = Store(db, clock=clock, owner=REPLICA, lease_seconds=settings.poll_lease_seconds)
         slack = slack_client(settings)
         notifier = Notifier(slack, redact, pace=settings.deploybot_channel_pace)
         outbox = Outbox(
@@ -164,7 +164,7 @@ class Runtime:
             notifier,
             clock=clock,
             owner=REPLICA,
-            lease_seconds=settings.lease_seconds,
+            lease_seconds=settings.claim_seconds,
             prompt_sent=store.set_prompt_ts,
         )
         adapters = providers.build_all(config, http)
@@ -185,7 +185,7 @@ class Runtime:
             outbox,
             clock,
             owner=REPLICA,
-            lease_seconds=settings.lease_seconds,
+            lease_seconds=settings.poll_lease_seconds,
             concurrency=settings.deploybot_poll_concurrency,
         )
         signing = settings.slack_signing_secret

@@ -151,6 +151,15 @@ class Store:
             )
             return sorted((_tracked(row) for row in rows), key=lambda row: row.id)
 
+    async def renew(self, owner: str, *, seconds: float) -> None:
+        """Hold what this replica polls for `seconds` more (a long tick keeps its leases)."""
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(TrackedRow)
+                .where(*_IN_FLIGHT, TrackedRow.owner == owner)
+                .values(lease_until=self._now() + timedelta(seconds=seconds))
+            )
+
     async def advance(
         self, row_id: int, *, expected: Status, new: Status, bypassed: bool, also: Also
     ) -> bool:

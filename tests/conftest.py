@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
+import psycopg
 import pytest
 import stamina
 from pydantic import SecretStr
@@ -27,6 +31,7 @@ from tests.slack_client import SlackDriver
 SIGNING_SECRET = "test-signing-secret-8f2a"
 BOT_TOKEN = "xoxb-test-token"
 NOMETRIA_KEY = "nm-test-key"
+TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 STORMKIT_KEY = "sk-env-key"
 
 APPS = """
@@ -68,6 +73,25 @@ deployers = ["U0DEV"]
 approvers = ["U0LEAD"]
 channels = ["C0DEPLOYS"]
 """
+
+
+@pytest.fixture
+async def postgres() -> AsyncIterator[str]:
+    """A fresh schema in the test database, as a SQLAlchemy URL; dropped afterwards."""
+    url = os.environ.get("DEPLOYBOT_TEST_DATABASE_URL", TEST_DATABASE_URL)
+    try:
+        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI and is not reachable at {url}: {exc}")
+        pytest.skip(f"no PostgreSQL at {url}")
+    schema = f"deploybot_{uuid.uuid4().hex[:10]}"
+    async with conn:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        try:
+            yield f"{url}?options={quote(f'-csearch_path={schema}')}"
+        finally:
+            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 @pytest.fixture(autouse=True)

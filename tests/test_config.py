@@ -204,3 +204,11 @@ def test_the_example_apps_file_is_valid() -> None:
     )
     assert set(config.apps) == {"web", "docs"}
     assert config.apps["docs"].approval
+
+
+def test_the_poll_lease_follows_the_interval_and_the_message_claim_outlasts_a_slack_call() -> None:
+    """Two intervals to hold a deployment; 30 s (or DEPLOYBOT_LEASE_SECONDS) for a message."""
+    fast = Settings(deploybot_poll_interval=0.3)
+    assert (fast.poll_lease_seconds, fast.claim_seconds) == (0.6, 30.0)
+    default = Settings(deploybot_lease_seconds=12)
+    assert (default.poll_lease_seconds, default.claim_seconds) == (20.0, 12.0)

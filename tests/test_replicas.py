@@ -3,43 +3,18 @@ twice, and when one dies the other takes over its deployments within a lease per
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import psycopg
-import pytest
 
 from tests.conftest import SIGNING_SECRET, eventually, write_apps
 from tests.processes import start_bot
 from tests.slack_client import SlackDriver
 
 CHANNEL = "C0DEPLOYS"
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture
-async def postgres() -> AsyncIterator[str]:
-    """A fresh schema in the test database, as a SQLAlchemy URL; dropped afterwards."""
-    url = os.environ.get("DEPLOYBOT_TEST_DATABASE_URL", DEFAULT_URL)
-    try:
-        conn = await psycopg.AsyncConnection.connect(url, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL is required in CI and is not reachable at {url}: {exc}")
-        pytest.skip(f"no PostgreSQL at {url}")
-    schema = f"deploybot_{uuid.uuid4().hex[:10]}"
-    async with conn:
-        await conn.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            yield f"{url}?options={quote(f'-csearch_path={schema}')}"
-        finally:
-            await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 async def _owners(url: str) -> Counter[str]:

@@ -118,6 +118,18 @@ async def test_a_lease_keeps_other_replicas_out_until_it_runs_out(
     assert [r.id for r in await store.lease("two", seconds=30)] == [row.id]
 
 
+async def test_a_tick_that_ends_renews_the_lease_it_took(store: Store, clock: Clock) -> None:
+    """A long tick keeps what it polls: renewing moves the lease on from the tick's end."""
+    row = await _track(store)
+    await store.lease("one", seconds=2)
+    clock.now += timedelta(seconds=1.5)
+    await store.renew("one", seconds=2)
+    clock.now += timedelta(seconds=1)  # 2.5 s after the lease was taken, 1 s after its renewal
+    assert await store.lease("two", seconds=2) == []
+    clock.now += timedelta(seconds=1.5)
+    assert [r.id for r in await store.lease("two", seconds=2)] == [row.id]
+
+
 async def test_finished_untriggered_and_abandoned_rows_are_not_in_flight(store: Store) -> None:
     """Only what is running and triggered is polled; giving up on one is said once."""
     live = await _track(store, status=Status.LIVE)
