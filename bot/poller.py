@@ -6,6 +6,13 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MISSED,
+    EVENT_JOB_SUBMITTED,
+    JobEvent,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.metrics import IN_FLIGHT, POLL_TICK
@@ -45,12 +52,20 @@ class Poller:
         self._pruned: datetime | None = None
         self._ticking = asyncio.Lock()  # held for a whole tick: stopping waits for it
         self._stopped = False
+        self._jobs = 0  # scheduler runs submitted and not yet ended
+        self._no_job = asyncio.Event()
+        self._no_job.set()
 
     async def stop(self) -> None:
-        """No tick from now on; wait for the one under way (before its store is closed)."""
+        """No tick from now on; wait for the one under way and its scheduler run to end.
+
+        Shutting the scheduler down cancels a run still going, and APScheduler logs that as an
+        error with a traceback: the caller pauses the scheduler, waits here, then shuts it down.
+        """
         self._stopped = True
         async with self._ticking:
             pass
+        await self._no_job.wait()
 
     async def poll_once(self) -> int:
         """Poll each in-flight deployment this replica holds once; return how many."""
@@ -92,3 +107,16 @@ class Poller:
             coalesce=True,
             replace_existing=True,
         )
+        scheduler.add_listener(
+            self._counted,
+            EVENT_JOB_SUBMITTED | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED,
+        )
+
+    def _counted(self, event: JobEvent) -> None:
+        if event.job_id != JOB_ID:
+            return
+        self._jobs += 1 if event.code == EVENT_JOB_SUBMITTED else -1
+        if self._jobs > 0:
+            self._no_job.clear()
+        else:
+            self._no_job.set()

@@ -237,11 +237,20 @@ class Runtime:
         return answers
 
     async def stop(self) -> None:
+        """Take no new tick, finish what was acknowledged, then hand everything held over."""
+        if self.scheduler.running:
+            self.scheduler.pause()
         await self.poller.stop()  # the tick under way ends: the scheduler would cancel it
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.door.drain()
         await self.outbox.idle()
+        await self.outbox.release()
+        released = await self.store.release(REPLICA)
+        if released:
+            log.info(
+                "handed over %s: the next tick of any replica polls them", _deployments(released)
+            )
         await self.http.aclose()
         if self.slack.session is not None:
             await self.slack.session.close()
@@ -262,6 +271,10 @@ def _bolt_logger() -> logging.Logger:
     if not bolt_log.filters:
         bolt_log.addFilter(_TokenFromEnvironment())
     return bolt_log
+
+
+def _deployments(count: int) -> str:
+    return f"{count} deployment{'' if count == 1 else 's'}"
 
 
 def _first_line(exc: BaseException) -> str:

@@ -160,6 +160,16 @@ class Store:
                 .values(lease_until=self._now() + timedelta(seconds=seconds))
             )
 
+    async def release(self, owner: str) -> int:
+        """Give up what this replica polls (a graceful stop): the next tick anywhere takes it."""
+        async with self._db.transaction() as session:
+            result = await session.execute(
+                update(TrackedRow)
+                .where(*_IN_FLIGHT, TrackedRow.owner == owner)
+                .values(owner=None, lease_until=None)
+            )
+        return int(getattr(result, "rowcount", 0))
+
     async def advance(
         self, row_id: int, *, expected: Status, new: Status, bypassed: bool, also: Also
     ) -> bool:

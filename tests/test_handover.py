@@ -87,6 +87,47 @@ def _sqlite_owners(db: Path) -> list[str | None]:
         return [owner for (owner,) in conn.execute("SELECT owner FROM deployments")]
 
 
+@pytest.mark.parametrize("interval", INTERVALS)
+async def test_sigterm_hands_every_deployment_to_the_next_process_at_once(
+    tmp_path: Path, served_fakes: Any, interval: float
+) -> None:
+    """Stopped mid-build, a process releases its leases, logs no error and exits 0; the next
+    polls each deployment within one or two intervals of starting."""
+    clock, slack, nometria, _, servers = served_fakes
+    db = tmp_path / "deploybot.db"
+    common = {
+        "apps": write_apps(tmp_path, servers),
+        "slack_url": servers["slack"].url,
+        "database_url": f"sqlite:///{db}",
+        "DEPLOYBOT_POLL_INTERVAL": str(interval),
+    }
+    first = await start_bot(tmp_path, name="first", **common)
+    try:
+        await _deploy(first, slack, ["web", "vault a1b2c3d"], nometria)
+    finally:
+        await first.stop()
+    assert first.process.returncode == 0
+    out = first.output()
+    assert "ERROR" not in out, out
+    assert "Traceback" not in out, out
+    assert "handed over 2 deployments" in out
+    assert _sqlite_owners(db) == [None, None]
+
+    since = len(nometria.requests)
+    second = await start_bot(tmp_path, name="second", **common)  # its scheduler runs already
+    try:
+        took = await _handover(nometria, set(nometria.deployments), since, time.monotonic())
+        log.warning(
+            "SIGTERM handover at %ss: %.2fs = %.2f intervals", interval, took, took / interval
+        )
+        assert took <= 2 * interval + SLACK
+        clock.advance(4)
+        await eventually(lambda: _ended_once(slack, 2), within=30)
+    finally:
+        await second.stop()
+    _assert_nothing_doubled(slack)
+
+
 async def _owners(url: str) -> dict[str, str]:
     async with await psycopg.AsyncConnection.connect(url) as conn:
         rows = await conn.execute("SELECT deployment_id, owner FROM deployments")

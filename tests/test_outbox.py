@@ -122,3 +122,26 @@ async def test_a_refused_root_raises_and_is_not_retried(db: Database) -> None:
     await outbox.sweep()
     await outbox.idle()
     assert slack.calls == []
+
+
+async def test_a_graceful_stop_gives_back_the_messages_it_took_and_only_those(
+    db: Database,
+) -> None:
+    """Released, this process's unsent messages are pending again; another's claim stays."""
+    outbox = _outbox(db, FakeNotifier(), [])
+    async with db.transaction() as session:
+        outbox.add(
+            [Reply(CHANNEL, "root", blocks.note("mine")), Reply(CHANNEL, "root", blocks.note("x"))]
+        )(session)
+    async with db.transaction() as session:
+        for row_id, owner in ((1, "me"), (2, "other")):
+            row = await session.get(OutboxRow, row_id)
+            assert row is not None
+            row.state, row.owner = State.SENDING.value, owner
+    await outbox.release()
+    async with db.session() as session:
+        rows = await session.scalars(select(OutboxRow).order_by(OutboxRow.id))
+        assert [(row.state, row.owner) for row in rows] == [
+            (State.PENDING, None),
+            (State.SENDING, "other"),
+        ]

@@ -130,6 +130,15 @@ async def test_a_tick_that_ends_renews_the_lease_it_took(store: Store, clock: Cl
     assert [r.id for r in await store.lease("two", seconds=2)] == [row.id]
 
 
+async def test_a_released_lease_is_taken_at_once_by_another_replica(store: Store) -> None:
+    """A graceful stop hands over what the replica polls: no wait for its lease to run out."""
+    running = await _track(store)
+    await _track(store, deployment_id="43", status=Status.LIVE)  # tracked by "one" too
+    await store.lease("one", seconds=30)
+    assert await store.release("one") == 1  # the finished one is not handed over
+    assert [r.id for r in await store.lease("two", seconds=30)] == [running.id]
+
+
 async def test_finished_untriggered_and_abandoned_rows_are_not_in_flight(store: Store) -> None:
     """Only what is running and triggered is polled; giving up on one is said once."""
     live = await _track(store, status=Status.LIVE)

@@ -106,6 +106,16 @@ class Outbox:
         while running := [t for t in self._senders.values() if not t.done()]:
             await asyncio.gather(*running, return_exceptions=True)
 
+    async def release(self) -> None:
+        """Give back the messages this process took and did not send (a graceful stop)."""
+        sending = (OutboxRow.state == State.SENDING.value) & (OutboxRow.owner == self._owner)
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(sending, OutboxRow.kind != Way.ROOT.value)
+                .values(state=State.PENDING.value, owner=None, lease_until=None)
+            )
+
     async def prune(self, *, before: datetime) -> None:
         """Forget delivered (or given-up) messages once they are old; never an undelivered one."""
         done = OutboxRow.state.in_((State.SENT.value, State.FAILED.value))
