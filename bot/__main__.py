@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot import config as configuration
-from bot import providers
+from bot import migrations, providers
 from bot.config import Config, ConfigError, Settings
 from bot.logs import human_retries, setup_logging
 from bot.providers import http as provider_http
@@ -154,6 +154,38 @@ def console(apps_file: Path | None) -> None:
         _fail(str(exc))
     except KeyboardInterrupt:
         click.echo("")  # leave the prompt's line
+
+
+@cli.command()
+@click.option(
+    "--to",
+    "target",
+    metavar="SCHEMA",
+    help="Move the store to this schema (e.g. 0001), down as well as up; default: this "
+    "deploybot's newest.",
+)
+def migrate(target: str | None) -> None:
+    """Upgrade the store (DEPLOYBOT_DATABASE_URL) to this deploybot's schema, then exit.
+
+    `serve` does this by itself at start; run it by hand to upgrade before starting replicas,
+    or with --to to undo a newer version's upgrade before going back to an older deploybot.
+    """
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        _fail(configuration.describe_error(exc))
+    try:
+        click.echo(asyncio.run(_migrate(settings, target)))
+    except (ConfigError, migrations.SchemaError) as exc:
+        _fail(str(exc))
+
+
+async def _migrate(settings: Settings, target: str | None) -> str:
+    store = await open_store(settings, create=False)
+    try:
+        return str(await migrations.upgrade(store, to=target))
+    finally:
+        await store.close()
 
 
 @cli.command()

@@ -59,10 +59,6 @@ class Database:
         async with self.session.begin() as session:
             yield session
 
-    async def create_schema(self) -> None:
-        async with self.engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
-
     async def close(self) -> None:
         await self.engine.dispose()
         if self.engine.dialect.name == "sqlite":

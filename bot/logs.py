@@ -32,7 +32,8 @@ def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
     handler.addFilter(RedactingFilter(Redactor(secrets)))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # A line per tick, per request or per retry drowns the rest.
-    for chatty in ("apscheduler", "httpx", "slack_sdk"):
+    # Alembic says each step of a migration; the bot says the upgrade in one line itself.
+    for chatty in ("apscheduler", "httpx", "slack_sdk", "alembic"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
 
 

@@ -23,7 +23,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import listeners, providers
+from bot import listeners, migrations, providers
 from bot.config import Config, ConfigError, Settings
 from bot.db import Database
 from bot.door import Door, UseCases
@@ -63,7 +63,8 @@ class BadToken(Exception):
 
 
 async def open_store(settings: Settings, *, create: bool = True) -> Database:
-    """The database, ready; ConfigError in one line when DEPLOYBOT_DATABASE_URL cannot be used."""
+    """The database, upgraded to this code's schema (`create`) or only answering; ConfigError in
+    one line when DEPLOYBOT_DATABASE_URL cannot be used or the store is newer than the code."""
     url = settings.deploybot_database_url
     unusable = ConfigError(
         "environment: DEPLOYBOT_DATABASE_URL is not a database URL this bot can use "
@@ -76,7 +77,13 @@ async def open_store(settings: Settings, *, create: bool = True) -> Database:
     except (sqlalchemy.exc.SQLAlchemyError, ImportError):
         raise unusable from None
     try:
-        await (store.create_schema() if create else store.ping())
+        if create:
+            log.info("%s", await migrations.upgrade(store))
+        else:
+            await store.ping()
+    except migrations.SchemaError as exc:
+        await store.close()
+        raise ConfigError(f"DEPLOYBOT_DATABASE_URL: {exc}") from None
     except (sqlalchemy.exc.SQLAlchemyError, OSError) as exc:
         await store.close()
         reason = _first_line(getattr(exc, "orig", None) or exc)

@@ -7,6 +7,7 @@ import inspect
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,8 +76,8 @@ channels = ["C0DEPLOYS"]
 """
 
 
-@pytest.fixture
-async def postgres() -> AsyncIterator[str]:
+@asynccontextmanager
+async def postgres_schema() -> AsyncIterator[str]:
     """A fresh schema in the test database, as a SQLAlchemy URL; dropped afterwards."""
     url = os.environ.get("DEPLOYBOT_TEST_DATABASE_URL", TEST_DATABASE_URL)
     try:
@@ -92,6 +93,12 @@ async def postgres() -> AsyncIterator[str]:
             yield f"{url}?options={quote(f'-csearch_path={schema}')}"
         finally:
             await conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+async def postgres() -> AsyncIterator[str]:
+    async with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)

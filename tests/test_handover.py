@@ -111,6 +111,7 @@ async def test_sigterm_hands_every_deployment_to_the_next_process_at_once(
     assert "ERROR" not in out, out
     assert "Traceback" not in out, out
     assert "handed over 2 deployments" in out
+    assert out.count("store created at schema") == 1  # upgraded at start, in one line
     assert _sqlite_owners(db) == [None, None]
 
     since = len(nometria.requests)
@@ -121,6 +122,7 @@ async def test_sigterm_hands_every_deployment_to_the_next_process_at_once(
             "SIGTERM handover at %ss: %.2fs = %.2f intervals", interval, took, took / interval
         )
         assert took <= 2 * interval + SLACK
+        assert second.output().count("store schema") == 1  # "... is current"
         clock.advance(4)
         await eventually(lambda: _ended_once(slack, 2), within=30)
     finally:

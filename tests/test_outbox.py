@@ -12,7 +12,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from bot import blocks
+from bot import blocks, migrations
 from bot.db import Database
 from bot.notifier import Notifier
 from bot.outbox import Edit, Outbox, Reply
@@ -52,7 +52,7 @@ def test_replies_never_merge() -> None:
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
     db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
-    await db.create_schema()
+    await migrations.upgrade(db)
     yield db
     await db.close()
 

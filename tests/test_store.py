@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import migrations
 from bot.db import Database
 from bot.models import AppLock, Approval, AuditEntry, Kind, Status, Tracked
 from bot.store import Store
@@ -32,7 +33,7 @@ def clock() -> Clock:
 @pytest.fixture
 async def store(tmp_path: Path, clock: Clock) -> AsyncIterator[Store]:
     db = Database(f"sqlite:///{tmp_path / 'store.db'}")
-    await db.create_schema()
+    await migrations.upgrade(db)
     yield Store(db, clock=clock, owner="one", lease_seconds=30)
     await db.close()
 

@@ -8,6 +8,7 @@ from typing import cast
 
 import pytest
 
+from bot import migrations
 from bot.config import AppConfig
 from bot.db import Database
 from bot.models import Approval, Deployment, Kind, Status, Tracked, utcnow
@@ -24,7 +25,7 @@ BLOG = AppConfig(name="blog", provider="stormkit", approval=True, approvers=("U0
 @pytest.fixture
 async def parts(tmp_path: Path) -> AsyncIterator[tuple[Thread, Store, Outbox, FakeNotifier]]:
     db = Database(f"sqlite:///{tmp_path / 'thread.db'}")
-    await db.create_schema()
+    await migrations.upgrade(db)
     store = Store(db, clock=utcnow, owner="me")
     slack = FakeNotifier()
     outbox = Outbox(db, cast(Notifier, slack), clock=utcnow, owner="me")
