@@ -174,7 +174,7 @@ def migrate(target: str | None) -> None:
     try:
         settings = Settings()
     except ValidationError as exc:
-        _fail(configuration.describe_error(exc))
+        _fail(describe_error(exc))
     try:
         click.echo(asyncio.run(_migrate(settings, target)))
     except (ConfigError, migrations.SchemaError) as exc:
