@@ -172,6 +172,7 @@ class Runtime:
             clock=clock,
             owner=REPLICA,
             lease_seconds=settings.claim_seconds,
+            pace=settings.deploybot_channel_pace,
             prompt_sent=store.set_prompt_ts,
         )
         adapters = providers.build_all(config, http)

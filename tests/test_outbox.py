@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
 
@@ -16,8 +17,10 @@ from bot import blocks, migrations
 from bot.db import Database
 from bot.notifier import Notifier
 from bot.outbox import Edit, Outbox, Reply
+from bot.outbox.channels import ChannelLeases
 from bot.outbox.merge import merged
 from bot.outbox.table import OutboxRow, State, Way
+from tests.conftest import eventually
 from tests.fakes.notifier import FakeNotifier
 
 CHANNEL = "C0DEPLOYS"
@@ -145,3 +148,33 @@ async def test_a_graceful_stop_gives_back_the_messages_it_took_and_only_those(
             (State.PENDING, None),
             (State.SENDING, "other"),
         ]
+
+
+async def test_one_replica_holds_a_channel_and_hands_its_pace_to_the_next(db: Database) -> None:
+    """While one replica holds a channel another gets nothing; released, the next holder
+    learns when it may write (the pace, or Slack's Retry-After)."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    one = ChannelLeases(db, clock=lambda: now, owner="one", seconds=30)
+    two = ChannelLeases(db, clock=lambda: now, owner="two", seconds=30)
+    assert await one.take(CHANNEL) == now
+    assert await two.take(CHANNEL) is None
+    later = now + timedelta(seconds=7)
+    await one.release(CHANNEL, not_before=later)
+    assert await two.take(CHANNEL) == later
+    assert await one.take(CHANNEL) is None
+    await two.release_all()
+    assert await one.take(CHANNEL) == later
+
+
+async def test_slacks_retry_after_holds_back_the_channel(db: Database) -> None:
+    """A 429 that outlasted slack_sdk's retries: the channel waits Retry-After, then goes on."""
+    slack = FakeNotifier()
+    slack.refuse, slack.refuse_status, slack.retry_after = "ratelimited", 429, "0.5"
+    outbox = _outbox(db, slack, [])
+    await outbox.send([Reply(CHANNEL, "root", blocks.note("one"))])
+    await eventually(lambda: slack.refused)
+    slack.refuse = None
+    refused = time.monotonic()
+    await outbox.idle()
+    assert [text for _, _, text in slack.calls] == ["one"]
+    assert time.monotonic() - refused >= 0.45

@@ -3,6 +3,7 @@ twice, and when one dies the other takes over its deployments within a lease per
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ from tests.processes import start_bot
 from tests.slack_client import SlackDriver
 
 CHANNEL = "C0DEPLOYS"
+PACE = 0.25  # seconds between two writes to one channel, across replicas
+JITTER = 0.03  # two requests may reach Slack's fake a little closer than they left
 
 
 async def _owners(url: str) -> Counter[str]:
@@ -34,9 +37,29 @@ def _all_live(slack: Any, n: int) -> bool:
     return len(threads) == n and all(t and "is live" in t[-1] for t in threads.values())
 
 
+def _gaps(slack: Any) -> list[float]:
+    """Seconds between consecutive paced writes to the channel (replies and edits; roots are
+    posted at once, ahead of the queue), from the moments Slack received them."""
+    calls = sorted(
+        (
+            c
+            for c in slack.calls
+            if c.args.get("channel") == CHANNEL
+            and (
+                c.method == "chat.update"
+                or (c.method == "chat.postMessage" and c.args.get("thread_ts"))
+            )
+        ),
+        key=lambda c: c.at,
+    )
+    return [b.at - a.at for a, b in itertools.pairwise(calls)]
+
+
 async def test_two_replicas_split_the_polling_and_survive_one_dying(
     tmp_path: Path, served_fakes: Any, postgres: str
 ) -> None:
+    """One channel, two replicas writing to it, one killed mid-build: each thread ends once, in
+    order, and the channel never gets more than its pace."""
     clock, slack, _, _, servers = served_fakes
     apps = write_apps(tmp_path, servers)
     common = {
@@ -44,6 +67,7 @@ async def test_two_replicas_split_the_polling_and_survive_one_dying(
         "slack_url": servers["slack"].url,
         "database_url": postgres,
         "DEPLOYBOT_LEASE_SECONDS": "1.5",
+        "DEPLOYBOT_CHANNEL_PACE": str(PACE),
     }
     first = await start_bot(tmp_path, name="first", **common)
     second = await start_bot(tmp_path, name="second", **common)
@@ -69,5 +93,10 @@ async def test_two_replicas_split_the_polling_and_survive_one_dying(
         doubled = [text for text, n in Counter(texts).items() if n > 1]
         assert doubled == [], f"announced twice: {doubled}"
         assert sum("is live" in text for text in texts) == 1
+        started = next(i for i, text in enumerate(texts) if "Started" in text)
+        assert started < len(texts) - 1  # in order: started first, live last
+    gaps = _gaps(slack)
+    assert len(gaps) >= 6
+    assert min(gaps) >= PACE - JITTER, gaps
     owners = await _owners(postgres)
     assert len(owners) == 1  # the survivor took over the dead replica's deployments

@@ -9,7 +9,6 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-import aiohttp
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,15 +17,16 @@ from bot.blocks import Message
 from bot.db import Database
 from bot.models import Clock
 from bot.notifier import Notifier
+from bot.outbox.channels import ChannelLeases
 from bot.outbox.items import Edit, Outgoing, Reply
 from bot.outbox.merge import merged
+from bot.outbox.slack import METADATA_TYPE, already_posted, retry_after
 from bot.outbox.table import OutboxRow, State, Way
 
 __all__ = ["Also", "Edit", "Outbox", "Outgoing", "Reply"]
 
 log = logging.getLogger(__name__)
 
-METADATA_TYPE = "deploybot_notice"
 GIVE_UP_AFTER = 5  # attempts; a message Slack keeps refusing is logged, not retried forever
 BATCH = 10  # messages a sender takes at once: fewer writes to the store per message
 MAX_BLOCKS = 50
@@ -45,6 +45,7 @@ class Outbox:
         clock: Clock,
         owner: str,
         lease_seconds: float = 30.0,
+        pace: float = 0.0,
         prompt_sent: PromptSent | None = None,
     ) -> None:
         self._db = db
@@ -55,6 +56,8 @@ class Outbox:
         self._lease = timedelta(seconds=lease_seconds)
         self._prompt_sent = prompt_sent
         self._senders: dict[str, asyncio.Task[None]] = {}
+        self._pace = timedelta(seconds=pace)
+        self._channels = ChannelLeases(db, clock=clock, owner=owner, seconds=lease_seconds)
 
     async def post_now(self, channel: str, message: Message) -> str:
         """Post a new channel message ahead of the queue and return its ts.
@@ -115,6 +118,7 @@ class Outbox:
                 .where(sending, OutboxRow.kind != Way.ROOT.value)
                 .values(state=State.PENDING.value, owner=None, lease_until=None)
             )
+        await self._channels.release_all()
 
     async def prune(self, *, before: datetime) -> None:
         """Forget delivered (or given-up) messages once they are old; never an undelivered one."""
@@ -180,20 +184,39 @@ class Outbox:
         )
 
     async def _drain(self, channel: str) -> None:
-        while batch := await self._claim(channel):
-            sent: list[int] = []
-            try:
-                for row, covers in merged(batch):
-                    try:
-                        await self._deliver(row)
-                        sent.extend(covers)
-                    except SlackApiError as exc:
-                        await self._failed(row, covers, exc)
-                    except Exception:
-                        log.exception("delivering message %s to %s", row.id, channel)
-                        await self._failed(row, covers, None)
-            finally:
-                await self._mark(sent, State.SENT)
+        """Deliver a channel's messages while this replica holds the channel (one at a time)."""
+        not_before = await self._channels.take(channel)
+        if not_before is None:
+            return  # another replica delivers it; the next sweep looks again
+        try:
+            while batch := await self._claim(channel):
+                not_before = await self._deliver_all(channel, batch, not_before)
+        finally:
+            await self._channels.release(channel, not_before=not_before)
+
+    async def _deliver_all(
+        self, channel: str, batch: list[OutboxRow], not_before: datetime
+    ) -> datetime:
+        """Send a batch at the channel's pace; return when the channel may be written to next."""
+        sent: list[int] = []
+        try:
+            for row, covers in merged(batch):
+                if (wait := (not_before - self._now()).total_seconds()) > 0:
+                    await asyncio.sleep(wait)  # the pace, or Slack's Retry-After: the point
+                try:
+                    await self._deliver(row)
+                    sent.extend(covers)
+                except SlackApiError as exc:
+                    await self._failed(row, covers, exc)
+                    not_before = self._now() + retry_after(exc)
+                except Exception:
+                    log.exception("delivering message %s to %s", row.id, channel)
+                    await self._failed(row, covers, None)
+                not_before = max(not_before, self._now() + self._pace)
+                await self._channels.renew(channel, not_before=not_before)
+        finally:
+            await self._mark(sent, State.SENT)
+        return not_before
 
     async def _claim(self, channel: str) -> list[OutboxRow]:
         """The oldest undelivered messages of a channel, taken with a lease in one statement.
@@ -228,7 +251,7 @@ class Outbox:
         if row.kind == Way.UPDATE:
             await self._notifier.update(row.channel, row.target_ts or "", row.text, row.blocks)
             return
-        if row.attempts > 1 and (ts := await self._already_posted(row)) is not None:
+        if row.attempts > 1 and (ts := await already_posted(self._notifier, row)) is not None:
             # Posted before a crash, or before its connection dropped: not posted twice.
             await self._posted(row, ts)
             return
@@ -245,31 +268,6 @@ class Outbox:
     async def _posted(self, row: OutboxRow, ts: str) -> None:
         if row.purpose == "prompt" and row.tracked_id is not None and self._prompt_sent:
             await self._prompt_sent(row.tracked_id, ts)
-
-    async def _already_posted(self, row: OutboxRow) -> str | None:
-        """The reply's ts if an earlier attempt posted it; None if not, or if Slack cannot say.
-
-        When the lookup itself fails (rate limited, a token without the history scopes), the
-        message is posted anyway: a rare duplicate beats an announcement lost after its attempts.
-        """
-        if row.thread_ts is None:
-            return None
-        try:
-            return await self._notifier.find_by_metadata(
-                row.channel, row.thread_ts, METADATA_TYPE, {"notice": row.id}
-            )
-        except SlackApiError as exc:
-            reason = exc.response.get("error") or f"HTTP {exc.response.status_code}"
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            reason = type(exc).__name__
-        log.warning(
-            "cannot tell whether notice %s was already posted in %s (conversations.replies: %s): "
-            "posting it, as a rare duplicate beats a lost announcement",
-            row.id,
-            row.channel,
-            reason,
-        )
-        return None
 
     async def _mark(self, ids: list[int], state: State) -> None:
         if ids:

@@ -46,3 +46,15 @@ class OutboxRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChannelLease(Base):
+    """Which replica delivers a channel's messages, until when, and its next write's earliest."""
+
+    __tablename__ = "channel_leases"
+
+    channel: Mapped[str] = mapped_column(String(30), primary_key=True)
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The pace after the last write, or Slack's Retry-After: honoured by whoever holds it next.
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,6 +14,9 @@ class FakeNotifier:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
         self.refuse: str | None = None
+        self.refuse_status = 200
+        self.retry_after: str | None = None
+        self.refused = 0
 
     async def post(self, channel: str, text: str, blocks: Any, **options: Any) -> str:
         if self.refuse:
@@ -23,9 +26,10 @@ class FakeNotifier:
                 api_url="",
                 req_args={},
                 data={"ok": False, "error": self.refuse},
-                headers={},
-                status_code=200,
+                headers={"Retry-After": self.retry_after} if self.retry_after else {},
+                status_code=self.refuse_status,
             )
+            self.refused += 1
             raise SlackApiError(self.refuse, response)
         self.calls.append(("post", options.get("thread_ts") or "", text))
         return f"ts-{len(self.calls)}"
