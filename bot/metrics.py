@@ -14,7 +14,12 @@ DEPLOYMENTS = Counter(
 )
 IN_FLIGHT = Gauge(
     "deploybot_in_flight_deployments",
-    "Deployments this replica polls (its leases) at the last tick.",
+    "Deployments this replica holds and polls (its poll leases) at the last tick.",
+    registry=REGISTRY,
+)
+HELD_CHANNELS = Gauge(
+    "deploybot_held_channels",
+    "Channels whose messages this replica delivers now (its channel leases).",
     registry=REGISTRY,
 )
 POLL_TICK = Histogram(

@@ -56,6 +56,10 @@ class Poller:
         self._no_job = asyncio.Event()
         self._no_job.set()
 
+    def released(self) -> None:
+        """This replica handed its deployments over: it holds none."""
+        IN_FLIGHT.set(0)
+
     async def stop(self) -> None:
         """No tick from now on; wait for the one under way and its scheduler run to end.
 

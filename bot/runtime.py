@@ -255,6 +255,7 @@ class Runtime:
         await self.outbox.idle()
         await self.outbox.release()
         released = await self.store.release(REPLICA)
+        self.poller.released()
         if released:
             log.info(
                 "handed over %s: the next tick of any replica polls them", _deployments(released)

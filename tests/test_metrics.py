@@ -47,3 +47,19 @@ async def test_metrics_count_what_happened(world: World) -> None:
     assert after[slack] - before.get(slack, 0) == 1
     assert after[("deploybot_poll_tick_seconds_count", ())] >= 4
     assert after[("deploybot_in_flight_deployments", ())] == 0
+
+
+async def test_metrics_show_the_deployments_and_channels_this_replica_holds(world: World) -> None:
+    """A building deployment is held after a tick; a channel while its messages go out."""
+    held = ("deploybot_held_channels", ())
+    world.slack.delay("chat.update", seconds=30, times=1)  # the root's first edit hangs
+    await world.driver.command("web", channel=CHANNEL)
+    await eventually(lambda: world.slack.calls_to("chat.update"))
+    assert (await _scrape(world))[held] == 1
+    world.slack.release()
+    await world.runtime.outbox.idle()
+    assert (await _scrape(world))[held] == 0
+    await world.tick()
+    assert (await _scrape(world))[("deploybot_in_flight_deployments", ())] == 1
+    await world.runtime.stop()  # a graceful stop hands everything over
+    assert (await _scrape(world))[("deploybot_in_flight_deployments", ())] == 0

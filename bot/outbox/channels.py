@@ -13,6 +13,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.db import Database, aware
+from bot.metrics import HELD_CHANNELS
 from bot.models import Clock
 from bot.outbox.table import ChannelLease
 
@@ -51,6 +52,7 @@ class ChannelLeases:
         if taken is None:
             return None
         self._held.add(channel)
+        HELD_CHANNELS.set(len(self._held))
         return aware(taken.not_before) if taken.not_before else now
 
     async def renew(self, channel: str, *, not_before: datetime) -> None:
@@ -59,6 +61,7 @@ class ChannelLeases:
     async def release(self, channel: str, *, not_before: datetime) -> None:
         await self._set(channel, owner=None, until=None, at=not_before)
         self._held.discard(channel)
+        HELD_CHANNELS.set(len(self._held))
 
     async def release_all(self) -> None:
         async with self._db.transaction() as session:
@@ -68,6 +71,7 @@ class ChannelLeases:
                 .values(owner=None, lease_until=None)
             )
         self._held.clear()
+        HELD_CHANNELS.set(0)
 
     async def _set(
         self, channel: str, *, owner: str | None, until: datetime | None, at: datetime
