@@ -20,7 +20,7 @@ from bot.notifier import Notifier
 from bot.outbox.channels import ChannelLeases
 from bot.outbox.items import Edit, Outgoing, Reply
 from bot.outbox.merge import merged
-from bot.outbox.slack import METADATA_TYPE, already_posted, retry_after
+from bot.outbox.slack import FINAL_ERRORS, already_posted, metadata, retry_after
 from bot.outbox.table import OutboxRow, State, Way
 
 __all__ = ["Also", "Edit", "Outbox", "Outgoing", "Reply"]
@@ -56,6 +56,7 @@ class Outbox:
         self._lease = timedelta(seconds=lease_seconds)
         self._prompt_sent = prompt_sent
         self._senders: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
         self._pace = timedelta(seconds=pace)
         self._channels = ChannelLeases(db, clock=clock, owner=owner, seconds=lease_seconds)
 
@@ -70,7 +71,7 @@ class Outbox:
             session.add(row)
         try:
             ts = await self._notifier.post(
-                channel, message.text, row.blocks, metadata=_metadata(row.id)
+                channel, message.text, row.blocks, metadata=metadata(row.id)
             )
         except Exception:
             await self._mark([row.id], State.FAILED)
@@ -95,6 +96,8 @@ class Outbox:
             task = self._senders.get(channel)
             if task is None or task.done():
                 self._senders[channel] = asyncio.create_task(self._drain(channel))
+            else:
+                self._again.add(channel)  # it may be past its last look: it looks once more
 
     async def sweep(self) -> None:
         """Pick up what a crash, a restart or another replica left undelivered."""
@@ -185,14 +188,18 @@ class Outbox:
 
     async def _drain(self, channel: str) -> None:
         """Deliver a channel's messages while this replica holds the channel (one at a time)."""
-        not_before = await self._channels.take(channel)
-        if not_before is None:
-            return  # another replica delivers it; the next sweep looks again
-        try:
-            while batch := await self._claim(channel):
-                not_before = await self._deliver_all(channel, batch, not_before)
-        finally:
-            await self._channels.release(channel, not_before=not_before)
+        while True:
+            self._again.discard(channel)
+            not_before = await self._channels.take(channel)
+            if not_before is None:
+                return  # another replica delivers it; the next sweep looks again
+            try:
+                while batch := await self._claim(channel):
+                    not_before = await self._deliver_all(channel, batch, not_before)
+            finally:
+                await self._channels.release(channel, not_before=not_before)
+            if channel not in self._again:
+                return
 
     async def _deliver_all(
         self, channel: str, batch: list[OutboxRow], not_before: datetime
@@ -261,7 +268,7 @@ class Outbox:
             row.blocks,
             thread_ts=row.thread_ts,
             broadcast=row.broadcast,
-            metadata=_metadata(row.id),
+            metadata=metadata(row.id),
         )
         await self._posted(row, ts)
 
@@ -278,7 +285,7 @@ class Outbox:
 
     async def _failed(self, row: OutboxRow, covers: list[int], exc: SlackApiError | None) -> None:
         code = str(exc.response.get("error") or exc.response.status_code) if exc else "unexpected"
-        final = row.attempts >= GIVE_UP_AFTER or code in _FINAL_ERRORS
+        final = row.attempts >= GIVE_UP_AFTER or code in FINAL_ERRORS
         log.warning("Slack refused message %s in %s: %s", row.id, row.channel, code)
         state = State.FAILED if final else State.PENDING
         async with self._db.transaction() as session:
@@ -287,13 +294,3 @@ class Outbox:
                 .where(OutboxRow.id.in_(covers))
                 .values(state=state.value, lease_until=None)
             )
-
-
-def _metadata(row_id: int) -> dict[str, Any]:
-    return {"event_type": METADATA_TYPE, "event_payload": {"notice": row_id}}
-
-
-# Retrying cannot help with these: the channel or message is gone, or we are not in it.
-_FINAL_ERRORS = frozenset(
-    {"channel_not_found", "not_in_channel", "is_archived", "message_not_found", "invalid_blocks"}
-)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -51,3 +52,13 @@ def retry_after(exc: SlackApiError) -> timedelta:
         return timedelta(seconds=float(headers.get("retry-after", 1)))
     except ValueError:
         return timedelta(seconds=1)
+
+
+def metadata(row_id: int) -> dict[str, Any]:
+    return {"event_type": METADATA_TYPE, "event_payload": {"notice": row_id}}
+
+
+# Retrying cannot help with these: the channel or message is gone, or we are not in it.
+FINAL_ERRORS = frozenset(
+    {"channel_not_found", "not_in_channel", "is_archived", "message_not_found", "invalid_blocks"}
+)
