@@ -261,7 +261,11 @@ def usage_error(problem: str, usage: str) -> str:
 
 def help_text() -> str:
     lines = "\n".join(f"• `{line}`" for line in USAGE.values())
-    return f"*deploybot* deploys your apps from Slack.\n{lines}"
+    return (
+        f"*deploybot* deploys your apps from Slack.\n{lines}\n"
+        "During a freeze or a lock deploys are refused (rollbacks still work); an approver may "
+        'deploy anyway with `--force "reason"`, which is said in the channel and audited.'
+    )
 
 
 def _people(users: Sequence[str]) -> str:

@@ -11,8 +11,9 @@ from bot import blocks, commands
 from bot.blocks import Message
 from bot.commands import USAGE, UsageError, no_such_app
 from bot.config import AppConfig, Config
-from bot.models import Action
-from bot.policy import Ask, NotAllowed, Policy, Refused
+from bot.freezes import frozen
+from bot.models import Action, Clock
+from bot.policy import Ask, NotAllowed, Policy, Refused, held_by
 from bot.providers.base import ProviderError
 from bot.store import Store
 from bot.usecases.approve import Approving
@@ -43,9 +44,17 @@ class UseCases:
 
 class Door:
     def __init__(
-        self, config: Config, store: Store, policy: Policy, audit: Audit, cases: UseCases
+        self,
+        config: Config,
+        store: Store,
+        policy: Policy,
+        audit: Audit,
+        cases: UseCases,
+        *,
+        clock: Clock,
     ) -> None:
         self._config = config
+        self._now = clock
         self._store = store
         self._policy = policy
         self._audit = audit
@@ -107,11 +116,16 @@ class Door:
             row = await self._store.find(app.name, request.deployment_id)
             if row is not None and row.pending and row.prompt_ts:
                 requester = row.requester  # publishing it is approving it
-        self._policy.check(Ask(action, app, actor.user, actor.channel, lock, requester))
+        freeze, force = None, None
+        if isinstance(request, commands.Deploy):
+            freeze = frozen(self._config.freezes, app.name, self._now())
+            force = request.force
+        ask = Ask(action, app, actor.user, actor.channel, lock, requester, freeze, force)
+        self._policy.check(ask)
         cases = self._cases
         match request:
             case commands.Deploy():
-                await cases.deploy(request, app, actor)
+                await cases.deploy(request, app, actor, held=held_by(ask))
                 return None
             case commands.StatusOf():
                 return await cases.report.status(app)

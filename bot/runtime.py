@@ -177,7 +177,7 @@ class Runtime:
             operate=Operating(adapters, store, thread, audit, redact),
             report=Reporting(config, adapters, store, clock),
         )
-        door = Door(config, store, Policy(config.incident_channels), audit, cases)
+        door = Door(config, store, Policy(config.incident_channels), audit, cases, clock=clock)
         follow = Following(config, adapters, store, thread, clock)
         poller = Poller(
             follow,

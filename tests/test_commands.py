@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Deploy, Help, UsageError, commit_only, parse
+from bot.commands import USAGE, Deploy, Help, UsageError, commit_only, parse
 
 
 @pytest.mark.parametrize("text", ["", "   ", "help", "HELP"])
@@ -46,3 +46,16 @@ def test_a_nometria_ref_that_cannot_be_a_commit_is_a_usage_error(ref: str) -> No
     with pytest.raises(UsageError, match="deploys commits of its connected branch") as caught:
         commit_only("web", ref)
     assert f"`{ref}` is not a commit SHA" in str(caught.value)
+
+
+def test_force_takes_the_rest_as_its_reason() -> None:
+    request = parse('web main KEY=1 --force "hotfix for the outage"')
+    assert request == Deploy(app="web", ref="main", env={"KEY": "1"}, force="hotfix for the outage")
+    assert parse("web --force db is down").force == "db is down"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["web --force", 'web --force ""', "--force why"])
+def test_force_without_a_reason_or_an_app_is_a_usage_error(text: str) -> None:
+    with pytest.raises(UsageError) as error:
+        parse(text)
+    assert error.value.usage == USAGE["force"]

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from bot.blocks import Card
 from bot.commands import USAGE, Deploy, UsageError, commit_only
 from bot.config import AppConfig
+from bot.home_blocks import escape
 from bot.models import Action, Approval, Kind, Status
 from bot.providers.base import Provider, ProviderError
 from bot.store import Store
@@ -23,7 +24,10 @@ class Deploying:
         self._thread = thread
         self._audit = audit
 
-    async def __call__(self, request: Deploy, app: AppConfig, actor: Actor) -> None:
+    async def __call__(
+        self, request: Deploy, app: AppConfig, actor: Actor, *, held: str | None = None
+    ) -> None:
+        """`held`: why deploys are held now (a lock, a freeze) when an approver forces one."""
         provider = self._providers[app.name]
         if request.env and "env" not in provider.supports:
             raise UsageError(
@@ -33,6 +37,8 @@ class Deploying:
         if "commit_refs" in provider.supports:
             commit_only(app.name, request.ref)
         ref = request.ref or app.default_branch
+        if held is not None and request.force is not None:
+            await self._break_glass(app, actor, held, request.force)
         card = Card(
             app=app.name, provider=app.provider, requester=actor.user, ref=ref, status=Status.QUEUED
         )
@@ -61,6 +67,16 @@ class Deploying:
         )
         await self._thread.started(row, deployment)
         await self._audit(actor, Action.DEPLOY, app.name, "ok", deployment_id=deployment.id)
+
+    async def _break_glass(self, app: AppConfig, actor: Actor, held: str, reason: str) -> None:
+        """Deploying through a freeze or a lock is said to the whole channel, and audited."""
+        text = (
+            f":rotating_light: <@{actor.user}> is deploying *{app.name}* anyway. {held}\n"
+            f"Their reason: {escape(reason)}"
+        )
+        await self._thread.announce(actor.channel, text)
+        detail = f"break glass: {reason} (held: {held})"
+        await self._audit(actor, Action.DEPLOY, app.name, "forced", detail=detail)
 
     async def _await_approval(
         self, app: AppConfig, request: Deploy, actor: Actor, card: Card
