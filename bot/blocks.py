@@ -28,7 +28,8 @@ EXCERPT_CONTEXT = 3
 APPROVE = "deploybot_approve"
 DISCARD = "deploybot_discard"
 ROLLBACK = "deploybot_rollback"
-ACTIONS = (APPROVE, DISCARD, ROLLBACK)
+CANCEL = "deploybot_cancel"
+ACTIONS = (APPROVE, DISCARD, ROLLBACK, CANCEL)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ class Card:
     title: str = "Deploy"
     waiting_for: tuple[str, ...] | None = None  # approvers, while an approval is pending
     approved_by: str | None = None
+    # In line behind the deployment in flight: its place (1: next), and its row for Cancel.
+    place: int | None = None
+    row_id: int | None = None
 
     def but(self, **changes: object) -> Card:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -71,6 +75,8 @@ def root(card: Card) -> Message:
     state = f"{card.status.emoji} {card.status.label}"
     if card.waiting_for is not None:
         state = f":raised_hand: waiting for approval by {_people(card.waiting_for)}"
+    if card.place is not None:
+        state = f":hourglass: {waiting_text(card.place)}"
     fields = [
         MarkdownTextObject(text=f"*Status*\n{state}"),
         MarkdownTextObject(text=f"*Ref*\n`{card.ref or 'default'}`"),
@@ -89,11 +95,24 @@ def root(card: Card) -> Message:
     ]
     if card.note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(card.note, 2000))]))
+    if card.place is not None and card.row_id is not None:
+        cancel = ButtonElement(text="Cancel", action_id=CANCEL, value=str(card.row_id))
+        blocks.append(ActionsBlock(block_id=f"line-{card.row_id}", elements=[cancel]))
     return Message(_root_text(card), tuple(blocks))
+
+
+def waiting_text(place: int) -> str:
+    """A deploy's place in its app's line: it starts when those before it have ended."""
+    if place == 1:
+        return "waiting: next in line, starts when the deployment in flight ends"
+    ahead = "1 other deploy" if place == 2 else f"{place - 1} other deploys"
+    return f"waiting: number {place} in line, after the deployment in flight and {ahead}"
 
 
 def _root_text(card: Card) -> str:
     state = "waiting for approval" if card.waiting_for is not None else card.status.label
+    if card.place is not None:
+        state = waiting_text(card.place)
     return f"{card.status.emoji} {card.title} {card.app} ({card.ref or 'default'}): {state}"
 
 
@@ -264,7 +283,9 @@ def help_text() -> str:
     return (
         f"*deploybot* deploys your apps from Slack.\n{lines}\n"
         "During a freeze or a lock deploys are refused (rollbacks still work); an approver may "
-        'deploy anyway with `--force "reason"`, which is said in the channel and audited.'
+        'deploy anyway with `--force "reason"`, which is said in the channel and audited.\n'
+        "One deployment per app at a time: a deploy of an app that is deploying waits in line "
+        "(its requester can Cancel it) and starts by itself in its turn; rollbacks never wait."
     )
 
 

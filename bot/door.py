@@ -20,6 +20,7 @@ from bot.usecases.approve import Approving
 from bot.usecases.common import Actor, Audit
 from bot.usecases.deploy import Deploying
 from bot.usecases.operate import Operating
+from bot.usecases.queue import Queueing
 from bot.usecases.report import Reporting
 from bot.usecases.rollback import Plan, RollingBack
 
@@ -40,6 +41,7 @@ class UseCases:
     rollback: RollingBack
     operate: Operating
     report: Reporting
+    queue: Queueing
 
 
 class Door:
@@ -144,6 +146,7 @@ class Door:
             blocks.APPROVE: (Action.APPROVE, lambda: self._decide(Action.APPROVE, value, actor)),
             blocks.DISCARD: (Action.DISCARD, lambda: self._decide(Action.DISCARD, value, actor)),
             blocks.ROLLBACK: (Action.ROLLBACK, lambda: self._rollback(value, actor)),
+            blocks.CANCEL: (Action.CANCEL, lambda: self._cancel(value, actor)),
         }
         if action_id not in handlers:
             raise NotAllowed("That button is not one of mine; nothing was done.")
@@ -159,6 +162,16 @@ class Door:
             await approving.approve(row, actor)
         else:
             await approving.discard(row, actor)
+
+    async def _cancel(self, value: str, actor: Actor) -> None:
+        row = await self._store.get(int(value)) if value.isdigit() else None
+        if row is None or row.app not in self._config.apps:
+            raise NotAllowed("That Cancel button names no deploy of mine; nothing was done.")
+        app = self.app(row.app)
+        self._policy.check(
+            Ask(Action.CANCEL, app, actor.user, actor.channel, requester=row.requester)
+        )
+        await self._cases.queue.cancel(row, actor)
 
     async def _rollback(self, value: str, actor: Actor) -> Message:
         plan = Plan.parse(value)

@@ -59,6 +59,7 @@ class Policy:
             Action.PUBLISH: _publish,
             Action.APPROVE: _approve,
             Action.DISCARD: _discard,
+            Action.CANCEL: _cancel,
             Action.ROLLBACK: self._rollback,
             Action.UNLOCK: _unlock,
         }
@@ -147,6 +148,14 @@ def _discard(ask: Ask) -> None:
     if ask.user != ask.requester and not may_approve(ask.app, ask.user):
         raise NotAllowed(
             f"Only the requester <@{ask.requester}> or {_approvers(ask.app)} may discard this."
+        )
+
+
+def _cancel(ask: Ask) -> None:
+    """A deploy waiting in line: its requester may withdraw it, or an approver."""
+    if ask.user != ask.requester and not may_approve(ask.app, ask.user):
+        raise NotAllowed(
+            f"Only the requester <@{ask.requester}> or {_approvers(ask.app)} may cancel this."
         )
 
 

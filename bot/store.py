@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -40,6 +40,7 @@ def _tracked(row: TrackedRow) -> Tracked:
         abandoned=row.abandoned,
         created_at=aware(row.created_at),
         env=dict(row.env or {}),
+        waiting=row.waiting,
     )
 
 
@@ -75,6 +76,7 @@ class Store:
         status: Status,
         approval: Approval | None = None,
         env: Mapping[str, str] | None = None,
+        waiting: bool = False,
     ) -> Tracked:
         now = self._now()
         row = TrackedRow(
@@ -89,6 +91,7 @@ class Store:
             env=dict(env or {}),
             status=status.value,
             approval=approval.value if approval else None,
+            waiting=waiting,
             owner=self.owner,
             lease_until=now + self._lease,
             created_at=now,
@@ -130,6 +133,60 @@ class Store:
                 select(TrackedRow).where(*_IN_FLIGHT).order_by(TrackedRow.id)
             )
             return [_tracked(row) for row in rows]
+
+    # -- one deployment per app at a time ---------------------------------------------------
+
+    async def busy(self, app: str, *, line: bool = True) -> bool:
+        """Is a deployment of `app` under way, waiting for approval, or (`line`) in line?
+
+        A row not yet triggered counts (an approval pending, or a start under way), so two
+        starts cannot both see the app free.
+        """
+        untriggered = [
+            TrackedRow.deployment_id.is_(None),
+            TrackedRow.status == Status.QUEUED.value,
+        ]
+        if not line:
+            untriggered.append(TrackedRow.waiting.is_(False))
+        async with self._db.session() as session:
+            found = await session.scalar(
+                select(TrackedRow.id)
+                .where(
+                    TrackedRow.app == app,
+                    TrackedRow.abandoned.is_(False),
+                    or_(and_(*_IN_FLIGHT), and_(*untriggered)),
+                )
+                .limit(1)
+            )
+        return found is not None
+
+    async def in_line(self, app: str | None = None) -> list[Tracked]:
+        """The deploys waiting their turn (of one app, or all), first in line first."""
+        query = select(TrackedRow).where(TrackedRow.waiting.is_(True))
+        if app is not None:
+            query = query.where(TrackedRow.app == app)
+        async with self._db.session() as session:
+            rows = await session.scalars(query.order_by(TrackedRow.id))
+            return [_tracked(row) for row in rows]
+
+    async def in_flight_of(self, app: str) -> list[Tracked]:
+        """The app's deployments triggered and not finished."""
+        async with self._db.session() as session:
+            rows = await session.scalars(
+                select(TrackedRow).where(TrackedRow.app == app, *_IN_FLIGHT).order_by(TrackedRow.id)
+            )
+            return [_tracked(row) for row in rows]
+
+    async def leave_line(
+        self, row_id: int, *, status: Status, approval: Approval | None = None
+    ) -> bool:
+        """Take a deploy out of the line once (to start it, or it ends there): True if won."""
+        values: dict[str, object] = {"waiting": False, "status": status.value}
+        if approval is not None:
+            values["approval"] = approval.value
+        if status.finished:
+            values["env"] = {}
+        return await self._change(row_id, {"waiting": True}, values)
 
     async def lease(self, owner: str, *, seconds: float) -> list[Tracked]:
         """Take (or keep) the in-flight deployments no live replica holds, for `seconds`.

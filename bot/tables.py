@@ -37,6 +37,8 @@ class TrackedRow(Base):
     failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outage_noticed: Mapped[bool] = mapped_column(default=False)
     abandoned: Mapped[bool] = mapped_column(default=False)  # stuck too long: no longer polled
+    # In line behind the app's deployment in flight: nothing triggered yet (one at a time).
+    waiting: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

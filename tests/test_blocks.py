@@ -115,3 +115,27 @@ def test_a_rollback_confirmation_says_from_and_to_and_asks_before_acting() -> No
         "text": "Roll back",
         "emoji": True,
     }
+
+
+def test_a_deploy_in_line_shows_its_place_and_a_cancel_button() -> None:
+    card = Card(app="web", provider="stormkit", requester="U0DEV", ref="main", status=Status.QUEUED)
+    next_up = blocks.root(card.but(place=1, row_id=7))
+    assert next_up.text == (
+        ":hourglass_flowing_sand: Deploy web (main): "
+        "waiting: next in line, starts when the deployment in flight ends"
+    )
+    [*_, actions] = next_up.to_dicts()
+    assert actions["elements"] == [
+        {
+            "type": "button",
+            "action_id": blocks.CANCEL,
+            "text": {"type": "plain_text", "text": "Cancel", "emoji": True},
+            "value": "7",
+        }
+    ]
+    assert "number 3 in line, after the deployment in flight and 2 other deploys" in (
+        blocks.root(card.but(place=3, row_id=7)).text
+    )
+    assert "1 other deploy" in blocks.waiting_text(2)
+    started = blocks.root(card)  # out of the line: no button
+    assert all(b["type"] != "actions" for b in started.to_dicts())

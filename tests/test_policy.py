@@ -50,6 +50,9 @@ TABLE: list[Case] = [
     (Action.DISCARD, "U0DEV", HERE, None, "U0DEV", OK),  # the requester may withdraw
     (Action.DISCARD, "U0LEAD", HERE, None, "U0DEV", OK),
     (Action.DISCARD, "U0OTHER", HERE, None, "U0DEV", NotAllowed),
+    (Action.CANCEL, "U0DEV", ELSEWHERE, None, "U0DEV", OK),  # its requester, from anywhere
+    (Action.CANCEL, "U0LEAD", HERE, None, "U0DEV", OK),  # an approver
+    (Action.CANCEL, "U0DEV2", HERE, None, "U0DEV", NotAllowed),
     (Action.ROLLBACK, "U0LEAD", HERE, None, None, OK),
     (Action.ROLLBACK, "U0DEV", HERE, None, None, NotAllowed),
     (Action.ROLLBACK, "U0OTHER", INCIDENT, None, None, OK),  # anyone, in an incident

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from bot import blocks
 from bot.blocks import Card, Message
 from bot.config import AppConfig
-from bot.models import Action, Clock, Deployment, Kind, Status
+from bot.models import Action, Clock, Deployment, Kind, Status, Tracked
 from bot.policy import NotAllowed, Refused
 from bot.providers.base import Provider, ProviderError
 from bot.store import Store
@@ -97,6 +97,8 @@ class RollingBack:
             f"Deploys are locked until `/deploy unlock {app.name}`.",
         )
         root_ts = await self._thread.open(actor.channel, card)
+        deploys = [r for r in await self._store.in_flight_of(app.name) if r.kind is Kind.DEPLOY]
+        stopped = {r.id: await self._stop(provider, r, actor, target.id) for r in deploys}
         try:
             deployment = await provider.rollback(target.id)
         except ProviderError as exc:
@@ -105,9 +107,11 @@ class RollingBack:
                 await self._store.unclaim(key)  # the same button may try again
             await self._thread.could_not_start(card, actor.channel, root_ts, exc)
             raise
-        await self._thread.follow(
+        row = await self._thread.follow(
             Kind.ROLLBACK, app, deployment, channel=actor.channel, root_ts=root_ts, user=actor.user
         )
+        for deploy in deploys:
+            await self._thread.say(row, _in_flight(app, deploy, stopped[deploy.id]))
         await self._audit(
             actor,
             Action.ROLLBACK,
@@ -117,6 +121,30 @@ class RollingBack:
             detail=f"from {current.id}",
         )
         return Message(f":rewind: Rolling back {app.name} to `{target.id}`: follow the thread.")
+
+    async def _stop(self, provider: Provider, row: Tracked, actor: Actor, target: str) -> str:
+        """A rollback never waits behind a deploy: stop it where the provider can.
+
+        Returns what became of it, for the rollback's thread; its own thread is told too.
+        """
+        said = f"<@{row.requester}>, <@{actor.user}> is rolling back *{row.app}* to `{target}`"
+        if "stop" not in provider.supports:
+            await self._thread.say(
+                row,
+                f":warning: {said}. {row.provider.capitalize()} cannot stop this deploy: it may "
+                "still go live after the rollback, and if it does, production is this deploy "
+                "again.",
+            )
+            return "cannot be stopped: it may still go live after the rollback"
+        try:
+            await provider.stop(str(row.deployment_id))
+        except ProviderError as exc:
+            await self._thread.say(
+                row, f":warning: {said}, but stopping this deploy failed ({exc}): it may go live."
+            )
+            return f"could not be stopped ({exc}): it may still go live"
+        await self._thread.say(row, f":octagonal_sign: {said}: this deploy was stopped.")
+        return "was stopped"
 
     async def _from_to(self, app: str, wanted: str | None) -> tuple[Deployment, Deployment]:
         provider = self._providers[app]
@@ -138,6 +166,13 @@ class RollingBack:
         if not (was_live or older):
             raise Refused(f"There is nothing before `{current.id}` to roll back to.")
         return current, (was_live or older)[0]
+
+
+def _in_flight(app: AppConfig, deploy: Tracked, became: str) -> str:
+    return (
+        f":warning: The deploy of *{app.name}* in flight (`{deploy.deployment_id}`, by "
+        f"<@{deploy.requester}>) {became}."
+    )
 
 
 def _certainly_not_done(exc: ProviderError) -> bool:
