@@ -11,14 +11,16 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     ContextBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    PlainTextInputElement,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
-from bot.commands import USAGE
+from bot.commands import MAX_REASON, USAGE
 from bot.models import Deployment, LogLine, Status
 
 SECTION_LIMIT = 3000
@@ -30,6 +32,11 @@ DISCARD = "deploybot_discard"
 ROLLBACK = "deploybot_rollback"
 CANCEL = "deploybot_cancel"
 ACTIONS = (APPROVE, DISCARD, ROLLBACK, CANCEL)
+# The rollback's reason: the modal's callback_id, and where its text input is in its state.
+ROLLBACK_REASON = "deploybot_rollback_reason"
+REASON_BLOCK = "reason"
+REASON_INPUT = "reason_input"
+TITLE_LIMIT = 24
 
 
 @dataclass(frozen=True)
@@ -185,18 +192,35 @@ def rollback_confirm(
         f":rewind: *Roll back {app}?*\n"
         f"*From* {describe(current, now=now)}\n*To* {describe(target, now=now)}"
     )
-    confirm = ConfirmObject(
-        title="Roll back production?",
-        text=f"{app} goes back to {target.id}. Deploys stay locked until someone unlocks.",
-        confirm="Roll back",
-        deny="Cancel",
-        style="danger",
-    )
-    button = ButtonElement(
-        text="Roll back", action_id=ROLLBACK, value=value, style="danger", confirm=confirm
-    )
+    # The click opens a form asking why (`rollback_reason`): that is the confirmation.
+    button = ButtonElement(text="Roll back…", action_id=ROLLBACK, value=value, style="danger")
     summary = f"Roll back {app} from {current.id} to {target.id}?"
     return Message(summary, (*say(text), ActionsBlock(block_id="rollback", elements=[button])))
+
+
+def rollback_reason(app: str, current: str, target: str, metadata: str) -> View:
+    """The form a rollback's button opens: why, said in the thread and kept as the lock's reason."""
+    text = (
+        f"*{app}* goes back from `{current}` to `{target}`, and its deploys stay locked until "
+        "someone unlocks. Your reason is said in the rollback's thread and becomes the lock's."
+    )
+    reason = PlainTextInputElement(
+        action_id=REASON_INPUT,
+        max_length=MAX_REASON,
+        placeholder="e.g. checkout errors since 14:05",
+    )
+    return View(
+        type="modal",
+        callback_id=ROLLBACK_REASON,
+        private_metadata=metadata,
+        title=_clip(f"Roll back {app}?", TITLE_LIMIT),
+        submit="Roll back",
+        close="Cancel",
+        blocks=[
+            *say(text),
+            InputBlock(block_id=REASON_BLOCK, label="Why roll back?", element=reason),
+        ],
+    )
 
 
 def describe(deployment: Deployment, *, now: datetime) -> str:
@@ -285,7 +309,8 @@ def help_text() -> str:
         "During a freeze or a lock deploys are refused (rollbacks still work); an approver may "
         'deploy anyway with `--force "reason"`, which is said in the channel and audited.\n'
         "One deployment per app at a time: a deploy of an app that is deploying waits in line "
-        "(its requester can Cancel it) and starts by itself in its turn; rollbacks never wait."
+        "(its requester can Cancel it) and starts by itself in its turn; rollbacks never wait.\n"
+        "A rollback's button asks why: the reason is said in its thread and kept as the lock's."
     )
 
 

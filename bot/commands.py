@@ -198,6 +198,17 @@ def _id(verb: str, word: str) -> str:
     return word
 
 
+def reason_problem(reason: str) -> str | None:
+    """What is wrong with a reason typed in a form (a rollback's), or None."""
+    if not reason.strip():
+        return "Say why, in a few words."
+    try:
+        _reason([reason], USAGE["rollback"])
+    except UsageError as exc:
+        return str(exc)
+    return None
+
+
 def _reason(words: list[str], usage: str = USAGE["lock"]) -> str:
     reason = " ".join(words)
     if len(reason) > MAX_REASON:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from typing import TypeVar
+
+from slack_sdk.models.views import View
 
 from bot import blocks, commands
 from bot.blocks import Message
@@ -31,6 +34,7 @@ _ACTIONS: dict[type, Action] = {
     commands.Unlock: Action.UNLOCK,
     commands.Rollback: Action.ROLLBACK,
 }
+T = TypeVar("T")
 _LOCK_MATTERS = frozenset({Action.DEPLOY, Action.RESTART, Action.UNLOCK})
 
 
@@ -145,7 +149,6 @@ class Door:
         handlers = {
             blocks.APPROVE: (Action.APPROVE, lambda: self._decide(Action.APPROVE, value, actor)),
             blocks.DISCARD: (Action.DISCARD, lambda: self._decide(Action.DISCARD, value, actor)),
-            blocks.ROLLBACK: (Action.ROLLBACK, lambda: self._rollback(value, actor)),
             blocks.CANCEL: (Action.CANCEL, lambda: self._cancel(value, actor)),
         }
         if action_id not in handlers:
@@ -173,26 +176,45 @@ class Door:
         )
         await self._cases.queue.cancel(row, actor)
 
-    async def _rollback(self, value: str, actor: Actor) -> Message:
+    async def rollback_form(self, value: str, actor: Actor, metadata: str) -> View:
+        """The rollback button's click: who may is checked before the form asking why opens."""
+
+        async def form() -> View:
+            plan, app = self._plan(value)
+            self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
+            return blocks.rollback_reason(app.name, plan.current, plan.target, metadata)
+
+        return await self._audited(Action.ROLLBACK, None, actor, form)
+
+    async def rollback(self, value: str, reason: str, actor: Actor) -> Message | None:
+        """The form was sent with a reason: roll back (the policy is checked again)."""
+        return await self._audited(
+            Action.ROLLBACK, None, actor, lambda: self._rollback(value, reason, actor)
+        )
+
+    def _plan(self, value: str) -> tuple[Plan, AppConfig]:
         plan = Plan.parse(value)
         try:
-            app = self.app(plan.app)
+            return plan, self.app(plan.app)
         except UsageError:
             raise NotAllowed(
                 "That rollback button names no app of mine; nothing was done."
             ) from None
+
+    async def _rollback(self, value: str, reason: str, actor: Actor) -> Message:
+        plan, app = self._plan(value)
         self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
-        return await self._cases.rollback.confirm(plan, app, actor)
+        return await self._cases.rollback.confirm(plan, app, actor, reason)
 
     async def _audited(
         self,
         action: Action,
         app: str | None,
         actor: Actor,
-        run: Callable[[], Awaitable[Message | None]],
+        run: Callable[[], Awaitable[T]],
         *,
         deployment_id: str | None = None,
-    ) -> Message | None:
+    ) -> T:
         error: Exception
         try:
             return await run()

@@ -96,8 +96,10 @@ class Thread:
         channel: str,
         root_ts: str,
         user: str,
+        first: str | None = None,
     ) -> Tracked:
-        """Track a deployment a command set moving, and announce where it stands."""
+        """Track a deployment a command set moving, and announce where it stands (after
+        `first`, the thread's first words, when given)."""
         row = await self._store.track(
             kind=kind,
             app=app.name,
@@ -109,6 +111,8 @@ class Thread:
             ref=deployment.ref,
             status=Status.QUEUED,
         )
+        if first is not None:
+            await self.say(row, first)
         await self.started(row, deployment.model_copy(update={"status": Status.QUEUED}))
         await self.settle(row, deployment)
         return row

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import USAGE, Deploy, Help, UsageError, commit_only, parse
+from bot.commands import USAGE, Deploy, Help, UsageError, commit_only, parse, reason_problem
 
 
 @pytest.mark.parametrize("text", ["", "   ", "help", "HELP"])
@@ -59,3 +59,10 @@ def test_force_without_a_reason_or_an_app_is_a_usage_error(text: str) -> None:
     with pytest.raises(UsageError) as error:
         parse(text)
     assert error.value.usage == USAGE["force"]
+
+
+def test_a_reason_typed_in_a_form_is_checked_like_a_lock_reason() -> None:
+    assert reason_problem("checkout errors") is None
+    assert reason_problem("   ") == "Say why, in a few words."
+    assert reason_problem("x" * 301) == "Keep the reason under 300 characters."
+    assert reason_problem("bell\a") == "The reason has characters I can't show."

@@ -67,14 +67,19 @@ def test_deploy_watch_approve_and_roll_back(console: pexpect.spawn) -> None:
     console.sendline("/as oncall")
     console.sendline("/deploy rollback web")
     console.expect(r"Roll back web\?")
-    roll_back = _button(console, "Roll back")
+    roll_back = _button(console, "Roll back…")
     console.sendline(roll_back)
-    console.expect("Type y to go on")
-    console.sendline("y")
+    console.expect(r"form: Roll back web\?")
+    console.expect("Why roll back\\? Type it and press Enter")
+    console.sendline("")
+    console.expect("The form says: Say why, in a few words.")
+    console.sendline("checkout errors")
     console.expect("#incident message")
+    console.expect("deployed by @dev, to `sbx-")
+    console.expect("Reason: checkout errors")
     console.expect(r"web is live")
     console.sendline("/deploy web")
-    console.expect("locked by @oncall: rolled back by @oncall in #incident")
+    console.expect("locked by @oncall: rolled back by @oncall in #incident: checkout errors")
 
 
 def test_a_broken_build_shows_its_log_with_secrets_masked(console: pexpect.spawn) -> None:

@@ -117,9 +117,7 @@ async def test_a_rollback_does_not_wait_and_stops_the_stormkit_deploy(world: Wor
     before = len(world.slack.ephemerals)
     await world.driver.command("rollback docs", user="U0LEAD", channel=CHANNEL)
     [shown] = await eventually(lambda: world.slack.ephemerals[before:])
-    await world.driver.click(
-        blocks.ROLLBACK, message_ts=shown.ts, user="U0LEAD", channel=CHANNEL, ephemeral=True
-    )
+    await world.confirm_rollback(shown.ts, user="U0LEAD", channel=CHANNEL)
     stop = f"/v1/deployments/{deploy.deployment_id}/stop"
     await eventually(lambda: world.stormkit.requests_to("POST", stop))
     await eventually(lambda: world.stormkit.requests_to("POST", f"/v1/deployments/{previous}/"))
@@ -139,9 +137,7 @@ async def test_a_nometria_rollback_warns_the_deploy_in_flight_may_still_go_live(
     before = len(world.slack.ephemerals)
     await world.driver.command("rollback web", user="U0LEAD", channel=CHANNEL)
     [shown] = await eventually(lambda: world.slack.ephemerals[before:])
-    await world.driver.click(
-        blocks.ROLLBACK, message_ts=shown.ts, user="U0LEAD", channel=CHANNEL, ephemeral=True
-    )
+    await world.confirm_rollback(shown.ts, user="U0LEAD", channel=CHANNEL)
     await eventually(lambda: world.nometria.requests_to("POST", "/v1/deployments/"))
     await eventually(lambda: "may still go live" in _thread(world, first))
     assert "Nometria cannot stop this deploy" in _thread(world, first)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from bot import blocks
 from bot.blocks import Card, Message
 from bot.config import AppConfig
+from bot.home_blocks import escape
 from bot.models import Action, Clock, Deployment, Kind, Status, Tracked
 from bot.policy import NotAllowed, Refused
 from bot.providers.base import Provider, ProviderError
@@ -73,7 +74,9 @@ class RollingBack:
         plan = Plan(app.name, current.id, target.id, secrets.token_hex(8))
         return blocks.rollback_confirm(app.name, current, target, plan.value(), now=self._now())
 
-    async def confirm(self, plan: Plan, app: AppConfig, actor: Actor) -> Message:
+    async def confirm(self, plan: Plan, app: AppConfig, actor: Actor, reason: str) -> Message:
+        """Roll back for `reason` (typed in the form): it becomes the lock's reason and is said
+        in the thread, to the requester of the deployment rolled back."""
         provider = self._providers[app.name]
         current, target = await self._from_to(app.name, plan.target)
         if current.id != plan.current:
@@ -84,8 +87,9 @@ class RollingBack:
         key = f"rollback:{plan.nonce}"
         if not await self._store.claim(key):
             raise Refused("This rollback was already carried out; nothing more was done.")
-        reason = f"rolled back by <@{actor.user}> in <#{actor.channel}>"
-        await self._store.lock(app.name, reason=reason, user=actor.user, channel=actor.channel)
+        why = escape(reason)
+        locked = f"rolled back by <@{actor.user}> in <#{actor.channel}>: {why}"
+        await self._store.lock(app.name, reason=locked, user=actor.user, channel=actor.channel)
         card = Card(
             app=app.name,
             provider=app.provider,
@@ -93,7 +97,7 @@ class RollingBack:
             ref=target.ref,
             status=Status.QUEUED,
             title="Rollback",
-            note=f"From `{current.id}` to `{target.id}`. "
+            note=f"From `{current.id}` to `{target.id}`: {why}\n"
             f"Deploys are locked until `/deploy unlock {app.name}`.",
         )
         root_ts = await self._thread.open(actor.channel, card)
@@ -108,7 +112,13 @@ class RollingBack:
             await self._thread.could_not_start(card, actor.channel, root_ts, exc)
             raise
         row = await self._thread.follow(
-            Kind.ROLLBACK, app, deployment, channel=actor.channel, root_ts=root_ts, user=actor.user
+            Kind.ROLLBACK,
+            app,
+            deployment,
+            channel=actor.channel,
+            root_ts=root_ts,
+            user=actor.user,
+            first=await self._why(app.name, current, target, actor, why),
         )
         for deploy in deploys:
             await self._thread.say(row, _in_flight(app, deploy, stopped[deploy.id]))
@@ -118,9 +128,21 @@ class RollingBack:
             app.name,
             "ok",
             deployment_id=target.id,
-            detail=f"from {current.id}",
+            detail=f"from {current.id}: {reason}",
         )
         return Message(f":rewind: Rolling back {app.name} to `{target.id}`: follow the thread.")
+
+    async def _why(
+        self, app: str, current: Deployment, target: Deployment, actor: Actor, why: str
+    ) -> str:
+        """Who rolls back what, why, said to whoever deployed what is rolled back."""
+        rows = await self._store.rows_for(app, [current.id])
+        requester = rows[current.id].requester if current.id in rows else None
+        whose = f", deployed by <@{requester}>," if requester else " (not deployed through me)"
+        return (
+            f":rewind: <@{actor.user}> rolls back *{app}* from `{current.id}`{whose} "
+            f"to `{target.id}`.\n*Reason:* {why}"
+        )
 
     async def _stop(self, provider: Provider, row: Tracked, actor: Actor, target: str) -> str:
         """A rollback never waits behind a deploy: stop it where the provider can.
