@@ -157,6 +157,7 @@ class Tracked:
     created_at: datetime
     env: Mapping[str, str] = field(default_factory=dict)
     waiting: bool = False  # in line behind the app's deployment in flight
+    forced: str | None = None  # asked with `--force "reason"`: holds through a freeze or lock
 
     @property
     def pending(self) -> bool:

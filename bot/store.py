@@ -41,6 +41,7 @@ def _tracked(row: TrackedRow) -> Tracked:
         created_at=aware(row.created_at),
         env=dict(row.env or {}),
         waiting=row.waiting,
+        forced=row.forced,
     )
 
 
@@ -77,6 +78,7 @@ class Store:
         approval: Approval | None = None,
         env: Mapping[str, str] | None = None,
         waiting: bool = False,
+        forced: str | None = None,
     ) -> Tracked:
         now = self._now()
         row = TrackedRow(
@@ -92,6 +94,7 @@ class Store:
             status=status.value,
             approval=approval.value if approval else None,
             waiting=waiting,
+            forced=forced,
             owner=self.owner,
             lease_until=now + self._lease,
             created_at=now,

@@ -85,3 +85,31 @@ async def test_apps_shows_the_freeze(world: World) -> None:
     assert ":cold_face: Frozen until" in docs
     assert "Launch &lt;week&gt; &amp; co" in docs
     assert "Frozen" not in said[said.index("*blog*") : said.index("*docs*")]
+
+
+async def test_a_forced_deploy_in_line_still_breaks_glass_in_its_turn(world: World) -> None:
+    """The reason is kept with it: when its turn comes during the freeze it starts, saying so."""
+    await world.driver.command('docs --force "hotfix one"', user="U0LEAD", channel=CHANNEL)
+    await eventually(lambda: world.stormkit.requests_to("POST", "/v1/deploy"))
+    await world.driver.command('docs --force "hotfix <two>"', user="U0LEAD", channel=CHANNEL)
+
+    def deploy_roots() -> list[str]:
+        return [m.ts for m in world.slack.root_messages(CHANNEL) if "Deploy docs" in m.text]
+
+    first, second = await eventually(lambda: deploy_roots()[1:] and deploy_roots())
+
+    def thread(ts: str) -> str:
+        return "\n".join(world.slack.texts_in_thread(CHANNEL, ts))
+
+    await eventually(lambda: "waits its turn" in thread(second))
+    for _ in range(30):
+        if "Started" in thread(second):
+            break
+        await world.tick()
+    assert "is live" in thread(first)
+    assert len(world.stormkit.requests_to("POST", "/v1/deploy")) == 2
+    said = thread(second)
+    assert "Deploying through what holds deploys now. `docs` is frozen until" in said
+    assert "The reason given: hotfix &lt;two&gt;" in said
+    details = [e.detail for e in await world.runtime.store.recent("docs", limit=20)]
+    assert any(d.startswith("break glass in its turn: hotfix <two>") for d in details)

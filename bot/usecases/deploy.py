@@ -108,6 +108,7 @@ class Deploying:
             env=request.env,
             status=Status.QUEUED,
             waiting=True,
+            forced=request.force,
         )
         line = await self._store.in_line(app.name)
         await self._thread.in_line(line)

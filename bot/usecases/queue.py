@@ -9,8 +9,9 @@ from enum import Enum, auto
 
 from bot.config import AppConfig, Config
 from bot.freezes import frozen
+from bot.home_blocks import escape
 from bot.models import Action, Approval, Clock, Status, Tracked
-from bot.policy import Ask, NotAllowed, Policy, Refused
+from bot.policy import Ask, NotAllowed, Policy, Refused, held_by
 from bot.providers.base import Provider, ProviderError
 from bot.store import Store
 from bot.thread import Thread
@@ -82,10 +83,11 @@ class Queueing:
         requester = Actor(user=row.requester, channel=row.channel)
         lock = await self._store.lock_of(app.name)
         freeze = frozen(self._config.freezes, app.name, self._now())
+        ask = Ask(
+            Action.DEPLOY, app, row.requester, row.channel, lock, freeze=freeze, force=row.forced
+        )
         try:
-            self._policy.check(
-                Ask(Action.DEPLOY, app, row.requester, row.channel, lock, freeze=freeze)
-            )
+            self._policy.check(ask)
         except (NotAllowed, Refused) as exc:
             return await self._refused(row, requester, exc)
         provider = self._providers[app.name]
@@ -95,6 +97,12 @@ class Queueing:
             return _Turn.TAKEN
         row = await self._store.get(row.id) or row
         await self._thread.say(row, f":arrow_forward: <@{row.requester}>, its turn came.")
+        held = held_by(ask)
+        if held is not None and row.forced is not None:  # the break glass holds in its turn
+            text = f":rotating_light: Deploying through what holds deploys now. {held}"
+            await self._thread.say(row, f"{text}\nThe reason given: {escape(row.forced)}")
+            detail = f"break glass in its turn: {row.forced} (held: {held})"
+            await self._audit(requester, Action.DEPLOY, app.name, "forced", detail=detail)
         if by_approval:
             await self._thread.update(row, self._thread.card(row))
             text = (
