@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from bot import blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
+from bot.home_blocks import freeze_lines
 from bot.models import Clock
 from bot.providers.base import Provider
 from bot.store import Store
@@ -60,6 +61,8 @@ class Reporting:
             if lock:
                 rules.append(f":lock: locked: {lock.reason}")
             lines.append(f"• *{app.name}* ({app.provider}): {'; '.join(rules)}")
+            freezes = freeze_lines(self._config.freezes, app.name, now=self._now())
+            lines.extend(f"    {line}" for line in freezes)
         text = "*Apps you can deploy here*\n" + (
             "\n".join(lines) or "None: this channel has no apps."
         )
