@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import os
 import sqlite3
 import statistics
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -13,14 +16,25 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import BOT_TOKEN, NOMETRIA_KEY, SIGNING_SECRET, STORMKIT_KEY, write_apps
+from tests.conftest import (
+    BOT_TOKEN,
+    ENVIRON,
+    NOMETRIA_KEY,
+    SIGNING_SECRET,
+    STORMKIT_KEY,
+    eventually,
+    write_apps,
+)
 from tests.fakes.clock import ManualClock
 from tests.fakes.nometria import FakeNometria
 from tests.fakes.server import serve
 from tests.fakes.slack import FakeSlack
 from tests.fakes.stormkit import FakeStormkit
-from tests.processes import BotProcess, start_bot
+from tests.processes import BotProcess, free_port, start_bot
 from tests.slack_client import SlackDriver
+
+ROOT = Path(__file__).parent.parent
+BOTS = ("deploybot", "naive")  # bench/naive_bot.py: the comparison, same fakes, same run
 
 
 @dataclass
@@ -81,7 +95,12 @@ def _many_apps() -> str:
 
 @asynccontextmanager
 async def bench(
-    *, provider_latency: float, poll_interval: float, pace: float, concurrency: int = 50
+    *,
+    provider_latency: float,
+    poll_interval: float,
+    pace: float,
+    concurrency: int = 50,
+    which: str = "deploybot",
 ) -> AsyncIterator[Bench]:
     clock = ManualClock()
     slack = FakeSlack(token=BOT_TOKEN)
@@ -97,16 +116,20 @@ async def bench(
     with tempfile.TemporaryDirectory(prefix="deploybot-bench-") as tmp:
         work = Path(tmp)
         db = work / "bench.db"
-        bot = await start_bot(
+        settings = {
+            "DEPLOYBOT_POLL_INTERVAL": str(poll_interval),
+            "DEPLOYBOT_CHANNEL_PACE": str(pace),
+            "DEPLOYBOT_POLL_CONCURRENCY": str(concurrency),
+            "DEPLOYBOT_LEASE_SECONDS": "600",
+        }
+        start = start_bot if which == "deploybot" else start_naive
+        bot = await start(
             work,
-            name="bot",
+            name=which,
             apps=write_apps(work, servers, _many_apps()),
             slack_url=servers["slack"].url,
             database_url=f"sqlite:///{db}",
-            DEPLOYBOT_POLL_INTERVAL=str(poll_interval),
-            DEPLOYBOT_CHANNEL_PACE=str(pace),
-            DEPLOYBOT_POLL_CONCURRENCY=str(concurrency),
-            DEPLOYBOT_LEASE_SECONDS="600",
+            **settings,
         )
         try:
             async with httpx.AsyncClient(
@@ -118,6 +141,42 @@ async def bench(
             await bot.stop()
             for served in servers.values():
                 await served.close()
+
+
+async def start_naive(
+    tmp: Path, *, name: str, apps: Path, slack_url: str, database_url: str, **extra: str
+) -> BotProcess:
+    """bench/naive_bot.py as its own process, with the environment `deploybot serve` gets."""
+    del database_url  # the naive bot keeps nothing
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
+    env |= ENVIRON | {
+        "PYTHONPATH": str(ROOT),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack_url + "/api/",
+        "DEPLOYBOT_CONFIG": str(apps),
+        "PORT": str(port),
+        **extra,
+    }
+    log = tmp / f"{name}.log"
+    with log.open("wb") as out:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.naive_bot", env=env, cwd=tmp, stdout=out, stderr=out
+        )
+    naive = BotProcess(process, f"http://127.0.0.1:{port}", log)
+    async with httpx.AsyncClient() as http:
+
+        async def healthy() -> bool:
+            if process.returncode is not None:
+                raise AssertionError(f"the naive bot exited:\n{naive.output()}")
+            try:
+                return (await http.get(naive.url + "/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(healthy, within=30)
+    return naive
 
 
 def percentile(values: Sequence[float], p: float) -> float:

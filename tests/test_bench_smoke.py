@@ -11,7 +11,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 
 
-@pytest.mark.parametrize("script", ["bench.ack_latency", "bench.fanout"])
+@pytest.mark.parametrize("script", ["bench.ack_latency", "bench.fanout", "bench.burst"])
 async def test_benchmark_smoke_run(script: str) -> None:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
