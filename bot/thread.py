@@ -71,7 +71,7 @@ class Thread:
     async def started(self, row: Tracked, deployment: Deployment) -> None:
         text = f"Started `{deployment.id}` on {row.provider}: {deployment.status.label}."
         await self._outbox.send(
-            [_root(row, self.card(row, deployment)), _reply(row, blocks.note(text))]
+            [_reply(row, blocks.note(text)), _root(row, self.card(row, deployment))]
         )
 
     async def could_not_start(
@@ -82,8 +82,8 @@ class Thread:
         text = f"{Status.FAILED.emoji} Could not start: {exc}"
         await self._outbox.send(
             [
-                Edit(channel, root_ts, blocks.root(failed)),
                 Reply(channel, root_ts, blocks.note(text)),
+                Edit(channel, root_ts, blocks.root(failed)),
             ]
         )
 
@@ -161,9 +161,11 @@ class Thread:
                 DEPLOYMENTS.labels(row.provider, deployment.status.value).inc()
 
     async def _announcement(self, row: Tracked, deployment: Deployment) -> list[Outgoing]:
-        """What the thread hears about a new status."""
+        """What the thread hears about a new status: the replies first, then the root's edit
+        (the outbox delivers a channel's messages in the order they were queued, so the reply
+        people read never waits behind the edit)."""
         app = row.app
-        said: list[Outgoing] = [_root(row, self.card(row, deployment))]
+        said: list[Outgoing] = []
         match deployment.status:
             case Status.LIVE:
                 said.append(_reply(row, blocks.note(blocks.live_text(app, deployment))))
@@ -182,6 +184,7 @@ class Thread:
                 said.append(_reply(row, blocks.note(blocks.ready_text(app, deployment))))
             case status:
                 said.append(_reply(row, blocks.note(blocks.progress_text(app, status))))
+        said.append(_root(row, self.card(row, deployment)))
         return said
 
     async def _excerpt(self, provider: Provider, deployment: Deployment) -> str | None:

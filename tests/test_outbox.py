@@ -33,8 +33,9 @@ class Queued:
     target_ts: str | None = None
 
 
-def test_edits_of_one_message_merge_into_the_newest_where_the_first_stood() -> None:
-    """Three edits of the root while replies wait: one edit, in the first edit's place."""
+def test_edits_of_one_message_merge_into_the_newest_where_the_newest_stood() -> None:
+    """Three edits of the root while replies wait: one edit, in the newest edit's place, so
+    the reply queued between them is not held behind it."""
     batch = [
         Queued(1, Way.UPDATE, "root"),
         Queued(2, Way.POST),
@@ -43,7 +44,7 @@ def test_edits_of_one_message_merge_into_the_newest_where_the_first_stood() -> N
         Queued(5, Way.UPDATE, "root"),
     ]
     plan = [(row.id, covers) for row, covers in merged(batch)]
-    assert plan == [(5, [1, 3, 5]), (2, [2]), (4, [4])]
+    assert plan == [(2, [2]), (4, [4]), (5, [1, 3, 5])]
 
 
 def test_replies_never_merge() -> None:
@@ -93,8 +94,8 @@ async def test_a_burst_is_delivered_in_order_with_the_root_edits_merged(db: Data
     )
     await outbox.idle()
     assert slack.calls == [
-        ("update", "root", "live"),
         ("post", "root", "is building"),
+        ("update", "root", "live"),
         ("post", "root", "publish it?"),
     ]
     assert prompts == [(7, "ts-3")]  # the prompt's ts is recorded on its deployment

@@ -45,3 +45,43 @@ async def test_a_burst_is_paced_and_root_edits_merge(world: World) -> None:
     )
     gaps = [b - a for a, b in itertools.pairwise(writes)]
     assert min(gaps) >= PACE * 0.9  # about one write per PACE seconds, never a burst
+
+
+async def test_a_status_change_is_replied_in_the_thread_before_the_root_is_edited(
+    world: World,
+) -> None:
+    """The reply people read goes first; the root's edit follows it, a pace later."""
+    await world.driver.command("web", channel=CHANNEL)
+    root = (await eventually(lambda: world.slack.root_messages(CHANNEL)))[0].ts
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root), within=10)
+    await world.runtime.outbox.idle()
+    seen = len(world.slack.calls)
+
+    world.clock.advance(1)  # the build starts
+    await world.runtime.poller.poll_once()
+    await world.runtime.outbox.idle()
+
+    writes = [
+        c
+        for c in world.slack.calls[seen:]
+        if c.method in {"chat.postMessage", "chat.update"} and c.args.get("channel") == CHANNEL
+    ]
+    assert [c.method for c in writes] == ["chat.postMessage", "chat.update"]
+    reply, edit = writes
+    assert reply.args["thread_ts"] == root
+    assert "is building" in reply.args["text"]
+    assert edit.args["ts"] == root
+    assert "building" in edit.args["text"]
+    assert edit.at - reply.at >= PACE * 0.9
+
+    # The first words of the thread went the same way: "Started" before the root showed it.
+    first = world.slack.calls[:seen]
+    started = next(
+        i
+        for i, c in enumerate(first)
+        if c.method == "chat.postMessage" and "Started" in str(c.args.get("text"))
+    )
+    edited = next(
+        i for i, c in enumerate(first) if c.method == "chat.update" and c.args["ts"] == root
+    )
+    assert started < edited

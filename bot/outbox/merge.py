@@ -18,16 +18,17 @@ Q = TypeVar("Q", bound=Queued)
 
 
 def merged(batch: Sequence[Q]) -> list[tuple[Q, list[int]]]:
-    """Edits of one message collapse into the newest, sent where the first stood: one
-    chat.update for a root that changed three times while it waited for its turn."""
-    plan: list[tuple[Q, list[int]]] = []
-    edits: dict[str | None, int] = {}
+    """Edits of one message collapse into the newest, sent where the newest stood: one
+    chat.update for a root that changed three times while it waited for its turn, and no
+    reply queued after the first of them waits behind it."""
+    covers: dict[str | None, list[int]] = {}
     for row in batch:
-        if row.kind == Way.UPDATE and row.target_ts in edits:
-            place = edits[row.target_ts]
-            plan[place] = (row, [*plan[place][1], row.id])
-            continue
         if row.kind == Way.UPDATE:
-            edits[row.target_ts] = len(plan)
-        plan.append((row, [row.id]))
+            covers.setdefault(row.target_ts, []).append(row.id)
+    plan: list[tuple[Q, list[int]]] = []
+    for row in batch:
+        if row.kind != Way.UPDATE:
+            plan.append((row, [row.id]))
+        elif covers[row.target_ts][-1] == row.id:
+            plan.append((row, covers[row.target_ts]))
     return plan
