@@ -74,6 +74,7 @@ async def test_cancel_takes_a_deploy_out_of_the_line_for_its_requester_only(worl
     second = await _deploy(world, "docs", user="U0DEV", count=2)
     third = await _deploy(world, "docs", user="U0DEV2", count=3)
     await eventually(lambda: "number 2 in line" in _root_text(world, third))
+    await eventually(lambda: "next in line" in _root_text(world, second))  # its Cancel is there
 
     before = len(world.slack.ephemerals)
     await world.driver.click(blocks.CANCEL, message_ts=second, user="U0DEV2", channel=CHANNEL)
