@@ -135,7 +135,7 @@ async def test_trigger_refused_by_provider_is_explained_in_the_thread(world: Wor
     root = (await eventually(lambda: world.slack.root_messages(CHANNEL)))[0]
     texts = await eventually(lambda: world.slack.texts_in_thread(CHANNEL, root.ts))
     assert "build minutes are exhausted" in texts[-1]
-    assert "failed" in _root_text(world, root.ts)
+    await eventually(lambda: "failed" in _root_text(world, root.ts))  # edited after the reply
     assert await world.runtime.store.in_flight() == []
 
 
