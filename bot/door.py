@@ -25,6 +25,8 @@ from bot.usecases.rollback import Plan, RollingBack
 _ACTIONS: dict[type, Action] = {
     commands.Deploy: Action.DEPLOY,
     commands.StatusOf: Action.STATUS,
+    commands.History: Action.HISTORY,
+    commands.Stats: Action.STATS,
     commands.Lock: Action.LOCK,
     commands.Unlock: Action.UNLOCK,
     commands.Rollback: Action.ROLLBACK,
@@ -97,7 +99,7 @@ class Door:
             deployment_id=getattr(request, "deployment_id", None),
         )
 
-    async def _run(
+    async def _run(  # noqa: PLR0911 - one return per command
         self, request: commands.AppCommand, action: Action, actor: Actor
     ) -> Message | None:
         app = self.app(request.app)
@@ -115,6 +117,10 @@ class Door:
                 return None
             case commands.StatusOf():
                 return await cases.report.status(app)
+            case commands.History():
+                return await cases.report.history(app)
+            case commands.Stats():
+                return await cases.report.stats(app, request.days)
             case commands.Lock():
                 return await cases.operate.lock(request, app, actor)
             case commands.Unlock():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry()
@@ -35,3 +37,49 @@ SLACK_ERRORS = Counter(
     ["method", "error"],
     registry=REGISTRY,
 )
+
+DORA_DAYS = 30
+_DORA = f"over the last {DORA_DAYS} days, as `/deploy stats` says it (NaN: nothing to measure)"
+DORA_FREQUENCY = Gauge(
+    "deploybot_dora_deployments_per_day",
+    f"Deploys that went live per day, {_DORA}.",
+    ["app"],
+    registry=REGISTRY,
+)
+DORA_FAILURE_RATE = Gauge(
+    "deploybot_dora_change_failure_ratio",
+    f"Deploys that failed or were rolled back within a day, of those that finished, {_DORA}.",
+    ["app"],
+    registry=REGISTRY,
+)
+DORA_RESTORE = Gauge(
+    "deploybot_dora_time_to_restore_seconds",
+    f"Median time from a failure or rollback to the next live deployment, {_DORA}.",
+    ["app"],
+    registry=REGISTRY,
+)
+DORA_BUILD = Gauge(
+    "deploybot_dora_build_seconds",
+    f"Median build time, {_DORA}.",
+    ["app"],
+    registry=REGISTRY,
+)
+
+
+def set_dora(
+    app: str,
+    *,
+    per_day: float,
+    failure_rate: float | None,
+    restore_seconds: float | None,
+    build_seconds: float | None,
+) -> None:
+    """One app's figures (`bot.stats.Stats`); None, when there is nothing to measure, is NaN."""
+    DORA_FREQUENCY.labels(app).set(per_day)
+    DORA_FAILURE_RATE.labels(app).set(_or_nan(failure_rate))
+    DORA_RESTORE.labels(app).set(_or_nan(restore_seconds))
+    DORA_BUILD.labels(app).set(_or_nan(build_seconds))
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value

@@ -31,6 +31,8 @@ class Action(StrEnum):
     LOCK = "lock"
     UNLOCK = "unlock"
     STATUS = "status"
+    HISTORY = "history"
+    STATS = "stats"
     APPS = "apps"
 
 
@@ -155,6 +157,7 @@ class Tracked:
     abandoned: bool
     created_at: datetime
     env: Mapping[str, str] = field(default_factory=dict)
+    updated_at: datetime | None = None  # its last change: for a finished row, when it ended
 
     @property
     def pending(self) -> bool:

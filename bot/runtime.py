@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -27,13 +28,14 @@ from bot import listeners, providers
 from bot.config import Config, ConfigError, Settings
 from bot.db import Database
 from bot.door import Door, UseCases
-from bot.metrics import REGISTRY
+from bot.metrics import DORA_DAYS, REGISTRY, set_dora
 from bot.models import Clock, utcnow
 from bot.notifier import BAD_TOKEN, NoBlindRepost, Notifier
 from bot.outbox import Outbox
 from bot.policy import Policy
 from bot.poller import Poller
 from bot.providers import http as provider_http
+from bot.providers.base import ProviderError
 from bot.redact import Redactor
 from bot.store import Store
 from bot.thread import Thread
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 10  # seconds; keep it under the lease, so a slow send is not taken over
 HEALTH_CACHE = 5.0  # seconds a health check reuses Slack's last answer: auth.test is not free
+DORA_REFRESH = 60.0  # seconds /metrics reuses the DORA figures: each reads the provider's list
 
 # Names this process among replicas: it owns the deployments it polls and the messages it sends.
 REPLICA = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -145,8 +148,10 @@ class Runtime:
     door: Door
     poller: Poller
     bolt: AsyncApp
+    report: Reporting
     scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
     _slack_checked: tuple[float, bool] = (-HEALTH_CACHE, False)  # when, and whether it answered
+    _dora_at: float = -DORA_REFRESH
 
     @classmethod
     async def start(cls, config: Config, *, clock: Clock = utcnow) -> Runtime:
@@ -196,7 +201,7 @@ class Runtime:
             process_before_response=False,
         )
         listeners.register(bolt, door)
-        runtime = cls(config, http, db, store, outbox, slack, door, poller, bolt)
+        runtime = cls(config, http, db, store, outbox, slack, door, poller, bolt, cases.report)
         poller.schedule(runtime.scheduler, settings.deploybot_poll_interval)
         runtime.scheduler.start()
         return runtime
@@ -208,9 +213,35 @@ class Runtime:
         return app
 
     async def _metrics(self, _: web.Request) -> web.Response:
+        await self._refresh_dora()
         return web.Response(
             body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
+
+    async def _refresh_dora(self) -> None:
+        """Each app's DORA figures, at most every DORA_REFRESH seconds; a provider that does not
+        answer keeps its app's last figures."""
+        now = time.monotonic()
+        if now - self._dora_at < DORA_REFRESH:
+            return
+        self._dora_at = now
+        apps = list(self.config.apps.values())
+        found = await asyncio.gather(
+            *(self.report.figures(app, DORA_DAYS) for app in apps), return_exceptions=True
+        )
+        for app, figures in zip(apps, found, strict=True):
+            if isinstance(figures, ProviderError):
+                log.info("DORA figures of %s not refreshed: %s", app.name, figures)
+            elif isinstance(figures, BaseException):
+                raise figures
+            else:
+                set_dora(
+                    app.name,
+                    per_day=figures.per_day,
+                    failure_rate=figures.change_failure_rate,
+                    restore_seconds=figures.median_restore_seconds,
+                    build_seconds=figures.median_build_seconds,
+                )
 
     async def _healthz(self, _: web.Request) -> web.Response:
         checks = {"scheduler": self.scheduler.running, "store": False, "slack": False}

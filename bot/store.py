@@ -40,6 +40,7 @@ def _tracked(row: TrackedRow) -> Tracked:
         abandoned=row.abandoned,
         created_at=aware(row.created_at),
         env=dict(row.env or {}),
+        updated_at=aware(row.updated_at),
     )
 
 
@@ -123,6 +124,17 @@ class Store:
                 .order_by(TrackedRow.id.desc())
             )
             return {str(row.deployment_id): _tracked(row) for row in rows}
+
+    async def of_app(
+        self, app: str, *, since: datetime | None = None, limit: int = 200
+    ) -> list[Tracked]:
+        """An app's rows, newest first: what the bot started (history, stats, the Home tab)."""
+        query = select(TrackedRow).where(TrackedRow.app == app)
+        if since is not None:
+            query = query.where(TrackedRow.created_at >= since)
+        async with self._db.session() as session:
+            rows = await session.scalars(query.order_by(TrackedRow.id.desc()).limit(limit))
+            return [_tracked(row) for row in rows]
 
     async def in_flight(self) -> list[Tracked]:
         async with self._db.session() as session:

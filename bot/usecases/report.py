@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 
-from bot import blocks
+from bot import blocks, dora, home_blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
-from bot.models import Clock
+from bot.home_blocks import HistoryRow
+from bot.models import Clock, Kind, Tracked
 from bot.providers.base import Provider
+from bot.stats import Stats, compute
 from bot.store import Store
 from bot.usecases.common import Actor
 
 STATUS_ROWS = 10
+HISTORY_ROWS = 15
+STATS_FROM_PROVIDER = 100  # the provider's newest deployments read for `stats`
 
 
 class Reporting:
@@ -44,6 +49,26 @@ class Reporting:
             audit=audit,
         )
 
+    async def history(self, app: AppConfig) -> Message:
+        """The last deployments, the provider's merged with the bot's: who asked, and what for."""
+        theirs = await self._providers[app.name].history(limit=HISTORY_ROWS)
+        ours = [_row(r) for r in await self._store.of_app(app.name, limit=HISTORY_ROWS * 2)]
+        rows = home_blocks.merge_history(ours, theirs, limit=HISTORY_ROWS)
+        text = f"History of {app.name}"
+        return Message(text, tuple(home_blocks.history(app.name, rows, now=self._now())))
+
+    async def stats(self, app: AppConfig, days: int) -> Message:
+        figures = await self.figures(app, days)
+        text = f"{app.name} over the last {'day' if days == 1 else f'{days} days'}"
+        return Message(text, tuple(home_blocks.stats(app.name, figures)))
+
+    async def figures(self, app: AppConfig, days: int) -> Stats:
+        """DORA figures of an app over `days` days, from the bot's rows and the provider's list."""
+        now = self._now()
+        theirs = await self._providers[app.name].history(limit=STATS_FROM_PROVIDER)
+        ours = await self._store.of_app(app.name, since=now - timedelta(days=days + 1))
+        return compute(dora.records(app.name, ours, theirs), now=now, days=days)
+
     async def apps(self, actor: Actor) -> Message:
         lines = []
         for app in sorted(self._config.apps.values(), key=lambda a: a.name):
@@ -64,3 +89,14 @@ class Reporting:
             "\n".join(lines) or "None: this channel has no apps."
         )
         return Message("Apps", tuple(blocks.say(text)))
+
+
+def _row(row: Tracked) -> HistoryRow:
+    return HistoryRow(
+        id=row.deployment_id,
+        status=row.status,
+        when=row.created_at,
+        ref=row.ref,
+        who=row.requester,
+        rollback=row.kind is Kind.ROLLBACK,
+    )
