@@ -120,6 +120,26 @@ def failed(app: str, deployment: Deployment, excerpt: str | None) -> Message:
     return Message(text, tuple(blocks))
 
 
+def escape(text: str) -> str:
+    """User text made safe for mrkdwn: Slack reads &, < and > as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def failure_dm(
+    app: str, deployment_id: str, first_line: str | None, *, channel: str, link: str | None
+) -> Message:
+    """The direct message to whoever asked for a deployment that failed."""
+    thread = f"<{link}|its thread>" if link else "its thread"
+    text = (
+        f"{Status.FAILED.emoji} Your deployment of *{app}* (`{deployment_id}`) failed. "
+        f"See {thread} in <#{channel}>."
+    )
+    found = [*say(text)]
+    if first_line:
+        found.append(SectionBlock(text=code_block(escape(_clip(first_line, 500)))))
+    return Message(text, tuple(found))
+
+
 def failed_text(app: str, deployment: Deployment) -> str:
     status = deployment.status
     reason = f": {_clip(deployment.error, 500)}" if deployment.error else ""
@@ -261,7 +281,13 @@ def usage_error(problem: str, usage: str) -> str:
 
 def help_text() -> str:
     lines = "\n".join(f"• `{line}`" for line in USAGE.values())
-    return f"*deploybot* deploys your apps from Slack.\n{lines}"
+    return (
+        f"*deploybot* deploys your apps from Slack.\n{lines}\n"
+        "`history` lists the last deployments, the provider's too; `stats` gives the DORA "
+        "figures (frequency, change failure rate, time to restore, build time), 30 days by "
+        "default.\nIf a deployment you asked for fails, I also send you a direct message with "
+        "a link to its thread."
+    )
 
 
 def _people(users: Sequence[str]) -> str:

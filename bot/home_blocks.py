@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.blocks import SECTION_LIMIT, age
+from bot.blocks import escape as escape  # noqa: PLC0414 - still importable from here
 from bot.freezes import Freeze, Window, frozen, upcoming
 from bot.models import Deployment, Status
 from bot.stats import Stats, duration, frequency
@@ -17,11 +18,6 @@ from bot.stats import Stats, duration, frequency
 MAX_BLOCKS = 50
 CONTEXT_ELEMENTS = 10
 _UNKNOWN = datetime.min.replace(tzinfo=UTC)  # sorts a row with no time last
-
-
-def escape(text: str) -> str:
-    """User text made safe for mrkdwn: Slack reads &, < and > as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def when(at: datetime, zone: ZoneInfo, *, now: datetime) -> str:

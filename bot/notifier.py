@@ -110,6 +110,17 @@ class Notifier:
             ),
         )
 
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """chat.getPermalink; None when Slack cannot say (the message still names its channel)."""
+        try:
+            response = await self._counted(
+                "chat.getPermalink", self._client.chat_getPermalink(channel=channel, message_ts=ts)
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError):
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None
+
     async def find_by_metadata(
         self, channel: str, thread_ts: str, event_type: str, payload: dict[str, Any]
     ) -> str | None:

@@ -173,7 +173,9 @@ class Runtime:
             prompt_sent=store.set_prompt_ts,
         )
         adapters = providers.build_all(config, http)
-        thread = Thread(config.apps, store, outbox, adapters, redact)
+        thread = Thread(
+            config.apps, store, outbox, adapters, redact, failure_dms=settings.deploybot_failure_dms
+        )
         audit = Audit(store, redact)
         cases = UseCases(
             deploy=Deploying(adapters, store, thread, audit),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -73,11 +74,21 @@ def test_deploy_watch_approve_and_roll_back(console: pexpect.spawn) -> None:
 
 
 def test_a_broken_build_shows_its_log_with_secrets_masked(console: pexpect.spawn) -> None:
+    shown = io.StringIO()
+    console.logfile_read = shown
     console.sendline("/deploy web broken")
     console.expect("web failed")
     console.expect("```")
     console.expect("```")
     assert "hunter2" not in console.before
+    # The requester hears of it directly too; that DM is sent beside the thread, in any order.
+    if "direct message to @dev" not in shown.getvalue():
+        console.expect("direct message to @dev")
+        console.expect("└")
+    dm = shown.getvalue().split("direct message to @dev", 1)[1].split("└", 1)[0]
+    assert "Your deployment of web" in dm
+    assert "Cannot find module" in dm
+    assert "hunter2" not in dm
 
 
 def _spawn(tmp_path: Path, *args: str, **env: str) -> pexpect.spawn:

@@ -43,6 +43,15 @@ SCHEMA = {
                     },
                     "additionalProperties": False,
                 },
+                "app_home": {
+                    "type": "object",
+                    "properties": {
+                        "home_tab_enabled": {"type": "boolean"},
+                        "messages_tab_enabled": {"type": "boolean"},
+                        "messages_tab_read_only_enabled": {"type": "boolean"},
+                    },
+                    "additionalProperties": False,
+                },
                 "slash_commands": {
                     "type": "array",
                     "maxItems": 50,
@@ -100,6 +109,7 @@ SCOPES = {
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
     "conversations_replies": ("channels:history", "groups:history"),
+    "chat_getPermalink": (),  # needs no scope
 }
 
 
@@ -135,3 +145,10 @@ def test_the_bot_scopes_are_exactly_those_the_code_needs() -> None:
         scope = SCOPES[method]
         needed |= {scope} if isinstance(scope, str) else set(scope)
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_failure_dms_land_in_a_messages_tab_people_can_read() -> None:
+    """A DM posted to a user ID shows in the app's Messages tab, read-only."""
+    app_home = MANIFEST["features"]["app_home"]
+    assert app_home["messages_tab_enabled"] is True
+    assert app_home["messages_tab_read_only_enabled"] is True

@@ -99,6 +99,9 @@ class ConsoleSlack:
 
     def _post(self, args: Json) -> Json:
         message = self._new(args)
+        if message.channel[:1] in {"U", "W"}:  # Slack's DM of the app with that person
+            self._show(message, "", head=f"direct message to @{self.name(message.channel)}")
+            return {"channel": "D" + message.channel[1:], "ts": message.ts}
         if message.thread_ts is None:
             self.roots[message.ts] = len(self.roots) + 1
         self._show(message, "")
@@ -123,24 +126,25 @@ class ConsoleSlack:
         thread = [m for m in self.messages.values() if root in {m.ts, m.thread_ts} and not m.user]
         return {"messages": [{"ts": m.ts, "text": m.text} for m in thread]}
 
-    def _show(self, message: Message, how: str) -> None:
+    def _show(self, message: Message, how: str, *, head: str | None = None) -> None:
         for number, _ in message.buttons:
             self.buttons.pop(number, None)  # an edit takes its old buttons away
         body, buttons = lines(message.blocks, message.text, self.name)
         message.buttons = [(next(self._button_numbers), b) for b in buttons]
         for number, button in message.buttons:
             self.buttons[number] = (message, button)
-        where = f"#{self.name(message.channel)}"
-        if message.user:
-            head = f"{where} (only @{self.name(message.user)} sees this)"
-        elif message.thread_ts:
-            head = f"{where} thread {self.roots.get(message.thread_ts, '?')}"
-        else:
-            head = f"{where} message {self.roots[message.ts]}{' ' + how if how else ''}"
-        shown = [f"┌ {head}", *(f"│ {line}" for line in body)]
+        shown = [f"┌ {head or self._head(message, how)}", *(f"│ {line}" for line in body)]
         if message.buttons:
             shown.append("│ " + "   ".join(f"[{n}] {b.label}" for n, b in message.buttons))
         self._write("\n".join(shown) + "\n└")
+
+    def _head(self, message: Message, how: str) -> str:
+        where = f"#{self.name(message.channel)}"
+        if message.user:
+            return f"{where} (only @{self.name(message.user)} sees this)"
+        if message.thread_ts:
+            return f"{where} thread {self.roots.get(message.thread_ts, '?')}"
+        return f"{where} message {self.roots[message.ts]}{' ' + how if how else ''}"
 
     def show_ephemeral(self, channel: str, user: str, text: str) -> None:
         """An answer the bot gave in its ack (usage, help): shown to the one who typed."""

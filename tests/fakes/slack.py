@@ -392,6 +392,10 @@ class FakeSlack:
         """Each reply's text and block text flattened into one string per reply."""
         return [m.all_text for m in self.thread(channel, ts)]
 
+    def dm_channel(self, user: str) -> str:
+        """The ID of the app's direct-message conversation with `user`."""
+        return "D" + user[1:]
+
     def channel_name(self, channel: str) -> str:
         return self.channel_names.get(channel, channel.lower())
 
@@ -537,6 +541,8 @@ class FakeSlack:
             channel = next((i for i, n in self.channel_names.items() if n == name), channel)
         if channel in self.unknown_channels:
             raise SlackError("channel_not_found")
+        if channel[0] in "UW":  # a user ID: Slack posts in the app's DM with that person
+            return self.dm_channel(channel)
         return channel
 
     def _existing_message(self, channel: str, ts: Any) -> Message:
