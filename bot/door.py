@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
-from bot import blocks, commands
+from bot import blocks, commands, home_view
 from bot.blocks import Message
 from bot.commands import USAGE, UsageError, no_such_app
 from bot.config import AppConfig, Config
@@ -18,6 +18,7 @@ from bot.store import Store
 from bot.usecases.approve import Approving
 from bot.usecases.common import Actor, Audit
 from bot.usecases.deploy import Deploying
+from bot.usecases.home import Showing
 from bot.usecases.operate import Operating
 from bot.usecases.report import Reporting
 from bot.usecases.rollback import Plan, RollingBack
@@ -41,6 +42,7 @@ class UseCases:
     rollback: RollingBack
     operate: Operating
     report: Reporting
+    home: Showing
 
 
 class Door:
@@ -162,6 +164,52 @@ class Door:
             ) from None
         self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
         return await self._cases.rollback.confirm(plan, app, actor)
+
+    async def home_idle(self) -> None:
+        """Let a Home tab refresh under way finish (shutdown, tests)."""
+        await self._cases.home.idle()
+
+    async def home_opened(self, user: str) -> None:
+        await self._cases.home.opened(user)
+
+    async def home_click(self, action_id: str, name: str, user: str) -> None:
+        """A button on the Home tab; what came of it is said at the top of the refreshed tab."""
+        home = self._cases.home
+        try:
+            notice = await self._home_action(action_id, name, user)
+        except (NotAllowed, Refused, UsageError, ProviderError) as exc:
+            notice = f":no_entry: {exc}"
+        await home.show(user, notice)
+
+    async def _home_action(self, action_id: str, name: str, user: str) -> str:
+        app = self.app(name)
+        if action_id == home_view.HOME_UNLOCK:
+            lock = await self._store.lock_of(app.name)
+            where = lock.channel if lock else ""
+            reply = await self.command(commands.Unlock(app.name), Actor(user, where))
+            return reply.text if reply else f"{app.name} is unlocked."
+        channel = await self._cases.home.channel_for(app)
+        if channel is None:
+            raise Refused(
+                f"`{app.name}` was never deployed from a channel: type `/deploy {app.name}` "
+                "in the channel where its thread should be."
+            )
+        actor = Actor(user, channel)
+        if action_id == home_view.HOME_DEPLOY:
+            await self.command(commands.Deploy(app.name), actor)
+            return f":rocket: Deploying *{app.name}*: follow it in <#{channel}>."
+        if action_id == home_view.HOME_ROLLBACK:
+            return await self._home_rollback(app, actor)
+        raise NotAllowed("That button is not one of mine; nothing was done.")
+
+    async def _home_rollback(self, app: AppConfig, actor: Actor) -> str:
+        async def run() -> Message:
+            # From the Home tab no incident channel applies: approvers only.
+            self._policy.check(Ask(Action.ROLLBACK, app, actor.user, channel=""))
+            return await self._cases.rollback.at_once(app, actor)
+
+        reply = await self._audited(Action.ROLLBACK, app.name, actor, run)
+        return f"{reply.text if reply else ''} It is in <#{actor.channel}>."
 
     async def _audited(
         self,

@@ -110,6 +110,13 @@ class Notifier:
             ),
         )
 
+    async def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        """views.publish: the person's Home tab, replaced whole (so never doubled)."""
+        await self._counted(
+            "views.publish",
+            self._client.views_publish(user_id=user, view=self._scrub(view)),
+        )
+
     async def permalink(self, channel: str, ts: str) -> str | None:
         """chat.getPermalink; None when Slack cannot say (the message still names its channel)."""
         try:

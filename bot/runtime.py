@@ -43,6 +43,7 @@ from bot.usecases.approve import Approving
 from bot.usecases.common import Audit
 from bot.usecases.deploy import Deploying
 from bot.usecases.follow import Following
+from bot.usecases.home import Showing
 from bot.usecases.operate import Operating
 from bot.usecases.report import Reporting
 from bot.usecases.rollback import RollingBack
@@ -183,7 +184,17 @@ class Runtime:
             rollback=RollingBack(adapters, store, thread, audit, clock),
             operate=Operating(adapters, store, thread, audit, redact),
             report=Reporting(config, adapters, store, clock),
+            home=Showing(
+                config,
+                adapters,
+                store,
+                clock,
+                publish=notifier.publish_home,
+                link=outbox.permalink,
+                every=settings.deploybot_home_refresh,
+            ),
         )
+        thread.on_change = cases.home.changed
         door = Door(config, store, Policy(config.incident_channels), audit, cases)
         follow = Following(config, adapters, store, thread, clock)
         poller = Poller(
@@ -274,6 +285,7 @@ class Runtime:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.door.drain()
+        await self.door.home_idle()
         await self.outbox.idle()
         await self.http.aclose()
         if self.slack.session is not None:

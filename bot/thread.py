@@ -35,6 +35,8 @@ class Thread:
     ) -> None:
         self._apps = apps
         self._failure_dms = failure_dms
+        # Told when something a Home tab shows changed (a status, a new thread, a lock).
+        self.on_change: Callable[[], None] = lambda: None
         self._store = store
         self._outbox = outbox
         self._providers = providers
@@ -42,11 +44,14 @@ class Thread:
 
     async def open(self, channel: str, card: Card) -> str:
         """Post a deployment's root message now; its ts names the thread."""
-        return await self._outbox.post_now(channel, blocks.root(card))
+        ts = await self._outbox.post_now(channel, blocks.root(card))
+        self.on_change()
+        return ts
 
     async def announce(self, channel: str, text: str) -> None:
         """A message to the whole channel (a lock, an unlock), sent now."""
         await self._outbox.post_now(channel, blocks.note(text))
+        self.on_change()
 
     async def say(self, row: Tracked, text: str) -> None:
         await self._outbox.send([_reply(row, blocks.note(text))])
@@ -147,6 +152,7 @@ class Thread:
         )
         if won:
             self._outbox.kick({item.channel for item in said})
+            self.on_change()
             if deployment.status.finished:
                 DEPLOYMENTS.labels(row.provider, deployment.status.value).inc()
 

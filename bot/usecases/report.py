@@ -8,8 +8,7 @@ from datetime import timedelta
 from bot import blocks, dora, home_blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
-from bot.home_blocks import HistoryRow
-from bot.models import Clock, Kind, Tracked
+from bot.models import Clock
 from bot.providers.base import Provider
 from bot.stats import Stats, compute
 from bot.store import Store
@@ -52,7 +51,8 @@ class Reporting:
     async def history(self, app: AppConfig) -> Message:
         """The last deployments, the provider's merged with the bot's: who asked, and what for."""
         theirs = await self._providers[app.name].history(limit=HISTORY_ROWS)
-        ours = [_row(r) for r in await self._store.of_app(app.name, limit=HISTORY_ROWS * 2)]
+        found = await self._store.of_app(app.name, limit=HISTORY_ROWS * 2)
+        ours = [home_blocks.history_row(r) for r in found]
         rows = home_blocks.merge_history(ours, theirs, limit=HISTORY_ROWS)
         text = f"History of {app.name}"
         return Message(text, tuple(home_blocks.history(app.name, rows, now=self._now())))
@@ -89,14 +89,3 @@ class Reporting:
             "\n".join(lines) or "None: this channel has no apps."
         )
         return Message("Apps", tuple(blocks.say(text)))
-
-
-def _row(row: Tracked) -> HistoryRow:
-    return HistoryRow(
-        id=row.deployment_id,
-        status=row.status,
-        when=row.created_at,
-        ref=row.ref,
-        who=row.requester,
-        rollback=row.kind is Kind.ROLLBACK,
-    )

@@ -73,6 +73,12 @@ class RollingBack:
         plan = Plan(app.name, current.id, target.id, secrets.token_hex(8))
         return blocks.rollback_confirm(app.name, current, target, plan.value(), now=self._now())
 
+    async def at_once(self, app: AppConfig, actor: Actor) -> Message:
+        """Back to the one live before the current, confirmed already (the Home tab's dialog)."""
+        current, target = await self._from_to(app.name, None)
+        plan = Plan(app.name, current.id, target.id, secrets.token_hex(8))
+        return await self.confirm(plan, app, actor)
+
     async def confirm(self, plan: Plan, app: AppConfig, actor: Actor) -> Message:
         provider = self._providers[app.name]
         current, target = await self._from_to(app.name, plan.target)

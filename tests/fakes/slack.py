@@ -227,6 +227,9 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.messages: dict[str, list[Message]] = {}
         self.ephemerals: list[Ephemeral] = []
+        #: Each person's Home tab as last published (views.publish), and how many times.
+        self.home_views: dict[str, Json] = {}
+        self.home_publishes: dict[str, int] = {}
         self.responses: dict[str, list[Json]] = {}
 
         self.not_in_channels: set[str] = set()
@@ -257,6 +260,7 @@ class FakeSlack:
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "reactions.add": self._reactions_add,
+            "views.publish": self._views_publish,
         }
 
     # ---------------------------------------------------------------- serving
@@ -657,6 +661,27 @@ class FakeSlack:
         self.ephemerals.append(ephemeral)
         return {"message_ts": ephemeral.ts}
 
+    def _views_publish(self, args: Json) -> Json:
+        user = str(args.get("user_id") or "")
+        if not user or user in self.unknown_users:
+            raise SlackError("user_not_found")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError("invalid_arguments")
+        errors = _block_errors(view.get("blocks") or [], limit=MAX_HOME_BLOCKS)
+        if errors:
+            raise SlackError("invalid_arguments", errors=errors)
+        self.home_views[user] = view
+        self.home_publishes[user] = self.home_publishes.get(user, 0) + 1
+        return {"view": {"id": f"V{user}", "type": "home", **view}}
+
+    def home_text(self, user: str) -> str:
+        """Every piece of text on a person's Home tab, one part per line."""
+        view = self.home_views.get(user) or {}
+        return flatten_text("", view.get("blocks") or [])
+
     def _chat_get_permalink(self, args: Json) -> Json:
         channel = self._channel(args)
         message = self._existing_message(channel, args.get("message_ts"))
@@ -817,13 +842,16 @@ def _decode_cursor(cursor: Any) -> int:
 # -------------------------------------------------------------------- block validation
 
 
-def _block_errors(blocks: Any) -> list[str]:
+MAX_HOME_BLOCKS = 100  # a Home tab holds more than a message
+
+
+def _block_errors(blocks: Any, limit: int = MAX_BLOCKS) -> list[str]:
     """The subset of Slack's Block Kit validation that catches real mistakes."""
     if not isinstance(blocks, list):
         return ["must be an array [json-pointer:/blocks]"]
     errors: list[str] = []
-    if len(blocks) > MAX_BLOCKS:
-        errors.append(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    if len(blocks) > limit:
+        errors.append(f"no more than {limit} items allowed [json-pointer:/blocks]")
     block_ids: set[str] = set()
     for i, block in enumerate(blocks):
         where = f"[json-pointer:/blocks/{i}]"
