@@ -286,7 +286,8 @@ def help_text() -> str:
         "`history` lists the last deployments, the provider's too; `stats` gives the DORA "
         "figures (frequency, change failure rate, time to restore, build time), 30 days by "
         "default.\nIf a deployment you asked for fails, I also send you a direct message with "
-        "a link to its thread."
+        "a link to its thread. My Home tab shows your apps: what is live, in flight, waiting "
+        "for you, locked or frozen, with Deploy, Roll back and Unlock buttons."
     )
 
 

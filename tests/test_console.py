@@ -146,3 +146,20 @@ def test_ctrl_c_leaves_at_once(console: pexpect.spawn) -> None:
     console.wait()
     assert console.exitstatus == 0, console.before
     assert "Traceback" not in (console.before or "")
+
+
+def test_home_shows_the_tab_and_its_buttons_work(console: pexpect.spawn) -> None:
+    """/home opens the Home tab; its Deploy button (after its confirm) deploys in #deploys."""
+    console.sendline("/deploy web")
+    console.expect(r"web is live\*? at https://web\.sandbox")
+    console.sendline("/home")
+    console.expect("@dev's Home tab")
+    console.expect("Live: `sbx-")
+    console.expect("by @dev")
+    deploy = _button(console, "Deploy")
+    console.sendline(deploy)
+    console.expect("Type y to go on")
+    console.sendline("y")
+    console.expect("#deploys message 2")
+    console.expect("@dev's Home tab")
+    console.expect("Deploying web: follow it in #deploys")

@@ -28,6 +28,7 @@ class Message:
     thread_ts: str | None = None
     user: str | None = None  # only this user sees it (an ephemeral)
     buttons: list[tuple[int, Button]] = field(default_factory=list)
+    home_of: str | None = None  # a Home tab, that person's
 
 
 class ConsoleSlack:
@@ -40,6 +41,10 @@ class ConsoleSlack:
         self.buttons: dict[int, tuple[Message, Button]] = {}
         self.roots: dict[str, int] = {}  # root ts -> the number people see
         self.url = ""
+        # Whose Home tab to print when it is published: after /home or a click on it, until
+        # the next line is typed (the console clears it); other refreshes are not printed.
+        self.home_wanted: set[str] = set()
+        self._home_shown: dict[str, list[Json]] = {}
 
     def name(self, ident: str) -> str:
         return self._names.get(ident, ident)
@@ -71,6 +76,7 @@ class ConsoleSlack:
             "chat.update": self._update,
             "chat.postEphemeral": self._ephemeral,
             "conversations.replies": self._replies,
+            "views.publish": self._publish_home,
         }.get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -106,6 +112,26 @@ class ConsoleSlack:
             self.roots[message.ts] = len(self.roots) + 1
         self._show(message, "")
         return {"channel": message.channel, "ts": message.ts, "message": {"ts": message.ts}}
+
+    def want_home(self, user: str, *, again: bool) -> None:
+        """Print `user`'s Home tab when next published; `again`: even if it did not change."""
+        self.home_wanted.add(user)
+        if again:
+            self._home_shown.pop(user, None)
+
+    def _publish_home(self, args: Json) -> Json:
+        user = str(args.get("user_id") or "")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict):
+            return {"ok": False}
+        blocks = view.get("blocks") or []
+        if user in self.home_wanted and self._home_shown.get(user) != blocks:
+            self._home_shown[user] = blocks
+            message = Message(user, "", "", blocks, home_of=user)
+            self._show(message, "", head=f"@{self.name(user)}'s Home tab")
+        return {"view": {"type": "home"}}
 
     def _update(self, args: Json) -> Json:
         message = self.messages.get(args.get("ts", ""))
