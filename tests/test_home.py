@@ -106,10 +106,14 @@ async def test_roll_back_from_home_goes_back_and_unlock_unlocks(world: World) ->
     [row] = [r for r in await world.runtime.store.of_app("web") if r.root_ts == first]
     assert call.path == f"/v1/deployments/{row.deployment_id}/rollback"
     assert await world.runtime.store.lock_of("web") is not None
-    await eventually(lambda: ":lock: Locked by <@U0LEAD>" in world.slack.home_text("U0LEAD"))
+    await eventually(
+        lambda: ":lock: Locked by <@U0LEAD>" in world.slack.home_text("U0LEAD"), within=15
+    )
 
     await world.driver.click_home("deploybot_home_unlock", "web", user="U0LEAD")
-    await eventually(lambda: "is unlocked by <@U0LEAD>" in world.slack.home_text("U0LEAD"))
+    await eventually(
+        lambda: "is unlocked by <@U0LEAD>" in world.slack.home_text("U0LEAD"), within=15
+    )
     assert await world.runtime.store.lock_of("web") is None
     assert any("is unlocked" in m.text for m in world.slack.root_messages(CHANNEL))
 

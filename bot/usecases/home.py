@@ -50,6 +50,7 @@ class Showing:
         self._every = every  # seconds between two refreshes on a change
         self._viewers: dict[str, float] = {}  # user -> when they last opened it (monotonic)
         self._notices: dict[str, str] = {}  # user -> what came of their last click there
+        self._drawing: dict[str, asyncio.Lock] = {}
         self._refresh: asyncio.Task[None] | None = None
         self._last = -every
 
@@ -62,14 +63,18 @@ class Showing:
         """Publish the tab; a notice (what came of a click) stays on it until it is reopened."""
         if notice is not None:
             self._notices[user] = notice
-        notice = self._notices.get(user)
-        now = self._now()
-        apps = [
-            await self._app(app, user, now)
-            for app in sorted(self._config.apps.values(), key=lambda a: a.name)
-            if may_deploy(app, user) or may_approve(app, user)
-        ]
-        await self._publish(user, home_view.view(apps, now=now, notice=notice).to_dict())
+        # One drawing at a time per person: a refresh begun before a change never lands after
+        # a drawing that shows it.
+        async with self._drawing.setdefault(user, asyncio.Lock()):
+            now = self._now()
+            visible = [
+                app
+                for app in sorted(self._config.apps.values(), key=lambda a: a.name)
+                if may_deploy(app, user) or may_approve(app, user)
+            ]
+            apps = await asyncio.gather(*(self._app(app, user, now) for app in visible))
+            view = home_view.view(apps, now=now, notice=self._notices.get(user))
+            await self._publish(user, view.to_dict())
 
     def changed(self) -> None:
         """Something the tab shows changed: refresh it for recent viewers, at most every
