@@ -169,6 +169,9 @@ class Door:
         """Let a Home tab refresh under way finish (shutdown, tests)."""
         await self._cases.home.idle()
 
+    async def home_stop(self) -> None:
+        await self._cases.home.stop()
+
     async def home_opened(self, user: str) -> None:
         await self._cases.home.opened(user)
 

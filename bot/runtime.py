@@ -285,7 +285,7 @@ class Runtime:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.door.drain()
-        await self.door.home_idle()
+        await self.door.home_stop()
         await self.outbox.idle()
         await self.http.aclose()
         if self.slack.session is not None:

@@ -83,7 +83,14 @@ class Showing:
             self._refresh = asyncio.create_task(self._refresh_viewers())
 
     async def idle(self) -> None:
+        """Wait for a refresh under way (tests)."""
         if self._refresh is not None:
+            await asyncio.gather(self._refresh, return_exceptions=True)
+
+    async def stop(self) -> None:
+        """Shutting down: a refresh still waiting for its turn is not worth waiting for."""
+        if self._refresh is not None:
+            self._refresh.cancel()
             await asyncio.gather(self._refresh, return_exceptions=True)
 
     async def channel_for(self, app: AppConfig) -> str | None:
