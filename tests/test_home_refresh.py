@@ -51,3 +51,28 @@ async def test_stopping_drops_a_refresh_waiting_for_its_turn() -> None:
     home.changed()  # the last refresh was just now: this one waits an hour
     await asyncio.wait_for(home.stop(), timeout=5)
     assert published == ["U1", "U1"]
+
+
+async def test_a_change_during_a_refresh_makes_another() -> None:
+    """The refresh under way may have read the state before the change: one more follows."""
+    published: list[str] = []
+    drawing, go_on = asyncio.Event(), asyncio.Event()
+
+    async def publish(user: str, view: dict[str, Any]) -> None:
+        published.append(user)
+        if len(published) == 2:  # the first refresh, held while a change comes in
+            drawing.set()
+            await go_on.wait()
+
+    async def link(channel: str, ts: str) -> str | None:
+        return None
+
+    config = cast(Config, SimpleNamespace(apps={}, freezes=()))
+    home = Showing(config, {}, cast(Store, None), utcnow, publish=publish, link=link, every=0)
+    await home.opened("U1")
+    home.changed()
+    await asyncio.wait_for(drawing.wait(), timeout=5)
+    home.changed()
+    go_on.set()
+    await home.idle()
+    assert published == ["U1", "U1", "U1"]

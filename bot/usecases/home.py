@@ -52,6 +52,7 @@ class Showing:
         self._notices: dict[str, str] = {}  # user -> what came of their last click there
         self._drawing: dict[str, asyncio.Lock] = {}
         self._refresh: asyncio.Task[None] | None = None
+        self._dirty = False
         self._last = -every
 
     async def opened(self, user: str) -> None:
@@ -79,7 +80,10 @@ class Showing:
     def changed(self) -> None:
         """Something the tab shows changed: refresh it for recent viewers, at most every
         `every` seconds, changes in between coming along with the next refresh."""
-        if self._viewers and (self._refresh is None or self._refresh.done()):
+        if not self._viewers:
+            return
+        self._dirty = True  # a refresh under way may have read the state before this change
+        if self._refresh is None or self._refresh.done():
             self._refresh = asyncio.create_task(self._refresh_viewers())
 
     async def idle(self) -> None:
@@ -101,10 +105,15 @@ class Showing:
         return last[0].channel if last else None
 
     async def _refresh_viewers(self) -> None:
-        wait = self._last + self._every - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)  # throttling: the wait is the point
-        self._last = time.monotonic()
+        while self._dirty:
+            wait = self._last + self._every - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)  # throttling: the wait is the point
+            self._dirty = False
+            self._last = time.monotonic()
+            await self._redraw()
+
+    async def _redraw(self) -> None:
         since = self._last - VIEWERS_FOR
         for user, opened in list(self._viewers.items()):
             if opened < since:
