@@ -39,7 +39,8 @@ SLACK_ERRORS = Counter(
 )
 
 DORA_DAYS = 30
-_DORA = f"over the last {DORA_DAYS} days, as `/deploy stats` says it (NaN: nothing to measure)"
+# From the store alone, so a scrape reads nothing from a provider: deployments through the bot.
+_DORA = f"over the last {DORA_DAYS} days, of deployments through deploybot (NaN: none to measure)"
 DORA_FREQUENCY = Gauge(
     "deploybot_dora_deployments_per_day",
     f"Deploys that went live per day, {_DORA}.",
@@ -58,12 +59,6 @@ DORA_RESTORE = Gauge(
     ["app"],
     registry=REGISTRY,
 )
-DORA_BUILD = Gauge(
-    "deploybot_dora_build_seconds",
-    f"Median build time, {_DORA}.",
-    ["app"],
-    registry=REGISTRY,
-)
 
 
 def set_dora(
@@ -72,13 +67,12 @@ def set_dora(
     per_day: float,
     failure_rate: float | None,
     restore_seconds: float | None,
-    build_seconds: float | None,
 ) -> None:
-    """One app's figures (`bot.stats.Stats`); None, when there is nothing to measure, is NaN."""
+    """One app's figures (`bot.stats.Stats`); None, when there is nothing to measure, is NaN.
+    Build time is not among them: only the provider's list has it."""
     DORA_FREQUENCY.labels(app).set(per_day)
     DORA_FAILURE_RATE.labels(app).set(_or_nan(failure_rate))
     DORA_RESTORE.labels(app).set(_or_nan(restore_seconds))
-    DORA_BUILD.labels(app).set(_or_nan(build_seconds))
 
 
 def _or_nan(value: float | None) -> float:

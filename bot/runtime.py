@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
@@ -35,7 +34,6 @@ from bot.outbox import Outbox
 from bot.policy import Policy
 from bot.poller import Poller
 from bot.providers import http as provider_http
-from bot.providers.base import ProviderError
 from bot.redact import Redactor
 from bot.store import Store
 from bot.thread import Thread
@@ -52,7 +50,6 @@ log = logging.getLogger(__name__)
 
 SLACK_TIMEOUT = 10  # seconds; keep it under the lease, so a slow send is not taken over
 HEALTH_CACHE = 5.0  # seconds a health check reuses Slack's last answer: auth.test is not free
-DORA_REFRESH = 60.0  # seconds /metrics reuses the DORA figures: each reads the provider's list
 
 # Names this process among replicas: it owns the deployments it polls and the messages it sends.
 REPLICA = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -152,7 +149,6 @@ class Runtime:
     report: Reporting
     scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
     _slack_checked: tuple[float, bool] = (-HEALTH_CACHE, False)  # when, and whether it answered
-    _dora_at: float = -DORA_REFRESH
 
     @classmethod
     async def start(cls, config: Config, *, clock: Clock = utcnow) -> Runtime:
@@ -232,29 +228,16 @@ class Runtime:
         )
 
     async def _refresh_dora(self) -> None:
-        """Each app's DORA figures, at most every DORA_REFRESH seconds; a provider that does not
-        answer keeps its app's last figures."""
-        now = time.monotonic()
-        if now - self._dora_at < DORA_REFRESH:
-            return
-        self._dora_at = now
-        apps = list(self.config.apps.values())
-        found = await asyncio.gather(
-            *(self.report.figures(app, DORA_DAYS) for app in apps), return_exceptions=True
-        )
-        for app, figures in zip(apps, found, strict=True):
-            if isinstance(figures, ProviderError):
-                log.info("DORA figures of %s not refreshed: %s", app.name, figures)
-            elif isinstance(figures, BaseException):
-                raise figures
-            else:
-                set_dora(
-                    app.name,
-                    per_day=figures.per_day,
-                    failure_rate=figures.change_failure_rate,
-                    restore_seconds=figures.median_restore_seconds,
-                    build_seconds=figures.median_build_seconds,
-                )
+        """Each app's DORA figures from the store alone: a scrape reads nothing from a provider
+        (deployments made outside the bot are in `/deploy stats`, not here)."""
+        for app in self.config.apps.values():
+            figures = await self.report.figures(app, DORA_DAYS, provider=False)
+            set_dora(
+                app.name,
+                per_day=figures.per_day,
+                failure_rate=figures.change_failure_rate,
+                restore_seconds=figures.median_restore_seconds,
+            )
 
     async def _healthz(self, _: web.Request) -> web.Response:
         checks = {"scheduler": self.scheduler.running, "store": False, "slack": False}

@@ -62,10 +62,13 @@ class Reporting:
         text = f"{app.name} over the last {'day' if days == 1 else f'{days} days'}"
         return Message(text, tuple(home_blocks.stats(app.name, figures)))
 
-    async def figures(self, app: AppConfig, days: int) -> Stats:
-        """DORA figures of an app over `days` days, from the bot's rows and the provider's list."""
+    async def figures(self, app: AppConfig, days: int, *, provider: bool = True) -> Stats:
+        """DORA figures of an app over `days` days, from the bot's rows and the provider's list
+        (without `provider`: from the bot's rows alone, reading nothing from the provider)."""
         now = self._now()
-        theirs = await self._providers[app.name].history(limit=STATS_FROM_PROVIDER)
+        theirs = (
+            await self._providers[app.name].history(limit=STATS_FROM_PROVIDER) if provider else []
+        )
         ours = await self._store.of_app(app.name, since=now - timedelta(days=days + 1))
         return compute(dora.records(app.name, ours, theirs), now=now, days=days)
 
