@@ -139,22 +139,8 @@ def _buttons(app: AppHome) -> list[ButtonElement]:
             )
         )
     if app.may_roll_back and app.live is not None:
-        buttons.append(
-            ButtonElement(
-                text="Roll back",
-                action_id=HOME_ROLLBACK,
-                value=app.name,
-                style="danger",
-                confirm=ConfirmObject(
-                    title="Roll back production?",
-                    text=f"{app.name} goes back to the deployment live before `{app.live.id}`. "
-                    "Deploys stay locked until someone unlocks.",
-                    confirm="Roll back",
-                    deny="Cancel",
-                    style="danger",
-                ),
-            )
-        )
+        # Its confirmation (and the form asking why) is the one `/deploy rollback` shows.
+        buttons.append(ButtonElement(text="Roll back…", action_id=HOME_ROLLBACK, value=app.name))
     if app.may_unlock and app.lock is not None:
         buttons.append(ButtonElement(text="Unlock", action_id=HOME_UNLOCK, value=app.name))
     return buttons

@@ -110,6 +110,17 @@ class Notifier:
             ),
         )
 
+    async def whisper(
+        self, channel: str, user: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        """chat.postEphemeral: a message only `user` sees in `channel` (a confirmation)."""
+        await self._counted(
+            "chat.postEphemeral",
+            self._client.chat_postEphemeral(
+                channel=channel, user=user, text=self._redact(text), blocks=self._scrub(blocks)
+            ),
+        )
+
     async def publish_home(self, user: str, view: dict[str, Any]) -> None:
         """views.publish: the person's Home tab, replaced whole (so never doubled)."""
         await self._counted(

@@ -4,7 +4,7 @@ status change with its messages in one transaction."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from bot import blocks
 from bot.blocks import Card, Message
@@ -59,6 +59,15 @@ class Thread:
     async def update(self, row: Tracked, card: Card) -> None:
         await self._outbox.send([_root(row, card)])
 
+    async def in_line(self, rows: Sequence[Tracked]) -> None:
+        """Show each deploy waiting in line its place (1: next), with its Cancel button."""
+        await self._outbox.send(
+            [
+                _root(row, self.card(row).but(place=n, row_id=row.id))
+                for n, row in enumerate(rows, 1)
+            ]
+        )
+
     async def edit_prompt(self, row: Tracked, message: Message) -> None:
         """Change the approval prompt (its buttons go, or come back)."""
         if row.prompt_ts:
@@ -95,8 +104,10 @@ class Thread:
         channel: str,
         root_ts: str,
         user: str,
+        first: str | None = None,
     ) -> Tracked:
-        """Track a deployment a command set moving, and announce where it stands."""
+        """Track a deployment a command set moving, and announce where it stands (after
+        `first`, the thread's first words, when given)."""
         row = await self._store.track(
             kind=kind,
             app=app.name,
@@ -108,6 +119,8 @@ class Thread:
             ref=deployment.ref,
             status=Status.QUEUED,
         )
+        if first is not None:
+            await self.say(row, first)
         await self.started(row, deployment.model_copy(update={"status": Status.QUEUED}))
         await self.settle(row, deployment)
         return row

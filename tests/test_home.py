@@ -89,23 +89,29 @@ async def test_deploy_button_deploys_the_default_branch_in_the_apps_channel(worl
 
 
 async def test_roll_back_from_home_goes_back_and_unlock_unlocks(world: World) -> None:
+    """Roll back… hands the usual confirmation to the approver in the app's channel; its
+    button and the form asking why carry it out; Unlock on the tab unlocks."""
     first = await _live(world, "web")
     await _live(world, "web")
     await _opened(world, "U0LEAD")
+    before = len(world.slack.ephemerals)
 
     await world.driver.click_home("deploybot_home_rollback", "web", user="U0LEAD")
 
+    [shown] = await eventually(lambda: world.slack.ephemerals[before:], within=15)
+    assert (shown.channel, shown.user) == (CHANNEL, "U0LEAD")
+    assert "Roll back web?" in shown.all_text
     said = await eventually(
-        lambda: (
-            "Rolling back web" in world.slack.home_text("U0LEAD")
-            and world.slack.home_text("U0LEAD")
-        )
+        lambda: "waits for your confirmation" in world.slack.home_text("U0LEAD")
+        and world.slack.home_text("U0LEAD"),
+        within=15,
     )
-    assert f"It is in <#{CHANNEL}>" in said
-    [call] = await eventually(lambda: _rollbacks(world))
+    assert f"in <#{CHANNEL}>" in said
+    assert _rollbacks(world) == []  # nothing changes before the confirmation and its reason
+    await world.confirm_rollback(shown.ts, user="U0LEAD", channel=CHANNEL, reason="errors")
+    [call] = await eventually(lambda: _rollbacks(world), within=15)
     [row] = [r for r in await world.runtime.store.of_app("web") if r.root_ts == first]
     assert call.path == f"/v1/deployments/{row.deployment_id}/rollback"
-    assert await world.runtime.store.lock_of("web") is not None
     await eventually(
         lambda: ":lock: Locked by <@U0LEAD>" in world.slack.home_text("U0LEAD"), within=15
     )

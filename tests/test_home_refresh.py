@@ -12,6 +12,10 @@ from bot.store import Store
 from bot.usecases.home import Showing
 
 
+async def _whisper(channel: str, user: str, text: str, blocks: list[dict[str, Any]]) -> None:
+    raise AssertionError("nothing to whisper here")
+
+
 def _showing(published: list[str], every: float) -> Showing:
     async def publish(user: str, view: dict[str, Any]) -> None:
         assert view["type"] == "home"
@@ -21,7 +25,16 @@ def _showing(published: list[str], every: float) -> Showing:
         return None
 
     config = cast(Config, SimpleNamespace(apps={}, freezes=()))
-    return Showing(config, {}, cast(Store, None), utcnow, publish=publish, link=link, every=every)
+    return Showing(
+        config,
+        {},
+        cast(Store, None),
+        utcnow,
+        publish=publish,
+        link=link,
+        whisper=_whisper,
+        every=every,
+    )
 
 
 async def test_changes_in_a_burst_make_one_refresh() -> None:
@@ -68,7 +81,9 @@ async def test_a_change_during_a_refresh_makes_another() -> None:
         return None
 
     config = cast(Config, SimpleNamespace(apps={}, freezes=()))
-    home = Showing(config, {}, cast(Store, None), utcnow, publish=publish, link=link, every=0)
+    home = Showing(
+        config, {}, cast(Store, None), utcnow, publish=publish, link=link, whisper=_whisper, every=0
+    )
     await home.opened("U1")
     home.changed()
     await asyncio.wait_for(drawing.wait(), timeout=5)

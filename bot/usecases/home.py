@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import dora, home_blocks, home_view
+from bot.blocks import Message
 from bot.config import AppConfig, Config
 from bot.home_view import AppHome, Linked
 from bot.models import Clock, Status, Tracked
@@ -27,6 +28,7 @@ VIEWERS_FOR = 24 * 3600.0  # seconds a person who opened the tab gets it refresh
 
 Publish = Callable[[str, dict[str, Any]], Awaitable[None]]
 Link = Callable[[str, str], Awaitable[str | None]]
+Whisper = Callable[[str, str, str, list[dict[str, Any]]], Awaitable[None]]
 
 
 class Showing:
@@ -39,6 +41,7 @@ class Showing:
         *,
         publish: Publish,
         link: Link,
+        whisper: Whisper,
         every: float = 10.0,
     ) -> None:
         self._config = config
@@ -47,6 +50,7 @@ class Showing:
         self._now = clock
         self._publish = publish
         self._link = link
+        self._whisper = whisper
         self._every = every  # seconds between two refreshes on a change
         self._viewers: dict[str, float] = {}  # user -> when they last opened it (monotonic)
         self._notices: dict[str, str] = {}  # user -> what came of their last click there
@@ -96,6 +100,10 @@ class Showing:
         if self._refresh is not None:
             self._refresh.cancel()
             await asyncio.gather(self._refresh, return_exceptions=True)
+
+    async def whisper(self, channel: str, user: str, message: Message) -> None:
+        """A message only `user` sees in `channel`: what a Home tab button hands on there."""
+        await self._whisper(channel, user, message.text, message.to_dicts())
 
     async def channel_for(self, app: AppConfig) -> str | None:
         """Where a deploy from the Home tab is followed: the app's channel, or its last one."""

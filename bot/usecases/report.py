@@ -8,6 +8,7 @@ from datetime import timedelta
 from bot import blocks, dora, home_blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
+from bot.home_blocks import freeze_lines
 from bot.models import Clock
 from bot.providers.base import Provider
 from bot.stats import Stats, compute
@@ -88,6 +89,8 @@ class Reporting:
             if lock:
                 rules.append(f":lock: locked: {lock.reason}")
             lines.append(f"• *{app.name}* ({app.provider}): {'; '.join(rules)}")
+            freezes = freeze_lines(self._config.freezes, app.name, now=self._now())
+            lines.extend(f"    {line}" for line in freezes)
         text = "*Apps you can deploy here*\n" + (
             "\n".join(lines) or "None: this channel has no apps."
         )
