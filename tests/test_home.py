@@ -102,8 +102,10 @@ async def test_roll_back_from_home_goes_back_and_unlock_unlocks(world: World) ->
     assert (shown.channel, shown.user) == (CHANNEL, "U0LEAD")
     assert "Roll back web?" in shown.all_text
     said = await eventually(
-        lambda: "waits for your confirmation" in world.slack.home_text("U0LEAD")
-        and world.slack.home_text("U0LEAD"),
+        lambda: (
+            "waits for your confirmation" in world.slack.home_text("U0LEAD")
+            and world.slack.home_text("U0LEAD")
+        ),
         within=15,
     )
     assert f"in <#{CHANNEL}>" in said
