@@ -108,6 +108,14 @@ class Store(Line):
             rows = await session.scalars(query.order_by(TrackedRow.id.desc()).limit(limit))
             return [tracked(row) for row in rows]
 
+    async def since(self, moment: datetime) -> list[Tracked]:
+        """Every app's rows asked for since `moment`, oldest first (the figures in /metrics)."""
+        async with self._db.session() as session:
+            rows = await session.scalars(
+                select(TrackedRow).where(TrackedRow.created_at >= moment).order_by(TrackedRow.id)
+            )
+            return [tracked(row) for row in rows]
+
     async def in_flight(self) -> list[Tracked]:
         async with self._db.session() as session:
             rows = await session.scalars(

@@ -9,7 +9,7 @@ from bot import blocks, dora, home_blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
 from bot.home_blocks import freeze_lines
-from bot.models import Clock
+from bot.models import Clock, Tracked
 from bot.providers.base import Provider
 from bot.stats import Stats, compute
 from bot.store import Store
@@ -63,15 +63,25 @@ class Reporting:
         text = f"{app.name} over the last {'day' if days == 1 else f'{days} days'}"
         return Message(text, tuple(home_blocks.stats(app.name, figures)))
 
-    async def figures(self, app: AppConfig, days: int, *, provider: bool = True) -> Stats:
-        """DORA figures of an app over `days` days, from the bot's rows and the provider's list
-        (without `provider`: from the bot's rows alone, reading nothing from the provider)."""
+    async def figures(self, app: AppConfig, days: int) -> Stats:
+        """DORA figures of an app over `days` days, from the bot's rows and the provider's list."""
         now = self._now()
-        theirs = (
-            await self._providers[app.name].history(limit=STATS_FROM_PROVIDER) if provider else []
-        )
+        theirs = await self._providers[app.name].history(limit=STATS_FROM_PROVIDER)
         ours = await self._store.of_app(app.name, since=now - timedelta(days=days + 1))
         return compute(dora.records(app.name, ours, theirs), now=now, days=days)
+
+    async def figures_of_all(self, days: int) -> dict[str, Stats]:
+        """Every app's figures from the bot's rows alone, in one query: nothing is read from a
+        provider (for /metrics, scraped often)."""
+        now = self._now()
+        rows: dict[str, list[Tracked]] = {name: [] for name in self._config.apps}
+        for row in await self._store.since(now - timedelta(days=days + 1)):
+            rows.setdefault(row.app, []).append(row)
+        return {
+            app: compute(dora.records(app, ours, []), now=now, days=days)
+            for app, ours in rows.items()
+            if app in self._config.apps
+        }
 
     async def apps(self, actor: Actor) -> Message:
         lines = []
