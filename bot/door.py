@@ -32,6 +32,14 @@ _ACTIONS: dict[type, Action] = {
 _LOCK_MATTERS = frozenset({Action.DEPLOY, Action.RESTART, Action.UNLOCK})
 
 
+@dataclass
+class _Subject:
+    """What a refusal is about, filled in as it becomes known (a click names only a row)."""
+
+    app: str | None = None
+    deployment_id: str | None = None
+
+
 @dataclass(frozen=True)
 class UseCases:
     deploy: Deploying
@@ -89,12 +97,9 @@ class Door:
             action = Action(request.verb)
         else:
             action = _ACTIONS[type(request)]
+        subject = _Subject(request.app, getattr(request, "deployment_id", None))
         return await self._audited(
-            action,
-            request.app,
-            actor,
-            lambda: self._run(request, action, actor),
-            deployment_id=getattr(request, "deployment_id", None),
+            action, subject, actor, lambda: self._run(request, action, actor)
         )
 
     async def _run(
@@ -126,19 +131,28 @@ class Door:
                 return await cases.operate(request, app, actor)
 
     async def click(self, action_id: str, value: str, actor: Actor) -> Message | None:
+        subject = _Subject()
         handlers = {
-            blocks.APPROVE: (Action.APPROVE, lambda: self._decide(Action.APPROVE, value, actor)),
-            blocks.DISCARD: (Action.DISCARD, lambda: self._decide(Action.DISCARD, value, actor)),
-            blocks.ROLLBACK: (Action.ROLLBACK, lambda: self._rollback(value, actor)),
+            blocks.APPROVE: (
+                Action.APPROVE,
+                lambda: self._decide(Action.APPROVE, value, actor, subject),
+            ),
+            blocks.DISCARD: (
+                Action.DISCARD,
+                lambda: self._decide(Action.DISCARD, value, actor, subject),
+            ),
+            blocks.ROLLBACK: (Action.ROLLBACK, lambda: self._rollback(value, actor, subject)),
         }
         if action_id not in handlers:
             raise NotAllowed("That button is not one of mine; nothing was done.")
         action, run = handlers[action_id]
-        return await self._audited(action, None, actor, run)
+        return await self._audited(action, subject, actor, run)
 
-    async def _decide(self, action: Action, value: str, actor: Actor) -> None:
+    async def _decide(self, action: Action, value: str, actor: Actor, subject: _Subject) -> None:
         approving = self._cases.approve
-        row = await approving.undecided(value, actor)
+        row = await approving.clicked(value, actor)
+        subject.app, subject.deployment_id = row.app, row.deployment_id
+        row = await approving.undecided(row)
         app = self.app(row.app)
         self._policy.check(Ask(action, app, actor.user, actor.channel, requester=row.requester))
         if action is Action.APPROVE:
@@ -146,8 +160,9 @@ class Door:
         else:
             await approving.discard(row, actor)
 
-    async def _rollback(self, value: str, actor: Actor) -> Message:
+    async def _rollback(self, value: str, actor: Actor, subject: _Subject) -> Message:
         plan = Plan.parse(value)
+        subject.app, subject.deployment_id = plan.app, plan.target
         try:
             app = self.app(plan.app)
         except UsageError:
@@ -160,11 +175,9 @@ class Door:
     async def _audited(
         self,
         action: Action,
-        app: str | None,
+        subject: _Subject,
         actor: Actor,
         run: Callable[[], Awaitable[Message | None]],
-        *,
-        deployment_id: str | None = None,
     ) -> Message | None:
         error: Exception
         try:
@@ -174,5 +187,12 @@ class Door:
         except ProviderError as exc:
             outcome, error = "failed", exc
         detail = str(error)
-        await self._audit(actor, action, app, outcome, deployment_id=deployment_id, detail=detail)
+        await self._audit(
+            actor,
+            action,
+            subject.app,
+            outcome,
+            deployment_id=subject.deployment_id,
+            detail=detail,
+        )
         raise error

@@ -25,9 +25,9 @@ class Approving:
         self._thread = thread
         self._audit = audit
 
-    async def undecided(self, value: str, actor: Actor) -> Tracked:
-        """The deployment whose approval buttons were clicked, while nobody has decided yet;
-        only if the button really is on that deployment's thread, in this channel."""
+    async def clicked(self, value: str, actor: Actor) -> Tracked:
+        """The deployment whose approval buttons were clicked, only if the button really is on
+        that deployment's thread, in this channel."""
         row = await self._store.get(int(value)) if _ROW_ID.fullmatch(value) else None
         on_it = row is not None and (
             actor.message_ts in {row.prompt_ts, row.root_ts} or actor.thread_ts == row.root_ts
@@ -38,6 +38,10 @@ class Approving:
             # Clicked before the outbox recorded the prompt's ts: the click tells it.
             await self._store.set_prompt_ts(row.id, str(actor.message_ts))
             row = await self._store.get(row.id) or row
+        return row
+
+    async def undecided(self, row: Tracked) -> Tracked:
+        """The row, while nobody has decided yet."""
         if row.approval is not Approval.PENDING:
             raise Refused(await decided(self._store, row.id))
         return row
