@@ -35,6 +35,7 @@ class Ask:
 
 
 def may_deploy(app: AppConfig, user: str) -> bool:
+    """Its deployers and its approvers; an app without deployers is open to all."""
     return not app.deployers or user in app.deployers or user in app.approvers
 
 
@@ -47,7 +48,7 @@ class Policy:
     def __init__(self, incident_channels: tuple[str, ...] | list[str] = ()) -> None:
         self._incident = tuple(incident_channels)
         self._rules: dict[Action, Callable[[Ask], None]] = {
-            Action.DEPLOY: self._deploy,
+            Action.DEPLOY: self._deploy_new,
             Action.RESTART: self._deploy,
             Action.STOP: _operator("stop it"),
             Action.LOCK: _operator("lock it"),
@@ -65,12 +66,23 @@ class Policy:
         if rule is not None:
             rule(ask)
 
+    def _deploy_new(self, ask: Ask) -> None:
+        """A deploy that will wait for an approval: someone other than its requester must be
+        able to give it."""
+        self._deploy(ask)
+        app = ask.app
+        if app.sole_approver == ask.user:
+            raise NotAllowed(
+                f"You are the only approver of `{app.name}`, and nobody approves their own "
+                "deployment, so a deploy you ask for could never be approved. Ask someone else "
+                f"to deploy it, or in the apps file add a second approver to `{app.name}`'s "
+                "`approvers` (or set `allow_self_approval = true`)."
+            )
+
     def _deploy(self, ask: Ask) -> None:
         app = ask.app
         if not may_deploy(app, ask.user):
-            raise NotAllowed(
-                f"You may not deploy `{app.name}`. Deployers: {_people(app.deployers)}."
-            )
+            raise NotAllowed(f"You may not deploy `{app.name}`. {deployers_text(app)}.")
         if app.channels and ask.channel not in app.channels:
             raise NotAllowed(
                 f"`{app.name}` is deployed from {_channels(app.channels)} only, not here."
@@ -134,6 +146,14 @@ def _unlock(ask: Ask) -> None:
         f"`{app.name}` was locked by <@{lock.locked_by}>: {lock.reason}. "
         f"{_unlockers(app)} can unlock it."
     )
+
+
+def deployers_text(app: AppConfig) -> str:
+    """Who may deploy an app, as `/deploy apps` and a refusal say it."""
+    if not app.deployers:
+        return "Anyone may deploy it"
+    approvers = f", and its approvers {_people(app.approvers)}" if app.approvers else ""
+    return f"Deployers: {_people(app.deployers)}{approvers}"
 
 
 def _people(users: tuple[str, ...]) -> str:

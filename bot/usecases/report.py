@@ -55,7 +55,8 @@ class Reporting:
                 else ["no approval"]
             )
             if app.deployers:
-                rules.append("deployers " + ", ".join(f"<@{u}>" for u in app.deployers))
+                also = " (and its approvers)" if app.approvers else ""
+                rules.append("deployers " + ", ".join(f"<@{u}>" for u in app.deployers) + also)
             lock = await self._store.lock_of(app.name)
             if lock:
                 rules.append(f":lock: locked: {lock.reason}")
