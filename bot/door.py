@@ -29,7 +29,7 @@ _ACTIONS: dict[type, Action] = {
     commands.Unlock: Action.UNLOCK,
     commands.Rollback: Action.ROLLBACK,
 }
-_LOCK_MATTERS = frozenset({Action.DEPLOY, Action.RESTART, Action.UNLOCK})
+_LOCK_MATTERS = frozenset({Action.DEPLOY, Action.RESTART, Action.LOCK, Action.UNLOCK})
 
 
 @dataclass
@@ -121,10 +121,12 @@ class Door:
             case commands.StatusOf():
                 return await cases.report.status(app)
             case commands.Lock():
-                return await cases.operate.lock(request, app, actor)
+                await cases.operate.lock(request, app, actor)
+                return None  # said in the channel, once
             case commands.Unlock():
                 assert lock is not None  # the policy refuses to unlock what is not locked
-                return await cases.operate.unlock(app, lock, actor)
+                await cases.operate.unlock(app, lock, actor)
+                return None
             case commands.Rollback():
                 return await cases.rollback.prepare(app, request.deployment_id)
             case commands.Operate():

@@ -51,7 +51,7 @@ class Policy:
             Action.DEPLOY: self._deploy_new,
             Action.RESTART: self._deploy,
             Action.STOP: _operator("stop it"),
-            Action.LOCK: _operator("lock it"),
+            Action.LOCK: _lock,
             Action.LOGS: _operator("read its logs"),
             Action.PUBLISH: _publish,
             Action.APPROVE: _approve,
@@ -89,8 +89,9 @@ class Policy:
             )
         if ask.lock is not None:
             raise Refused(
-                f"`{app.name}` is locked by <@{ask.lock.locked_by}>: {ask.lock.reason}. "
-                f"{_unlockers(app)} can `/deploy unlock {app.name}`; rollbacks still work."
+                f"`{app.name}` is {locked_by(ask.lock)}. "
+                f"{_unlockers(app, ask.lock)} can `/deploy unlock {app.name}`; "
+                "rollbacks still work."
             )
 
     def _rollback(self, ask: Ask) -> None:
@@ -109,6 +110,15 @@ def _operator(what: str) -> Callable[[Ask], None]:
             raise NotAllowed(f"Only those who may deploy `{ask.app.name}` may {what}.")
 
     return rule
+
+
+def _lock(ask: Ask) -> None:
+    _operator("lock it")(ask)
+    if ask.lock is not None:  # a second lock would silently replace the first one's reason
+        raise Refused(
+            f"`{ask.app.name}` is already {locked_by(ask.lock)}. To give another reason, "
+            f"`/deploy unlock {ask.app.name}` first."
+        )
 
 
 def _publish(ask: Ask) -> None:
@@ -142,10 +152,12 @@ def _unlock(ask: Ask) -> None:
         raise Refused(f"`{app.name}` is not locked.")
     if ask.user == lock.locked_by or may_approve(app, ask.user):
         return
-    raise NotAllowed(
-        f"`{app.name}` was locked by <@{lock.locked_by}>: {lock.reason}. "
-        f"{_unlockers(app)} can unlock it."
-    )
+    raise NotAllowed(f"`{app.name}` is {locked_by(lock)}. {_unlockers(app, lock)} can unlock it.")
+
+
+def locked_by(lock: AppLock) -> str:
+    """ "locked by @dev: the reason", or without a reason "locked by @dev"."""
+    return f"locked by <@{lock.locked_by}>" + (f": {lock.reason}" if lock.reason else "")
 
 
 def deployers_text(app: AppConfig) -> str:
@@ -168,5 +180,9 @@ def _approvers(app: AppConfig) -> str:
     return _people(app.approvers) if app.approvers else "those who may deploy it"
 
 
-def _unlockers(app: AppConfig) -> str:
-    return f"Its approvers ({_people(app.approvers)})" if app.approvers else "Its deployers"
+def _unlockers(app: AppConfig, lock: AppLock) -> str:
+    """Who may unlock: who locked it, and the approvers (without approvers, its deployers)."""
+    others = f"its approvers ({_people(app.approvers)})" if app.approvers else "its deployers"
+    if lock.locked_by in app.approvers:
+        return others[0].upper() + others[1:]
+    return f"<@{lock.locked_by}> or {others}"

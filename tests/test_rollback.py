@@ -62,7 +62,7 @@ async def test_nometria_rollback_goes_back_to_the_previous_live_and_locks(world:
     refused = await world.ask("web", user="U0DEV")
     assert "locked by <@U0LEAD>: rolled back by <@U0LEAD> in <#C0DEPLOYS>" in refused
     assert len(world.nometria.requests_to("POST", "/v1/deployments")) == 1
-    unlocked = await world.ask("unlock web", user="U0LEAD")
+    unlocked = await world.aloud("unlock web", user="U0LEAD")
     assert "unlocked" in unlocked
 
 

@@ -8,6 +8,7 @@ from bot import blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
 from bot.models import Clock
+from bot.policy import locked_by
 from bot.providers.base import Provider
 from bot.store import Store
 from bot.usecases.common import Actor
@@ -40,7 +41,7 @@ class Reporting:
             deployments,
             {dep: row.requester for dep, row in rows.items()},
             now=now,
-            lock=f"Locked by <@{lock.locked_by}>: {lock.reason}" if lock else None,
+            lock="L" + locked_by(lock)[1:] if lock else None,  # "Locked by @dev: reason"
             audit=audit,
         )
 
@@ -59,7 +60,7 @@ class Reporting:
                 rules.append("deployers " + ", ".join(f"<@{u}>" for u in app.deployers) + also)
             lock = await self._store.lock_of(app.name)
             if lock:
-                rules.append(f":lock: locked: {lock.reason}")
+                rules.append(f":lock: {locked_by(lock)}")
             lines.append(f"• *{app.name}* ({app.provider}): {'; '.join(rules)}")
         text = "*Apps you can deploy here*\n" + (
             "\n".join(lines) or "None: this channel has no apps."
