@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 
 from bot.commands import USAGE
 from bot.models import Deployment, LogLine, Status
+from bot.mrkdwn import escape
 
 SECTION_LIMIT = 3000
 EXCERPT_LINES = 20
@@ -73,7 +74,7 @@ def root(card: Card) -> Message:
         state = f":raised_hand: waiting for approval by {_people(card.waiting_for)}"
     fields = [
         MarkdownTextObject(text=f"*Status*\n{state}"),
-        MarkdownTextObject(text=f"*Ref*\n`{card.ref or 'default'}`"),
+        MarkdownTextObject(text=f"*Ref*\n`{escape(card.ref or 'default')}`"),
         MarkdownTextObject(text=f"*Requested by*\n<@{card.requester}>"),
         MarkdownTextObject(text=f"*Provider*\n{card.provider}"),
     ]
@@ -94,7 +95,8 @@ def root(card: Card) -> Message:
 
 def _root_text(card: Card) -> str:
     state = "waiting for approval" if card.waiting_for is not None else card.status.label
-    return f"{card.status.emoji} {card.title} {card.app} ({card.ref or 'default'}): {state}"
+    ref = escape(card.ref or "default")
+    return f"{card.status.emoji} {card.title} {card.app} ({ref}): {state}"
 
 
 def say(text: str) -> list[Block]:
@@ -122,7 +124,7 @@ def failed(app: str, deployment: Deployment, excerpt: str | None) -> Message:
 
 def failed_text(app: str, deployment: Deployment) -> str:
     status = deployment.status
-    reason = f": {_clip(deployment.error, 500)}" if deployment.error else ""
+    reason = f": {escape(_clip(deployment.error, 500))}" if deployment.error else ""
     return f"{status.emoji} *{app} {status.label}*{reason}"
 
 
@@ -184,9 +186,9 @@ def describe(deployment: Deployment, *, now: datetime) -> str:
     """`id` (ref) "commit message", age."""
     parts = [f"`{deployment.id}`"]
     if deployment.ref:
-        parts.append(f"({_clip(deployment.ref, 60)})")
+        parts.append(f"({escape(_clip(deployment.ref, 60))})")
     if deployment.commit_message:
-        parts.append(f"“{_clip(deployment.commit_message.splitlines()[0], 80)}”")
+        parts.append(f"“{escape(_clip(deployment.commit_message.splitlines()[0], 80))}”")
     if deployment.created_at:
         parts.append(age(deployment.created_at, now=now))
     return " ".join(parts)
@@ -219,7 +221,7 @@ def code_block(text: str) -> str:
     room = SECTION_LIMIT - len("```\n\n```") - 2
     if len(text) > room:
         text = "…" + text[-(room - 1) :]
-    return f"```\n{text}\n```"
+    return f"```\n{escape(text)}\n```"
 
 
 def excerpt(lines: Sequence[LogLine]) -> str:

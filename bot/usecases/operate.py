@@ -9,6 +9,7 @@ from bot.blocks import Card, Message
 from bot.commands import Lock, Operate
 from bot.config import AppConfig
 from bot.models import Action, AppLock, Kind, Status
+from bot.mrkdwn import escape
 from bot.policy import locked_by
 from bot.providers.base import Provider
 from bot.redact import Redactor
@@ -126,7 +127,7 @@ class Operating:
 
     async def lock(self, request: Lock, app: AppConfig, actor: Actor) -> None:
         """Said once, in the channel (the person who locked it sees it there too)."""
-        lock = AppLock(app.name, request.reason, actor.user, actor.channel)
+        lock = AppLock(app.name, escape(request.reason), actor.user, actor.channel)
         await self._store.lock(app.name, reason=lock.reason, user=actor.user, channel=actor.channel)
         text = f":lock: *{app.name}* is {locked_by(lock)}. Deploys wait; rollbacks still work."
         await self._thread.announce(actor.channel, text)
