@@ -253,6 +253,8 @@ def _overrides(words: list[str], usage: str) -> dict[str, str]:
             )
         if not value.isprintable():
             raise UsageError(f"The value of `{key}` has characters I can't pass on.", usage)
+        if key in env:
+            raise UsageError(f"`{key}` is given twice: give each override once.", usage)
         env[key] = value
     return env
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.models import Deployment, LogLine, Status
-from bot.providers.base import NotFound, Operation, Rejected
+from bot.providers.base import Capability, NotFound, Rejected
 
 DEFAULT_STEP = 2.0
 FAILING_REFS = ("broken", "fail")
@@ -92,7 +92,9 @@ class Sandbox:
     """One app's deployments, in memory for the life of the process."""
 
     name = "sandbox"
-    supports: frozenset[Operation] = frozenset({"publish", "rollback", "stop", "restart", "delete"})
+    supports: frozenset[Capability] = frozenset(
+        {"publish", "rollback", "stop", "restart", "delete", "env"}
+    )
 
     def __init__(
         self,

@@ -60,7 +60,16 @@ class Deploying:
             approval=Approval.PENDING if app.approval else None,
         )
         await self._thread.started(row, deployment)
-        await self._audit(actor, Action.DEPLOY, app.name, "ok", deployment_id=deployment.id)
+        if request.env:
+            await self._thread.say(row, overridden(request.env))
+        await self._audit(
+            actor,
+            Action.DEPLOY,
+            app.name,
+            "ok",
+            deployment_id=deployment.id,
+            detail=_audited_keys(request.env),
+        )
 
     async def _await_approval(
         self, app: AppConfig, request: Deploy, actor: Actor, card: Card
@@ -80,11 +89,22 @@ class Deploying:
             status=Status.QUEUED,
             approval=Approval.PENDING,
         )
-        overrides = ", ".join(f"`{key}`" for key in request.env)
+        overrides = f" {overridden(request.env)}" if request.env else ""
         text = (
             f":raised_hand: <@{actor.user}> asks to deploy *{app.name}* "
-            f"(`{request.ref or 'HEAD'}`{f', overriding {overrides}' if overrides else ''}). "
+            f"(`{request.ref or 'HEAD'}`).{overrides} "
             "Nothing is triggered until an approver clicks Approve."
         )
         await self._thread.prompt(row, text, approve_label="Approve")
-        await self._audit(actor, Action.DEPLOY, app.name, "ok", detail="waiting for approval")
+        detail = "waiting for approval" + (f"; {_audited_keys(request.env)}" if request.env else "")
+        await self._audit(actor, Action.DEPLOY, app.name, "ok", detail=detail)
+
+
+def overridden(env: Mapping[str, str]) -> str:
+    """The keys a deploy overrides, for its thread: names only, never values."""
+    keys = ", ".join(f"`{key}`" for key in env)
+    return f":gear: Overridden for this deploy: {keys} (values are not shown)."
+
+
+def _audited_keys(env: Mapping[str, str]) -> str:
+    return f"overrides: {', '.join(env)}" if env else ""
