@@ -19,7 +19,8 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-_TITLES = {Kind.ROLLBACK: "Rollback"}
+# The root's header, as it was first posted: a publish or restart thread stays one on every update.
+_TITLES = {Kind.ROLLBACK: "Rollback", Kind.PUBLISH: "Publish", Kind.RESTART: "Restart"}
 
 
 class Thread:

@@ -251,3 +251,18 @@ async def test_a_publish_whose_warm_up_fails_ends_as_failed(world: World) -> Non
     assert world.lives(CHANNEL, root) == 0
     assert world.stormkit.published_id() is None
     assert await world.runtime.store.in_flight() == []
+
+
+async def test_a_discarded_build_cannot_be_published(world: World) -> None:
+    """Discarded is a decision: `/deploy publish` refuses it and says how to ship it instead."""
+    root, prompt = await _stormkit_ready(world)
+    await world.driver.click(blocks.DISCARD, message_ts=prompt, user="U0DEV", channel=CHANNEL)
+    await eventually(lambda: "Discarded" in world.slack.message(CHANNEL, prompt).text)  # type: ignore[union-attr]
+    dep = next(iter(world.stormkit.deployments))
+    answer = await world.ask(f"publish blog {dep}", user="U0LEAD")
+    assert f"`{dep}` was discarded by <@U0DEV>, so it will not be published." in answer
+    assert "deploy it again (`/deploy blog`)" in answer
+    assert world.stormkit.published_id() is None
+    assert "Discarded by <@U0DEV>" in str(world.slack.message(CHANNEL, root).blocks)  # type: ignore[union-attr]
+    [entry, *_] = await world.runtime.store.recent("blog")
+    assert (entry.user, entry.action, entry.outcome) == ("U0LEAD", "publish", "refused")

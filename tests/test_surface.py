@@ -123,6 +123,26 @@ async def test_publish_makes_a_built_stormkit_deployment_live(world: World) -> N
     await world.live_after_publish(CHANNEL, root.ts)
     assert world.stormkit.published_id() == older
     assert live != older
+    now = world.slack.message(CHANNEL, root.ts)
+    assert now is not None
+    assert now.text.startswith(":white_check_mark: Publish docs")  # still a publish thread
+    assert "Requested by*\\n<@U0LEAD>" in str(now.blocks)  # who published it
+
+
+async def test_publishing_a_followed_deployment_says_who_in_its_thread(world: World) -> None:
+    """A deployment the bot followed gets the publish in its own thread, with who did it."""
+    await world.driver.command("docs", channel=CHANNEL)
+    root = (await eventually(lambda: world.slack.root_messages(CHANNEL)))[0].ts
+    for _ in range(4):
+        await world.tick()
+    await eventually(lambda: "docs is live" in world.last_reply(CHANNEL, root))
+    first = next(iter(world.stormkit.deployments))
+    world.stormkit.seed_history(n=1)  # something else went live since
+    await world.ask(f"publish docs {first}", user="U0LEAD")
+    await eventually(
+        lambda: "Published by <@U0LEAD>." in "".join(world.slack.texts_in_thread(CHANNEL, root))
+    )
+    assert world.stormkit.published_id() == first
 
 
 async def test_a_lock_stops_deploys_until_unlocked(world: World) -> None:

@@ -8,9 +8,9 @@ from bot import blocks
 from bot.blocks import Card, Message
 from bot.commands import Lock, Operate
 from bot.config import AppConfig
-from bot.models import Action, AppLock, Kind, Status
+from bot.models import Action, AppLock, Approval, Kind, Status
 from bot.mrkdwn import escape
-from bot.policy import locked_by
+from bot.policy import Refused, locked_by
 from bot.providers.base import Provider
 from bot.redact import Redactor
 from bot.store import Store
@@ -61,6 +61,12 @@ class Operating:
         self, app: AppConfig, provider: Provider, dep_id: str, actor: Actor
     ) -> Message:
         row = await self._store.find(app.name, dep_id)
+        if row is not None and row.approval is Approval.DISCARDED:
+            again = " ".join(("/deploy", app.name, *([row.ref] if row.ref else [])))
+            raise Refused(
+                f"`{dep_id}` was discarded by <@{row.approved_by}>, so it will not be published. "
+                f"To ship it, deploy it again (`{again}`) and have it approved."
+            )
         if row is not None and row.pending and row.prompt_ts:
             await approve_pending(
                 row, actor.user, store=self._store, thread=self._thread, provider=provider
@@ -70,6 +76,7 @@ class Operating:
         await provider.publish(dep_id)
         deployment = (await provider.get(dep_id)).publishing()
         if row is not None:
+            await self._thread.say(row, f":rocket: Published by <@{actor.user}>.")
             await self._thread.settle(row, deployment)
         else:
             card = Card(
