@@ -74,7 +74,7 @@ def root(card: Card) -> Message:
         state = f":raised_hand: waiting for approval by {_people(card.waiting_for)}"
     fields = [
         MarkdownTextObject(text=f"*Status*\n{state}"),
-        MarkdownTextObject(text=f"*Ref*\n`{escape(card.ref or 'default')}`"),
+        MarkdownTextObject(text=f"*Ref*\n{ref_words(card.ref)}"),
         MarkdownTextObject(text=f"*Requested by*\n<@{card.requester}>"),
         MarkdownTextObject(text=f"*Provider*\n{card.provider}"),
     ]
@@ -95,8 +95,16 @@ def root(card: Card) -> Message:
 
 def _root_text(card: Card) -> str:
     state = "waiting for approval" if card.waiting_for is not None else card.status.label
-    ref = escape(card.ref or "default")
+    ref = escape(card.ref) if card.ref else DEFAULT_REF
     return f"{card.status.emoji} {card.title} {card.app} ({ref}): {state}"
+
+
+DEFAULT_REF = "default branch"
+
+
+def ref_words(ref: str | None) -> str:
+    """A ref as every message shows it; none given is the default branch (never `HEAD`)."""
+    return f"`{escape(ref)}`" if ref else DEFAULT_REF
 
 
 def say(text: str) -> list[Block]:

@@ -107,13 +107,18 @@ class Thread:
 
     def card(self, row: Tracked, deployment: Deployment | None = None) -> Card:
         status = deployment.status if deployment else row.status
-        pending = row.pending and status in {Status.QUEUED, Status.READY}
+        # Waiting for an approver: a built Stormkit deployment, or a Nometria deploy not yet
+        # triggered; while a Stormkit build runs, the root says how the build goes.
+        waiting = status is Status.READY or row.deployment_id is None
+        pending = row.pending and waiting and status in {Status.QUEUED, Status.READY}
         app = self._apps.get(row.app)
         return Card(
             app=row.app,
             provider=row.provider,
             requester=row.requester,
-            ref=row.ref or (deployment.ref if deployment else None),
+            ref=row.ref
+            or (app.default_branch if app else None)
+            or (deployment.ref if deployment else None),
             status=status,
             deployment_id=deployment.id if deployment else row.deployment_id,
             url=deployment.url if deployment and status is Status.LIVE else None,

@@ -261,7 +261,7 @@ async def test_a_discarded_build_cannot_be_published(world: World) -> None:
     dep = next(iter(world.stormkit.deployments))
     answer = await world.ask(f"publish blog {dep}", user="U0LEAD")
     assert f"`{dep}` was discarded by <@U0DEV>, so it will not be published." in answer
-    assert "deploy it again (`/deploy blog`)" in answer
+    assert "deploy it again (`/deploy blog main`)" in answer  # the branch Stormkit built
     assert world.stormkit.published_id() is None
     assert "Discarded by <@U0DEV>" in str(world.slack.message(CHANNEL, root).blocks)  # type: ignore[union-attr]
     [entry, *_] = await world.runtime.store.recent("blog")

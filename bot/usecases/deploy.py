@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.blocks import Card
+from bot.blocks import Card, ref_words
 from bot.commands import USAGE, Deploy, UsageError, commit_only
 from bot.config import AppConfig
 from bot.models import Action, Approval, Kind, Status
@@ -55,7 +55,7 @@ class Deploying:
             channel=actor.channel,
             root_ts=root_ts,
             requester=actor.user,
-            ref=ref,
+            ref=ref or deployment.ref,  # the branch the provider chose, once it says
             status=deployment.status,
             approval=Approval.PENDING if app.approval else None,
         )
@@ -90,10 +90,11 @@ class Deploying:
             approval=Approval.PENDING,
         )
         overrides = f" {overridden(request.env)}" if request.env else ""
+        approvers = ", ".join(f"<@{a}>" for a in app.approvers)
         text = (
             f":raised_hand: <@{actor.user}> asks to deploy *{app.name}* "
-            f"(`{request.ref or 'HEAD'}`).{overrides} "
-            "Nothing is triggered until an approver clicks Approve."
+            f"({ref_words(card.ref)}).{overrides} "
+            f"Nothing is triggered until an approver clicks Approve.\n{approvers}: approve it?"
         )
         await self._thread.prompt(row, text, approve_label="Approve")
         detail = "waiting for approval" + (f"; {_audited_keys(request.env)}" if request.env else "")
