@@ -18,6 +18,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot import config as configuration
 from bot import providers
 from bot.config import Config, ConfigError, Settings
+from bot.config_words import describe_error
 from bot.logs import human_retries, setup_logging
 from bot.providers import http as provider_http
 from bot.providers.base import ProviderError
@@ -48,7 +49,7 @@ def _load() -> Config:
     try:
         return configuration.load(Settings())
     except ValidationError as exc:
-        _fail(configuration.describe_error(exc))
+        _fail(describe_error(exc))
     except ConfigError as exc:
         _fail(str(exc))
 
@@ -145,7 +146,7 @@ def console(apps_file: Path | None) -> None:
     try:
         settings = Settings() if apps_file is None else Settings(deploybot_config=apps_file)
     except ValidationError as exc:
-        _fail(configuration.describe_error(exc))
+        _fail(describe_error(exc))
     try:
         from bot.console import main as run_console  # noqa: PLC0415 - only this command needs it
 

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.commands import VERBS, is_app_name
+from bot.config_words import in_words
 from bot.freezes import EVERY_APP, Freeze
 
 PROVIDERS = ("nometria", "stormkit", "sandbox")
@@ -246,57 +247,10 @@ def parse_apps_file(path: Path) -> AppsFile:
     try:
         apps_file = AppsFile.model_validate(raw)
     except ValidationError as exc:
-        problems += [_in_words(error) for error in exc.errors()]
+        problems += [in_words(error) for error in exc.errors()]
     if problems:
         raise ConfigError("\n".join(f"{path}: {problem}" for problem in problems))
     return apps_file
-
-
-def _key(part: object) -> str:
-    """A key as written in TOML: bare when it can be, quoted when not."""
-    text = str(part)
-    return text if re.fullmatch(r"[A-Za-z0-9_-]+", text) else f'"{text}"'
-
-
-_WORDS = {
-    "extra_forbidden": "unknown key",
-    "missing": "required key is missing",
-    "string_pattern_mismatch": "must be the name of an environment variable",
-    "tuple_type": 'must be a list in brackets, like ["a", "b"]',
-    "list_type": 'must be a list in brackets, like ["a", "b"]',
-    "string_type": 'must be text in quotes, like "main"',
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "dict_type": "must be a table ([section])",
-    "model_type": "must be a table ([section])",
-    "too_short": "needs at least one app: add an [apps.NAME] table",
-}
-
-
-def _in_words(error: Any) -> str:
-    """One pydantic error as `key: problem` in our words."""
-    where = _where(error["loc"]) or "(top level)"
-    kind = error["type"]
-    if kind == "literal_error":
-        problem = f"must be one of {error['ctx']['expected']}"
-    elif kind in _WORDS:
-        problem = _WORDS[kind]
-    else:
-        problem = error["msg"].removeprefix("Value error, ")
-    if problem.startswith("providers."):  # a file-level rule that names its own key
-        where, _, problem = problem.partition(": ")
-    return f"{where}: {problem}"
-
-
-def _where(loc: tuple[int | str, ...]) -> str:
-    """A key's place; tables in a list count from 1, as a person counts them: `freezes #1.cron`."""
-    where = ""
-    for part in loc:
-        if isinstance(part, int):
-            where += f" #{part + 1}"
-        else:
-            where += f".{_key(part)}" if where else _key(part)
-    return where
 
 
 def _environment(environ: Mapping[str, str] | None) -> dict[str, str]:
@@ -304,12 +258,3 @@ def _environment(environ: Mapping[str, str] | None) -> dict[str, str]:
         return dict(environ)
     from_file = {k: v for k, v in dotenv_values(".env").items() if v is not None}
     return from_file | dict(os.environ)
-
-
-def describe_error(exc: Any) -> str:
-    """A settings error (bad environment variable) in one line."""
-    if isinstance(exc, ValidationError):
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"]).upper()
-        return f"environment: {where}: {error['msg']}"
-    return str(exc)

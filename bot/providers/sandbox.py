@@ -17,11 +17,11 @@ import hashlib
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.models import Deployment, LogLine, Status
 from bot.providers.base import Capability, NotFound, Rejected
+from bot.providers.sandbox_run import Run
 
 DEFAULT_STEP = 2.0
 FAILING_REFS = ("broken", "fail")
@@ -35,57 +35,6 @@ _MESSAGES = (
     "docs: explain the release process",
 )
 _SHA = re.compile(r"^[0-9a-f]{7,40}$")
-
-
-@dataclass
-class _Run:
-    """What was asked and done to one deployment; its status is derived, never stored."""
-
-    id: str
-    seq: int
-    ref: str
-    sha: str
-    message: str
-    publish: bool
-    created: float
-    build_steps: int
-    fails: bool
-    started: float
-    env: dict[str, str]
-    step: float
-    attempt: int = 1
-    stopped: float | None = None
-    published: float | None = None  # the latest publish of it, or rollback to it
-
-    def at(self, steps: float) -> float:
-        return self.started + steps * self.step
-
-    @property
-    def ends(self) -> float:
-        """When the build fails, or the deployment ends ready or live."""
-        return self.at(1 + self.build_steps if self.fails else 2 + self.build_steps)
-
-    @property
-    def live_at(self) -> float | None:
-        if self.published is not None:
-            return self.published
-        return self.ends if self.publish and not self.fails and self.stopped is None else None
-
-    def phase(self, now: float) -> Status | None:
-        """Where the build stands; None once it has succeeded and only publishing matters."""
-        if self.stopped is not None:
-            return Status.STOPPED
-        if now < self.at(1):
-            return Status.QUEUED
-        if now < self.at(1 + self.build_steps):
-            return Status.BUILDING
-        if self.fails:
-            return Status.FAILED
-        return Status.DEPLOYING if now < self.ends else None
-
-    def matches(self, ref: str | None) -> bool:
-        """`ref` names a branch, or a commit by a prefix of its SHA."""
-        return not ref or ref == self.ref or self.sha.startswith(ref.lower())
 
 
 class Sandbox:
@@ -114,7 +63,7 @@ class Sandbox:
         self._slug = re.sub(r"[^a-z0-9]+", "-", app_name.lower()).strip("-") or "app"
         self._salt = int(hashlib.sha256(app_name.encode()).hexdigest()[:8], 16)
         self.url = f"https://{self._slug}.sandbox.deploybot.dev"
-        self._runs: dict[str, _Run] = {}
+        self._runs: dict[str, Run] = {}
         self._seq = 0
         self.seed(seed_history)
 
@@ -212,11 +161,11 @@ class Sandbox:
 
     def _create(
         self, ref: str, env: Mapping[str, str], *, publish: bool, at: float | None = None
-    ) -> _Run:
+    ) -> Run:
         self._seq += 1
         seq, at = self._seq, self._clock() if at is None else at
         digest = hashlib.sha256(f"{self._app}:{seq}".encode()).hexdigest()[:7]
-        run = _Run(
+        run = Run(
             id=f"sbx-{(seq * 0x9E3779B1 + self._salt) % 2**32:08x}",  # unique, random-looking
             seq=seq,
             ref=ref,
@@ -233,13 +182,13 @@ class Sandbox:
         self._runs[run.id] = run
         return run
 
-    def _run(self, deployment_id: str) -> _Run:
+    def _run(self, deployment_id: str) -> Run:
         run = self._runs.get(deployment_id)
         if run is None:
             raise NotFound(f"Sandbox has no deployment {deployment_id} for {self._app}")
         return run
 
-    def _now(self, deployment_id: str) -> tuple[_Run, Status, float]:
+    def _now(self, deployment_id: str) -> tuple[Run, Status, float]:
         run, now = self._run(deployment_id), self._clock()
         return run, self._status(run, now, self._live_id(now)), now
 
@@ -251,14 +200,14 @@ class Sandbox:
         ]
         return max(went)[2] if went else None
 
-    def _status(self, run: _Run, now: float, live_id: str | None) -> Status:
+    def _status(self, run: Run, now: float, live_id: str | None) -> Status:
         if (phase := run.phase(now)) is not None:
             return phase
         if run.live_at is None or run.live_at > now:
             return Status.READY
         return Status.LIVE if run.id == live_id else Status.ROLLED_BACK
 
-    def _deployment(self, run: _Run, now: float, live_id: str | None) -> Deployment:
+    def _deployment(self, run: Run, now: float, live_id: str | None) -> Deployment:
         status = self._status(run, now, live_id)
         finished = run.stopped if run.stopped is not None else run.ends
         took = finished - run.at(1) if status.finished and run.stopped is None else None
@@ -275,7 +224,7 @@ class Sandbox:
             error=BUILD_ERROR if status is Status.FAILED else None,
         )
 
-    def _plan(self, run: _Run) -> list[tuple[float, bool, str]]:
+    def _plan(self, run: Run) -> list[tuple[float, bool, str]]:
         """Every log line of the run, with its time; `logs` shows those whose time has come.
 
         Overrides are printed as given: the bot masks secret-looking ones, as for any provider.
@@ -315,7 +264,7 @@ class Sandbox:
             lines.append((run.published, False, f"Published: {self.url} serves {run.id}"))
         return lines
 
-    def _preview(self, run: _Run) -> str:
+    def _preview(self, run: Run) -> str:
         return f"https://{self._slug}-{run.id.removeprefix('sbx-')}.sandbox.deploybot.dev"
 
     def _date(self, at: float) -> datetime:
