@@ -116,9 +116,11 @@ def progress_text(app: str, status: Status) -> str:
     return f"{status.emoji} *{app}* is {status.label}"
 
 
-def live_text(app: str, deployment: Deployment) -> str:
+def live_text(app: str, deployment: Deployment, *, built: bool = True) -> str:
+    """`built`: this deployment was built now (not a rollback or a publish of an old build)."""
     where = f" at <{deployment.url}>" if deployment.url else ""
-    took = f" Built in {duration(deployment.build_seconds)}." if deployment.build_seconds else ""
+    seconds = deployment.build_seconds if built else None
+    took = f" Built in {duration(seconds)}." if seconds else ""
     return f"{Status.LIVE.emoji} *{app} is live*{where}.{took}"
 
 

@@ -88,8 +88,11 @@ class Thread:
         channel: str,
         root_ts: str,
         user: str,
+        intro: str | None = None,
     ) -> Tracked:
-        """Track a deployment a command set moving, and announce where it stands."""
+        """Track a deployment a command set moving, and announce where it stands: "Started"
+        while it is queued, or else its status at once (a rollback is often live already, and
+        a "queued" line would arrive after the root says live)."""
         row = await self._store.track(
             kind=kind,
             app=app.name,
@@ -101,8 +104,12 @@ class Thread:
             ref=deployment.ref,
             status=Status.QUEUED,
         )
-        await self.started(row, deployment.model_copy(update={"status": Status.QUEUED}))
-        await self.settle(row, deployment)
+        if intro is not None:  # what the command did, first in the thread
+            await self.say(row, intro)
+        if deployment.status is Status.QUEUED:
+            await self.started(row, deployment)
+        else:
+            await self.settle(row, deployment)
         return row
 
     def card(self, row: Tracked, deployment: Deployment | None = None) -> Card:
@@ -112,6 +119,9 @@ class Thread:
         waiting = status is Status.READY or row.deployment_id is None
         pending = row.pending and waiting and status in {Status.QUEUED, Status.READY}
         app = self._apps.get(row.app)
+        note = None
+        if row.kind is Kind.ROLLBACK:  # the root keeps saying why deploys wait
+            note = f"Deploys are locked until `/deploy unlock {row.app}`."
         return Card(
             app=row.app,
             provider=row.provider,
@@ -125,6 +135,7 @@ class Thread:
             title=_TITLES.get(row.kind, "Deploy"),
             waiting_for=app.approvers if pending and app else None,
             approved_by=row.approved_by if row.approval is Approval.APPROVED else None,
+            note=note,
         )
 
     async def say_once(
@@ -159,7 +170,9 @@ class Thread:
         said: list[Outgoing] = [_root(row, self.card(row, deployment))]
         match deployment.status:
             case Status.LIVE:
-                said.append(_reply(row, blocks.note(blocks.live_text(app, deployment))))
+                built = row.kind in {Kind.DEPLOY, Kind.RESTART}  # a rollback builds nothing
+                live = blocks.live_text(app, deployment, built=built)
+                said.append(_reply(row, blocks.note(live)))
                 if row.pending:
                     alarm = blocks.note(blocks.unapproved_live_text(app))
                     said.append(_reply(row, alarm, broadcast=True))

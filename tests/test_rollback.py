@@ -81,6 +81,15 @@ async def test_stormkit_rollback_publishes_the_target(world: World) -> None:
     publishes = [r.path for r in world.stormkit.requests if r.path.endswith("/publish")]
     assert publishes == [f"/v1/deployments/{previous}/publish"]
 
+    said = world.slack.texts_in_thread(CHANNEL, root)
+    assert f"<@U0LEAD> rolls docs back from `{live}` to `{previous}`." in said[0]
+    # Stormkit publishes the target at once: no "queued" line to arrive after the root's live
+    assert not any("queued" in text for text in said), said
+    assert not any("Built in" in text for text in said), said  # a rollback builds nothing
+    message = world.slack.message(CHANNEL, root)
+    assert message is not None
+    assert "Deploys are locked until `/deploy unlock docs`" in message.all_text  # still there
+
 
 async def test_a_named_target_is_used(world: World) -> None:
     _, _, oldest = world.stormkit.seed_history(n=3)

@@ -106,7 +106,14 @@ class RollingBack:
             await self._thread.could_not_start(card, actor.channel, root_ts, exc)
             raise
         await self._thread.follow(
-            Kind.ROLLBACK, app, deployment, channel=actor.channel, root_ts=root_ts, user=actor.user
+            Kind.ROLLBACK,
+            app,
+            deployment,
+            channel=actor.channel,
+            root_ts=root_ts,
+            user=actor.user,
+            intro=f":rewind: <@{actor.user}> rolls {app.name} back from `{current.id}` to "
+            f"`{target.id}`.",
         )
         await self._audit(
             actor,
