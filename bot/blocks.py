@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -207,17 +207,21 @@ def describe(deployment: Deployment, *, now: datetime) -> str:
 def history(
     app: str,
     deployments: Sequence[Deployment],
-    requesters: dict[str, str],
     *,
+    labels: Mapping[str, str],
+    notes: Mapping[str, str],
     now: datetime,
     lock: str | None,
     audit: Sequence[str],
 ) -> Message:
+    """`labels`: a deployment's state in our words where the provider's says less (discarded,
+    was live); `notes`: who did what with it ("by @dev (@lead rolled back to it 5m ago)")."""
     lines = []
     for d in deployments:
-        who = f" by <@{requesters[d.id]}>" if d.id in requesters else ""
+        label = labels.get(d.id, d.status.label)
+        note = f" {notes[d.id]}" if d.id in notes else ""
         mark = " ← *live*" if d.status is Status.LIVE else ""
-        lines.append(f"{d.status.emoji} {d.status.label}: {describe(d, now=now)}{who}{mark}")
+        lines.append(f"{d.status.emoji} {label}: {describe(d, now=now)}{note}{mark}")
     text = f"*{app}*: latest deployments\n" + ("\n".join(lines) or "No deployments yet.")
     blocks = say(text)
     if lock:

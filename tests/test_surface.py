@@ -59,7 +59,7 @@ async def test_status_marks_the_live_deployment_and_shows_the_audit(world: World
     assert "← *live*" in line
     assert "← *live*" not in next(line for line in answer.splitlines() if f"`{older}`" in line)
     assert "Locked by <@U0DEV>: freeze for the launch" in answer
-    assert "<@U0DEV> lock: ok" in answer
+    assert "<@U0DEV> locked it" in answer
 
 
 async def test_logs_shows_an_excerpt_with_secrets_masked(world: World) -> None:
