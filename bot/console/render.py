@@ -27,6 +27,7 @@ EMOJI = {
     ":wastebasket:": "🗑 ",
     ":hourglass:": "⌛",
     ":arrows_counterclockwise:": "🔄",
+    ":gear:": "⚙️ ",
 }
 
 
