@@ -63,6 +63,7 @@ class Card:
     title: str = "Deploy"
     waiting_for: tuple[str, ...] | None = None  # approvers, while an approval is pending
     approved_by: str | None = None
+    discarded_by: str | None = None  # a decision: it stays on the root whatever follows
 
     def but(self, **changes: object) -> Card:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -72,6 +73,8 @@ def root(card: Card) -> Message:
     state = f"{card.status.emoji} {card.status.label}"
     if card.waiting_for is not None:
         state = f":raised_hand: waiting for approval by {_people(card.waiting_for)}"
+    if card.discarded_by is not None:
+        state = f":wastebasket: discarded by <@{card.discarded_by}>: not published"
     fields = [
         MarkdownTextObject(text=f"*Status*\n{state}"),
         MarkdownTextObject(text=f"*Ref*\n{ref_words(card.ref)}"),
@@ -95,6 +98,8 @@ def root(card: Card) -> Message:
 
 def _root_text(card: Card) -> str:
     state = "waiting for approval" if card.waiting_for is not None else card.status.label
+    if card.discarded_by is not None:
+        state = "discarded"
     ref = escape(card.ref) if card.ref else DEFAULT_REF
     return f"{card.status.emoji} {card.title} {card.app} ({ref}): {state}"
 

@@ -135,6 +135,7 @@ class Thread:
             title=_TITLES.get(row.kind, "Deploy"),
             waiting_for=app.approvers if pending and app else None,
             approved_by=row.approved_by if row.approval is Approval.APPROVED else None,
+            discarded_by=row.approved_by if row.approval is Approval.DISCARDED else None,
             note=note,
         )
 

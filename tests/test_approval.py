@@ -263,6 +263,14 @@ async def test_a_discarded_build_cannot_be_published(world: World) -> None:
     assert f"`{dep}` was discarded by <@U0DEV>, so it will not be published." in answer
     assert "deploy it again (`/deploy blog main`)" in answer  # the branch Stormkit built
     assert world.stormkit.published_id() is None
-    assert "Discarded by <@U0DEV>" in str(world.slack.message(CHANNEL, root).blocks)  # type: ignore[union-attr]
     [entry, *_] = await world.runtime.store.recent("blog")
     assert (entry.user, entry.action, entry.outcome) == ("U0LEAD", "publish", "refused")
+
+    await world.driver.command(f"stop blog {dep}", user="U0DEV", channel=CHANNEL)
+    await eventually(lambda: "Stop requested" in world.last_reply(CHANNEL, root))
+    await world.tick()
+    message = world.slack.message(CHANNEL, root)
+    assert message is not None
+    assert message.edit_count >= 2  # the root was drawn again after the discard
+    assert "discarded by <@U0DEV>: not published" in message.all_text  # and still says so
+    assert message.text.endswith(": discarded")

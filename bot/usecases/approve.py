@@ -63,6 +63,6 @@ class Approving:
             await self._store.drop_untriggered(row.id)
         row = await self._store.get(row.id) or row
         note = f"Discarded by <@{actor.user}>: not published."
-        await self._thread.update(row, self._thread.card(row).but(note=note))
+        await self._thread.update(row, self._thread.card(row))  # says so from now on
         await self._thread.edit_prompt(row, blocks.note(f":wastebasket: {note}"))
         await self._audit(actor, Action.DISCARD, row.app, "ok", deployment_id=row.deployment_id)
