@@ -54,7 +54,7 @@ async def test_a_discarded_build_and_a_failed_deploy_say_so(world: World) -> Non
     )
     await world.driver.click(blocks.DISCARD, message_ts=prompt, user="U0DEV", channel=CHANNEL)
     await eventually(
-        lambda: "discarded by <@U0DEV>" in str(world.slack.message(CHANNEL, root.ts).blocks)
+        lambda: "discarded by <@U0DEV>" in world.slack.message(CHANNEL, root.ts).all_text
     )  # type: ignore[union-attr]
     [built] = list(world.stormkit.deployments)
     answer = await world.ask("status blog")
