@@ -10,6 +10,11 @@ from tests.test_rollback import _confirm, _confirmation, _rollback_root
 CHANNEL = "C0DEPLOYS"
 
 
+def _text(world: World, ts: str) -> str:
+    message = world.slack.message(CHANNEL, ts)
+    return message.all_text if message is not None else ""
+
+
 def _line_of(answer: str, dep: str) -> str:
     [line] = [line for line in answer.splitlines() if f": `{dep}` " in line]
     return line
@@ -53,9 +58,7 @@ async def test_a_discarded_build_and_a_failed_deploy_say_so(world: World) -> Non
         )
     )
     await world.driver.click(blocks.DISCARD, message_ts=prompt, user="U0DEV", channel=CHANNEL)
-    await eventually(
-        lambda: "discarded by <@U0DEV>" in world.slack.message(CHANNEL, root.ts).all_text
-    )  # type: ignore[union-attr]
+    await eventually(lambda: "discarded by <@U0DEV>" in _text(world, root.ts))
     [built] = list(world.stormkit.deployments)
     answer = await world.ask("status blog")
     assert _line_of(answer, built).startswith(":package: discarded:")
