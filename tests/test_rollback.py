@@ -151,3 +151,16 @@ async def test_nothing_to_roll_back_to_is_said_plainly(world: World) -> None:
     world.stormkit.seed_history(n=1)
     told = await world.ask("rollback docs", user="U0LEAD")
     assert "nothing before" in told
+
+
+async def test_a_rollback_keeps_a_lock_already_there(world: World) -> None:
+    """The app was locked with a reason: the rollback leaves that lock and its reason alone."""
+    world.nometria.seed_history("proj_abc123", n=3)
+    await world.aloud("lock web db migration running", user="U0DEV")
+    ts, _ = await _confirmation(world, "rollback web", user="U0LEAD", channel=CHANNEL)
+    await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
+    root = await eventually(lambda: _rollback_root(world, CHANNEL))
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
+    lock = await world.runtime.store.lock_of("web")
+    assert lock is not None
+    assert (lock.locked_by, lock.reason) == ("U0DEV", "db migration running")

@@ -84,8 +84,11 @@ class RollingBack:
         key = f"rollback:{plan.nonce}"
         if not await self._store.claim(key):
             raise Refused("This rollback was already carried out; nothing more was done.")
-        reason = f"rolled back by <@{actor.user}> in <#{actor.channel}>"
-        await self._store.lock(app.name, reason=reason, user=actor.user, channel=actor.channel)
+        # A lock already there stays as it is: its reason is not silently replaced.
+        locking = await self._store.lock_of(app.name) is None
+        if locking:
+            reason = f"rolled back by <@{actor.user}> in <#{actor.channel}>"
+            await self._store.lock(app.name, reason=reason, user=actor.user, channel=actor.channel)
         card = Card(
             app=app.name,
             provider=app.provider,
@@ -100,7 +103,8 @@ class RollingBack:
         try:
             deployment = await provider.rollback(target.id)
         except ProviderError as exc:
-            await self._store.unlock(app.name)
+            if locking:
+                await self._store.unlock(app.name)
             if _certainly_not_done(exc):
                 await self._store.unclaim(key)  # the same button may try again
             await self._thread.could_not_start(card, actor.channel, root_ts, exc)
