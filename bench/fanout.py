@@ -17,7 +17,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from bench.harness import Bench, bench, percentile
+from bench.harness import Bench, app_name, bench, percentile
 from tests.conftest import eventually
 
 UNDELIVERED = "SELECT count(*) FROM outbox WHERE state IN ('pending', 'sending')"
@@ -48,7 +48,7 @@ async def start_deployments(b: Bench, plan: Plan) -> float:
     async def one(i: int) -> None:
         async with slots:
             channel = f"C0FAN{i % plan.channels:03d}"
-            response = await b.driver.command("web" if i % 2 else "docs", channel=channel)
+            response = await b.driver.command(app_name(i), channel=channel)
             assert response.status_code == 200
 
     await asyncio.gather(*(one(i) for i in range(plan.deployments)))

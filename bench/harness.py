@@ -60,6 +60,25 @@ class Bench:
         return kb / 1024
 
 
+# One deployment per app at a time: the benchmarks deploy many apps, one deploy each, so every
+# command reaches a provider at once instead of waiting in its app's line.
+APPS = 1000
+
+
+def app_name(i: int) -> str:
+    """The app the i-th command deploys: half on Nometria, half on Stormkit."""
+    return f"fan{i % APPS:04d}"
+
+
+def _many_apps() -> str:
+    return "".join(
+        f'\n[apps.{app_name(i)}]\nprovider = "stormkit"\nenv_id = "305"\n'
+        if i % 2
+        else f'\n[apps.{app_name(i)}]\nprovider = "nometria"\nproject_id = "proj_{i:04d}"\n'
+        for i in range(APPS)
+    )
+
+
 @asynccontextmanager
 async def bench(
     *, provider_latency: float, poll_interval: float, pace: float, concurrency: int = 50
@@ -81,7 +100,7 @@ async def bench(
         bot = await start_bot(
             work,
             name="bot",
-            apps=write_apps(work, servers),
+            apps=write_apps(work, servers, _many_apps()),
             slack_url=servers["slack"].url,
             database_url=f"sqlite:///{db}",
             DEPLOYBOT_POLL_INTERVAL=str(poll_interval),

@@ -17,6 +17,8 @@ from urllib.parse import urlencode
 import aiohttp
 from slack_sdk.signature import SignatureVerifier
 
+from bench.harness import app_name
+
 
 def _signed(secret: str, count: int, response_url: str) -> list[tuple[str, dict[str, str]]]:
     verifier = SignatureVerifier(secret)
@@ -26,7 +28,7 @@ def _signed(secret: str, count: int, response_url: str) -> list[tuple[str, dict[
         body = urlencode(
             {
                 "command": "/deploy",
-                "text": "web" if i % 2 else "docs",
+                "text": app_name(i),
                 "user_id": "U0DEV",
                 "channel_id": f"C0BENCH{i % 20:03d}",
                 "team_id": "T0TEAM",

@@ -11,14 +11,16 @@ from slack_sdk.models.blocks import (
     ActionsBlock,
     Block,
     ButtonElement,
-    ConfirmObject,
     ContextBlock,
     HeaderBlock,
+    InputBlock,
     MarkdownTextObject,
+    PlainTextInputElement,
     SectionBlock,
 )
+from slack_sdk.models.views import View
 
-from bot.commands import USAGE
+from bot.commands import MAX_REASON, USAGE
 from bot.models import Deployment, LogLine, Status
 from bot.mrkdwn import escape
 
@@ -29,7 +31,13 @@ EXCERPT_CONTEXT = 3
 APPROVE = "deploybot_approve"
 DISCARD = "deploybot_discard"
 ROLLBACK = "deploybot_rollback"
-ACTIONS = (APPROVE, DISCARD, ROLLBACK)
+CANCEL = "deploybot_cancel"
+ACTIONS = (APPROVE, DISCARD, ROLLBACK, CANCEL)
+# The rollback's reason: the modal's callback_id, and where its text input is in its state.
+ROLLBACK_REASON = "deploybot_rollback_reason"
+REASON_BLOCK = "reason"
+REASON_INPUT = "reason_input"
+TITLE_LIMIT = 24
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,9 @@ class Card:
     waiting_for: tuple[str, ...] | None = None  # approvers, while an approval is pending
     approved_by: str | None = None
     discarded_by: str | None = None  # a decision: it stays on the root whatever follows
+    # In line behind the deployment in flight: its place (1: next), and its row for Cancel.
+    place: int | None = None
+    row_id: int | None = None
 
     def but(self, **changes: object) -> Card:
         return replace(self, **changes)  # type: ignore[arg-type]
@@ -73,6 +84,8 @@ def root(card: Card) -> Message:
     state = f"{card.status.emoji} {card.status.label}"
     if card.waiting_for is not None:
         state = f":raised_hand: waiting for approval by {_people(card.waiting_for)}"
+    if card.place is not None:
+        state = f":hourglass: {waiting_text(card.place)}"
     if card.discarded_by is not None:
         state = f":wastebasket: discarded by <@{card.discarded_by}>: not published"
     fields = [
@@ -93,11 +106,24 @@ def root(card: Card) -> Message:
     ]
     if card.note:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(card.note, 2000))]))
+    if card.place is not None and card.row_id is not None:
+        cancel = ButtonElement(text="Cancel", action_id=CANCEL, value=str(card.row_id))
+        blocks.append(ActionsBlock(block_id=f"line-{card.row_id}", elements=[cancel]))
     return Message(_root_text(card), tuple(blocks))
+
+
+def waiting_text(place: int) -> str:
+    """A deploy's place in its app's line: it starts when those before it have ended."""
+    if place == 1:
+        return "waiting: next in line, starts when the deployment in flight ends"
+    ahead = "1 other deploy" if place == 2 else f"{place - 1} other deploys"
+    return f"waiting: number {place} in line, after the deployment in flight and {ahead}"
 
 
 def _root_text(card: Card) -> str:
     state = "waiting for approval" if card.waiting_for is not None else card.status.label
+    if card.place is not None:
+        state = waiting_text(card.place)
     if card.discarded_by is not None:
         state = "discarded"
     ref = escape(card.ref) if card.ref else DEFAULT_REF
@@ -183,18 +209,35 @@ def rollback_confirm(
         f":rewind: *Roll back {app}?*\n"
         f"*From* {describe(current, now=now)}\n*To* {describe(target, now=now)}"
     )
-    confirm = ConfirmObject(
-        title="Roll back production?",
-        text=f"{app} goes back to {target.id}. Deploys stay locked until someone unlocks.",
-        confirm="Roll back",
-        deny="Cancel",
-        style="danger",
-    )
-    button = ButtonElement(
-        text="Roll back", action_id=ROLLBACK, value=value, style="danger", confirm=confirm
-    )
+    # The click opens a form asking why (`rollback_reason`): that is the confirmation.
+    button = ButtonElement(text="Roll back…", action_id=ROLLBACK, value=value, style="danger")
     summary = f"Roll back {app} from {current.id} to {target.id}?"
     return Message(summary, (*say(text), ActionsBlock(block_id="rollback", elements=[button])))
+
+
+def rollback_reason(app: str, current: str, target: str, metadata: str) -> View:
+    """The form a rollback's button opens: why, said in the thread and kept as the lock's reason."""
+    text = (
+        f"*{app}* goes back from `{current}` to `{target}`, and its deploys stay locked until "
+        "someone unlocks. Your reason is said in the rollback's thread and becomes the lock's."
+    )
+    reason = PlainTextInputElement(
+        action_id=REASON_INPUT,
+        max_length=MAX_REASON,
+        placeholder="e.g. checkout errors since 14:05",
+    )
+    return View(
+        type="modal",
+        callback_id=ROLLBACK_REASON,
+        private_metadata=metadata,
+        title=_clip(f"Roll back {app}?", TITLE_LIMIT),
+        submit="Roll back",
+        close="Cancel",
+        blocks=[
+            *say(text),
+            InputBlock(block_id=REASON_BLOCK, label="Why roll back?", element=reason),
+        ],
+    )
 
 
 def describe(deployment: Deployment, *, now: datetime) -> str:
@@ -282,7 +325,14 @@ def usage_error(problem: str, usage: str) -> str:
 
 def help_text() -> str:
     lines = "\n".join(f"• `{line}`" for line in USAGE.values())
-    return f"*deploybot* deploys your apps from Slack.\n{lines}"
+    return (
+        f"*deploybot* deploys your apps from Slack.\n{lines}\n"
+        "During a freeze or a lock deploys are refused (rollbacks still work); an approver may "
+        'deploy anyway with `--force "reason"`, which is said in the channel and audited.\n'
+        "One deployment per app at a time: a deploy of an app that is deploying waits in line "
+        "(its requester can Cancel it) and starts by itself in its turn; rollbacks never wait.\n"
+        "A rollback's button asks why: the reason is said in its thread and kept as the lock's."
+    )
 
 
 def _people(users: Sequence[str]) -> str:

@@ -24,6 +24,7 @@ _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
 
 USAGE = {
     "deploy": "/deploy <app> [ref] [KEY=VALUE ...]",
+    "force": '/deploy <app> [ref] [KEY=VALUE ...] --force "reason"',
     "apps": "/deploy apps",
     "status": "/deploy status <app>",
     "logs": "/deploy logs <app> <deployment-id>",
@@ -35,7 +36,8 @@ USAGE = {
     "unlock": "/deploy unlock <app>",
     "help": "/deploy help",
 }
-VERBS = frozenset(USAGE) - {"deploy"}
+VERBS = frozenset(USAGE) - {"deploy", "force"}
+FORCE = "--force"
 
 
 class UsageError(Exception):
@@ -61,6 +63,7 @@ class Deploy:
     app: str
     ref: str | None = None
     env: dict[str, str] = field(default_factory=dict)
+    force: str | None = None  # break glass: deploy during a freeze or a lock, for this reason
 
 
 @dataclass(frozen=True)
@@ -197,16 +200,44 @@ def _id(verb: str, word: str) -> str:
     return word
 
 
-def _reason(words: list[str]) -> str:
+def reason_problem(reason: str) -> str | None:
+    """What is wrong with a reason typed in a form (a rollback's), or None."""
+    if not reason.strip():
+        return "Say why, in a few words."
+    try:
+        _reason([reason], USAGE["rollback"])
+    except UsageError as exc:
+        return str(exc)
+    return None
+
+
+def _reason(words: list[str], usage: str = USAGE["lock"]) -> str:
     reason = " ".join(words)
     if len(reason) > MAX_REASON:
-        raise UsageError(f"Keep the reason under {MAX_REASON} characters.", USAGE["lock"])
+        raise UsageError(f"Keep the reason under {MAX_REASON} characters.", usage)
     if any(not ch.isprintable() for ch in reason):
-        raise UsageError("The reason has characters I can't show.", USAGE["lock"])
+        raise UsageError("The reason has characters I can't show.", usage)
     return reason
 
 
+def _force(words: list[str]) -> tuple[list[str], str | None]:
+    """Split off `--force "reason"`: everything after it is the reason, quotes optional."""
+    if FORCE not in words:
+        return words, None
+    at = words.index(FORCE)
+    reason = _reason(words[at + 1 :], USAGE["force"]).strip().strip("\"'“”").strip()
+    if not reason:
+        raise UsageError(
+            'Deploying anyway needs a reason everyone can read: `--force "why"`.',
+            USAGE["force"],
+        )
+    return words[:at], reason
+
+
 def _deploy(words: list[str], apps: Collection[str] | None) -> Deploy:
+    words, force = _force(words)
+    if not words:
+        raise UsageError("Which app? Name it before `--force`.", USAGE["force"])
     app, *rest = words
     usage = USAGE["deploy"]
     if apps is not None and app not in apps and _closest(app, apps) is None:
@@ -233,7 +264,7 @@ def _deploy(words: list[str], apps: Collection[str] | None) -> Deploy:
             raise UsageError(_too_long("A branch or commit", MAX_REF, ref), usage)
         if not _REF.match(ref):
             raise UsageError(f"`{_show(ref)}` is not a branch or commit.", usage)
-    return Deploy(app=app, ref=ref, env=_overrides(rest, usage))
+    return Deploy(app=app, ref=ref, env=_overrides(rest, usage), force=force)
 
 
 def _overrides(words: list[str], usage: str) -> dict[str, str]:

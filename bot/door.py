@@ -6,19 +6,24 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
+from typing import TypeVar
+
+from slack_sdk.models.views import View
 
 from bot import blocks, commands
 from bot.blocks import Message
 from bot.commands import USAGE, UsageError, no_such_app
 from bot.config import AppConfig, Config
-from bot.models import Action
-from bot.policy import Ask, NotAllowed, Policy, Refused
+from bot.freezes import frozen
+from bot.models import Action, Clock
+from bot.policy import Ask, NotAllowed, Policy, Refused, held_by
 from bot.providers.base import ProviderError
 from bot.store import Store
 from bot.usecases.approve import Approving
 from bot.usecases.common import Actor, Audit
 from bot.usecases.deploy import Deploying
 from bot.usecases.operate import Operating
+from bot.usecases.queue import Queueing
 from bot.usecases.report import Reporting
 from bot.usecases.rollback import Plan, RollingBack
 
@@ -29,6 +34,7 @@ _ACTIONS: dict[type, Action] = {
     commands.Unlock: Action.UNLOCK,
     commands.Rollback: Action.ROLLBACK,
 }
+T = TypeVar("T")
 _LOCK_MATTERS = frozenset({Action.DEPLOY, Action.RESTART, Action.LOCK, Action.UNLOCK})
 
 
@@ -47,13 +53,22 @@ class UseCases:
     rollback: RollingBack
     operate: Operating
     report: Reporting
+    queue: Queueing
 
 
 class Door:
     def __init__(
-        self, config: Config, store: Store, policy: Policy, audit: Audit, cases: UseCases
+        self,
+        config: Config,
+        store: Store,
+        policy: Policy,
+        audit: Audit,
+        cases: UseCases,
+        *,
+        clock: Clock,
     ) -> None:
         self._config = config
+        self._now = clock
         self._store = store
         self._policy = policy
         self._audit = audit
@@ -112,11 +127,16 @@ class Door:
             row = await self._store.find(app.name, request.deployment_id)
             if row is not None and row.pending and row.prompt_ts:
                 requester = row.requester  # publishing it is approving it
-        self._policy.check(Ask(action, app, actor.user, actor.channel, lock, requester))
+        freeze, force = None, None
+        if isinstance(request, commands.Deploy):
+            freeze = frozen(self._config.freezes, app.name, self._now())
+            force = request.force
+        ask = Ask(action, app, actor.user, actor.channel, lock, requester, freeze, force)
+        self._policy.check(ask)
         cases = self._cases
         match request:
             case commands.Deploy():
-                await cases.deploy(request, app, actor)
+                await cases.deploy(request, app, actor, held=held_by(ask))
                 return None
             case commands.StatusOf():
                 return await cases.report.status(app)
@@ -143,7 +163,7 @@ class Door:
                 Action.DISCARD,
                 lambda: self._decide(Action.DISCARD, value, actor, subject),
             ),
-            blocks.ROLLBACK: (Action.ROLLBACK, lambda: self._rollback(value, actor, subject)),
+            blocks.CANCEL: (Action.CANCEL, lambda: self._cancel(value, actor)),
         }
         if action_id not in handlers:
             raise NotAllowed("That button is not one of mine; nothing was done.")
@@ -162,25 +182,57 @@ class Door:
         else:
             await approving.discard(row, actor)
 
-    async def _rollback(self, value: str, actor: Actor, subject: _Subject) -> Message:
+    async def _cancel(self, value: str, actor: Actor) -> None:
+        row = await self._store.get(int(value)) if value.isdigit() else None
+        if row is None or row.app not in self._config.apps:
+            raise NotAllowed("That Cancel button names no deploy of mine; nothing was done.")
+        app = self.app(row.app)
+        self._policy.check(
+            Ask(Action.CANCEL, app, actor.user, actor.channel, requester=row.requester)
+        )
+        await self._cases.queue.cancel(row, actor)
+
+    async def rollback_form(self, value: str, actor: Actor, metadata: str) -> View:
+        """The rollback button's click: who may is checked before the form asking why opens."""
+
+        subject = _Subject()
+
+        async def form() -> View:
+            plan, app = self._plan(value, subject)
+            self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
+            return blocks.rollback_reason(app.name, plan.current, plan.target, metadata)
+
+        return await self._audited(Action.ROLLBACK, subject, actor, form)
+
+    async def rollback(self, value: str, reason: str, actor: Actor) -> Message | None:
+        """The form was sent with a reason: roll back (the policy is checked again)."""
+        subject = _Subject()
+        return await self._audited(
+            Action.ROLLBACK, subject, actor, lambda: self._rollback(value, reason, actor, subject)
+        )
+
+    def _plan(self, value: str, subject: _Subject) -> tuple[Plan, AppConfig]:
         plan = Plan.parse(value)
         subject.app, subject.deployment_id = plan.app, plan.target
         try:
-            app = self.app(plan.app)
+            return plan, self.app(plan.app)
         except UsageError:
             raise NotAllowed(
                 "That rollback button names no app of mine; nothing was done."
             ) from None
+
+    async def _rollback(self, value: str, reason: str, actor: Actor, subject: _Subject) -> Message:
+        plan, app = self._plan(value, subject)
         self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
-        return await self._cases.rollback.confirm(plan, app, actor)
+        return await self._cases.rollback.confirm(plan, app, actor, reason)
 
     async def _audited(
         self,
         action: Action,
         subject: _Subject,
         actor: Actor,
-        run: Callable[[], Awaitable[Message | None]],
-    ) -> Message | None:
+        run: Callable[[], Awaitable[T]],
+    ) -> T:
         error: Exception
         try:
             return await run()

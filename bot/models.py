@@ -32,6 +32,7 @@ class Action(StrEnum):
     UNLOCK = "unlock"
     STATUS = "status"
     APPS = "apps"
+    CANCEL = "cancel"  # a deploy waiting in line, before it starts
 
 
 class Approval(StrEnum):
@@ -157,6 +158,8 @@ class Tracked:
     abandoned: bool
     created_at: datetime
     env: Mapping[str, str] = field(default_factory=dict)
+    waiting: bool = False  # in line behind the app's deployment in flight
+    forced: str | None = None  # asked with `--force "reason"`: holds through a freeze or lock
 
     @property
     def pending(self) -> bool:

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.config import AppConfig
+from bot.freezes import Frozen
+from bot.home_blocks import escape, when
 from bot.models import Action, AppLock
 
 
@@ -32,6 +34,8 @@ class Ask:
     lock: AppLock | None = None
     # Who asked for the deployment, when it awaits a decision (approve, discard, publish).
     requester: str | None = None
+    freeze: Frozen | None = None  # a scheduled freeze holding now (deploys only)
+    force: str | None = None  # break glass: the reason given to deploy anyway
 
 
 def may_deploy(app: AppConfig, user: str) -> bool:
@@ -56,6 +60,7 @@ class Policy:
             Action.PUBLISH: _publish,
             Action.APPROVE: _approve,
             Action.DISCARD: _discard,
+            Action.CANCEL: _cancel,
             Action.ROLLBACK: self._rollback,
             Action.UNLOCK: _unlock,
         }
@@ -87,12 +92,19 @@ class Policy:
             raise NotAllowed(
                 f"`{app.name}` is deployed from {_channels(app.channels)} only, not here."
             )
-        if ask.lock is not None:
-            raise Refused(
-                f"`{app.name}` is {locked_by(ask.lock)}. "
-                f"{_unlockers(app, ask.lock)} can `/deploy unlock {app.name}`; "
-                "rollbacks still work."
+        held = held_by(ask)
+        if held is None:
+            return
+        if ask.force is None:
+            anyway = (
+                f" {_forcers(app)} may deploy anyway, saying why: "
+                f'`/deploy {app.name} --force "reason"`.'
+                if ask.action is Action.DEPLOY
+                else ""
             )
+            raise Refused(f"{held}{anyway} Rollbacks still work.")
+        if not may_approve(app, ask.user):
+            raise NotAllowed(f"{held} Only {_approvers(app)} may deploy it anyway.")
 
     def _rollback(self, ask: Ask) -> None:
         if ask.channel in self._incident or may_approve(ask.app, ask.user):
@@ -102,6 +114,20 @@ class Policy:
             f"Only {_approvers(ask.app)}{where if self._incident else ''} "
             f"may roll back `{ask.app.name}`."
         )
+
+
+def held_by(ask: Ask) -> str | None:
+    """Why deploys of the app are held now (a lock, then a freeze), or None."""
+    app = ask.app
+    if ask.lock is not None:
+        return (
+            f"`{app.name}` is {locked_by(ask.lock)}. "
+            f"{_unlockers(app, ask.lock)} can `/deploy unlock {app.name}`."
+        )
+    if ask.freeze is not None:
+        until = when(ask.freeze.until, ask.freeze.window.freeze.zone, now=ask.freeze.window.start)
+        return f"`{app.name}` is frozen until {until}: {escape(ask.freeze.reason)}."
+    return None
 
 
 def _operator(what: str) -> Callable[[Ask], None]:
@@ -146,6 +172,14 @@ def _discard(ask: Ask) -> None:
         )
 
 
+def _cancel(ask: Ask) -> None:
+    """A deploy waiting in line: its requester may withdraw it, or an approver."""
+    if ask.user != ask.requester and not may_approve(ask.app, ask.user):
+        raise NotAllowed(
+            f"Only the requester <@{ask.requester}> or {_approvers(ask.app)} may cancel this."
+        )
+
+
 def _unlock(ask: Ask) -> None:
     app, lock = ask.app, ask.lock
     if lock is None:
@@ -178,6 +212,11 @@ def _channels(channels: tuple[str, ...]) -> str:
 
 def _approvers(app: AppConfig) -> str:
     return _people(app.approvers) if app.approvers else "those who may deploy it"
+
+
+def _forcers(app: AppConfig) -> str:
+    """Who may deploy through a lock or a freeze."""
+    return f"Its approvers ({_people(app.approvers)})" if app.approvers else "Its deployers"
 
 
 def _unlockers(app: AppConfig, lock: AppLock) -> str:

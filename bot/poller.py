@@ -14,6 +14,7 @@ from bot.outbox import Outbox
 from bot.providers.base import ProviderError
 from bot.store import Store
 from bot.usecases.follow import Following
+from bot.usecases.queue import Queueing
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,7 @@ class Poller:
     def __init__(
         self,
         follow: Following,
+        queue: Queueing,
         store: Store,
         outbox: Outbox,
         clock: Clock,
@@ -36,6 +38,7 @@ class Poller:
         concurrency: int = 50,
     ) -> None:
         self._follow = follow
+        self._queue = queue
         self._store = store
         self._outbox = outbox
         self._now = clock
@@ -68,7 +71,15 @@ class Poller:
             rows = await self._store.lease(self._owner, seconds=self._lease)
             IN_FLIGHT.set(len(rows))
             await asyncio.gather(*(self._one(row) for row in rows))
+            await self._next_in_line()
         return len(rows)
+
+    async def _next_in_line(self) -> None:
+        """Deploys waiting their turn start once what was in flight has ended (just now)."""
+        try:
+            await self._queue.start_waiting()
+        except Exception:
+            log.exception("starting the next deploy in line failed")
 
     async def _one(self, row: Tracked) -> None:
         async with self._slots:

@@ -38,10 +38,11 @@ from bot.redact import Redactor
 from bot.store import Store
 from bot.thread import Thread
 from bot.usecases.approve import Approving
-from bot.usecases.common import Audit
+from bot.usecases.common import Audit, Gate
 from bot.usecases.deploy import Deploying
 from bot.usecases.follow import Following
 from bot.usecases.operate import Operating
+from bot.usecases.queue import Queueing
 from bot.usecases.report import Reporting
 from bot.usecases.rollback import RollingBack
 
@@ -170,17 +171,23 @@ class Runtime:
         adapters = providers.build_all(config, http)
         thread = Thread(config.apps, store, outbox, adapters, redact)
         audit = Audit(store, redact)
+        gate, policy = Gate(), Policy(config.incident_channels)
+        queue = Queueing(
+            config, adapters, store, thread, audit, policy=policy, gate=gate, clock=clock
+        )
         cases = UseCases(
-            deploy=Deploying(adapters, store, thread, audit),
+            deploy=Deploying(adapters, store, thread, audit, gate),
             approve=Approving(adapters, store, thread, audit),
             rollback=RollingBack(adapters, store, thread, audit, clock),
             operate=Operating(adapters, store, thread, audit, redact),
             report=Reporting(config, adapters, store, clock),
+            queue=queue,
         )
-        door = Door(config, store, Policy(config.incident_channels), audit, cases)
+        door = Door(config, store, policy, audit, cases, clock=clock)
         follow = Following(config, adapters, store, thread, clock)
         poller = Poller(
             follow,
+            queue,
             store,
             outbox,
             clock,

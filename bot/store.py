@@ -12,45 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database, aware
 from bot.models import AppLock, Approval, AuditEntry, Clock, Kind, Status, Tracked
+from bot.rows import IN_FLIGHT, Line, tracked
 from bot.tables import AuditRow, Claim, LockRow, TrackedRow
-
-_FINISHED = [s.value for s in Status if s.finished]
 
 # What else to write in the transaction that wins a change (the messages about it).
 Also = Callable[[AsyncSession], None]
 
 
-def _tracked(row: TrackedRow) -> Tracked:
-    return Tracked(
-        id=row.id,
-        kind=Kind(row.kind),
-        app=row.app,
-        provider=row.provider,
-        deployment_id=row.deployment_id,
-        channel=row.channel,
-        root_ts=row.root_ts,
-        requester=row.requester,
-        ref=row.ref,
-        status=Status(row.status),
-        approval=Approval(row.approval) if row.approval else None,
-        approved_by=row.approved_by,
-        prompt_ts=row.prompt_ts,
-        failing_since=aware(row.failing_since) if row.failing_since else None,
-        outage_noticed=row.outage_noticed,
-        abandoned=row.abandoned,
-        created_at=aware(row.created_at),
-        env=dict(row.env or {}),
-    )
-
-
-_IN_FLIGHT = (
-    TrackedRow.status.not_in(_FINISHED),
-    TrackedRow.deployment_id.is_not(None),
-    TrackedRow.abandoned.is_(False),
-)
-
-
-class Store:
+class Store(Line):
     def __init__(
         self, db: Database, *, clock: Clock, owner: str = "", lease_seconds: float = 30.0
     ) -> None:
@@ -75,6 +44,8 @@ class Store:
         status: Status,
         approval: Approval | None = None,
         env: Mapping[str, str] | None = None,
+        waiting: bool = False,
+        forced: str | None = None,
     ) -> Tracked:
         now = self._now()
         row = TrackedRow(
@@ -89,6 +60,8 @@ class Store:
             env=dict(env or {}),
             status=status.value,
             approval=approval.value if approval else None,
+            waiting=waiting,
+            forced=forced,
             owner=self.owner,
             lease_until=now + self._lease,
             created_at=now,
@@ -96,12 +69,12 @@ class Store:
         )
         async with self._db.transaction() as session:
             session.add(row)
-        return _tracked(row)
+        return tracked(row)
 
     async def get(self, row_id: int) -> Tracked | None:
         async with self._db.session() as session:
             row = await session.get(TrackedRow, row_id)
-        return _tracked(row) if row else None
+        return tracked(row) if row else None
 
     async def find(self, app: str, deployment_id: str) -> Tracked | None:
         """The newest row that follows this deployment."""
@@ -112,7 +85,7 @@ class Store:
                 .order_by(TrackedRow.id.desc())
                 .limit(1)
             )
-        return _tracked(row) if row else None
+        return tracked(row) if row else None
 
     async def rows_for(
         self, app: str, deployment_ids: Sequence[str], kind: Kind | None = None
@@ -125,14 +98,27 @@ class Store:
                 .where(TrackedRow.app == app, TrackedRow.deployment_id.in_(deployment_ids), *kinds)
                 .order_by(TrackedRow.id.desc())
             )
-            return {str(row.deployment_id): _tracked(row) for row in rows}
+            return {str(row.deployment_id): tracked(row) for row in rows}
 
     async def in_flight(self) -> list[Tracked]:
         async with self._db.session() as session:
             rows = await session.scalars(
-                select(TrackedRow).where(*_IN_FLIGHT).order_by(TrackedRow.id)
+                select(TrackedRow).where(*IN_FLIGHT).order_by(TrackedRow.id)
             )
-            return [_tracked(row) for row in rows]
+            return [tracked(row) for row in rows]
+
+    # -- one deployment per app at a time: the queries are in rows.Line -------------------
+
+    async def leave_line(
+        self, row_id: int, *, status: Status, approval: Approval | None = None
+    ) -> bool:
+        """Take a deploy out of the line once (to start it, or it ends there): True if won."""
+        values: dict[str, object] = {"waiting": False, "status": status.value}
+        if approval is not None:
+            values["approval"] = approval.value
+        if status.finished:
+            values["env"] = {}
+        return await self._change(row_id, {"waiting": True}, values)
 
     async def lease(self, owner: str, *, seconds: float) -> list[Tracked]:
         """Take (or keep) the in-flight deployments no live replica holds, for `seconds`.
@@ -147,12 +133,12 @@ class Store:
         async with self._db.transaction() as session:
             rows = await session.scalars(
                 update(TrackedRow)
-                .where(*_IN_FLIGHT, free)
+                .where(*IN_FLIGHT, free)
                 .values(owner=owner, lease_until=now + timedelta(seconds=seconds))
                 .returning(TrackedRow),
                 execution_options={"synchronize_session": False},
             )
-            return sorted((_tracked(row) for row in rows), key=lambda row: row.id)
+            return sorted((tracked(row) for row in rows), key=lambda row: row.id)
 
     async def advance(
         self, row_id: int, *, expected: Status, new: Status, bypassed: bool, also: Also

@@ -37,6 +37,10 @@ class TrackedRow(Base):
     failing_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     outage_noticed: Mapped[bool] = mapped_column(default=False)
     abandoned: Mapped[bool] = mapped_column(default=False)  # stuck too long: no longer polled
+    # In line behind the app's deployment in flight: nothing triggered yet (one at a time).
+    waiting: Mapped[bool] = mapped_column(default=False)
+    # Break glass: the reason an approver gave to deploy through a freeze or a lock (`--force`).
+    forced: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

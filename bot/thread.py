@@ -4,7 +4,7 @@ status change with its messages in one transaction."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from bot import blocks
 from bot.blocks import Card, Message
@@ -52,6 +52,15 @@ class Thread:
     async def update(self, row: Tracked, card: Card) -> None:
         await self._outbox.send([_root(row, card)])
 
+    async def in_line(self, rows: Sequence[Tracked]) -> None:
+        """Show each deploy waiting in line its place (1: next), with its Cancel button."""
+        await self._outbox.send(
+            [
+                _root(row, self.card(row).but(place=n, row_id=row.id))
+                for n, row in enumerate(rows, 1)
+            ]
+        )
+
     async def edit_prompt(self, row: Tracked, message: Message) -> None:
         """Change the approval prompt (its buttons go, or come back)."""
         if row.prompt_ts:
@@ -88,11 +97,12 @@ class Thread:
         channel: str,
         root_ts: str,
         user: str,
-        intro: str | None = None,
+        first: str | None = None,
     ) -> Tracked:
-        """Track a deployment a command set moving, and announce where it stands: "Started"
-        while it is queued, or else its status at once (a rollback is often live already, and
-        a "queued" line would arrive after the root says live)."""
+        """Track a deployment a command set moving, and announce where it stands (after
+        `first`, the thread's first words, when given): "Started" while it is queued, or else
+        its status at once (a rollback is often live already, and a "queued" line would arrive
+        after the root says live)."""
         row = await self._store.track(
             kind=kind,
             app=app.name,
@@ -104,8 +114,8 @@ class Thread:
             ref=deployment.ref,
             status=Status.QUEUED,
         )
-        if intro is not None:  # what the command did, first in the thread
-            await self.say(row, intro)
+        if first is not None:
+            await self.say(row, first)
         if deployment.status is Status.QUEUED:
             await self.started(row, deployment)
         else:

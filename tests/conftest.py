@@ -14,6 +14,7 @@ import pytest
 import stamina
 from pydantic import SecretStr
 
+from bot import blocks
 from bot import config as configuration
 from bot.config import Settings
 from bot.runtime import Runtime
@@ -155,6 +156,20 @@ class World:
             await self.tick(self.stormkit.warmup / 2)
         await eventually(lambda: "is live" in self.last_reply(channel, root_ts))
         assert self.lives(channel, root_ts) == 1
+
+    async def confirm_rollback(
+        self, ts: str, *, user: str, channel: str, reason: str = "checkout errors since 14:05"
+    ) -> None:
+        """Click a rollback confirmation's button, then send the form it opens with `reason`."""
+        before = len(self.slack.views_opened)
+        response = await self.driver.click(
+            blocks.ROLLBACK, message_ts=ts, user=user, channel=channel, ephemeral=True
+        )
+        assert response.status_code == 200
+        [view] = await eventually(lambda: self.slack.views_opened[before:])
+        typed = {blocks.REASON_BLOCK: {blocks.REASON_INPUT: reason}}
+        sent = await self.driver.submit_view(view, typed, user=user)
+        assert sent.status_code == 200
 
     async def tick(self, seconds: float = 1.0) -> None:
         """Let the providers' clock move on, then run one poll as the scheduler would."""

@@ -185,6 +185,41 @@ class SlackDriver:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post(body, retry_num=retry_num, timestamp=timestamp, signed=signed)
 
+    async def submit_view(
+        self,
+        view: dict[str, Any],
+        values: dict[str, dict[str, str]],
+        *,
+        user: str = "U0DEV",
+        team: str = "T0TEAM",
+        retry_num: int | None = None,
+    ) -> httpx.Response:
+        """Send a modal the bot opened (as the fake recorded it), with `values` typed in:
+        {block_id: {action_id: text}}, as Slack's view_submission carries plain text inputs."""
+        state = {
+            block: {action: {"type": "plain_text_input", "value": text}}
+            for block, fields in values.items()
+            for action, text in fields.items()
+        }
+        payload: dict[str, Any] = {
+            "type": "view_submission",
+            "team": {"id": team, "domain": TEAM_DOMAIN},
+            "user": {"id": user, "username": self.fake.user_name(user), "team_id": team},
+            "api_app_id": self.api_app_id,
+            "token": VERIFICATION_TOKEN,
+            "trigger_id": self._trigger_id(team),
+            "view": {
+                **{k: v for k, v in view.items() if k != "trigger_id"},
+                "state": {"values": state},
+                "team_id": team,
+                "app_id": self.api_app_id,
+            },
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body, retry_num=retry_num)
+
     def _clicked_message(
         self, channel: str, message_ts: str, ephemeral: bool
     ) -> tuple[dict[str, Any], str | None]:

@@ -265,9 +265,10 @@ def _approve_value(world: World, ts: str) -> str:
 
 
 async def _deploy_blog(world: World, tracked: int) -> None:
-    """Request a `blog` deploy and wait until the store follows `tracked` Stormkit builds."""
+    """Request a `blog` deploy and wait until the store tracks `tracked` deploys (building,
+    or waiting in line)."""
     await world.driver.command("blog", user="U0DEV", channel=CHANNEL)
-    query = "SELECT count(*) FROM deployments WHERE deployment_id IS NOT NULL"
+    query = "SELECT count(*) FROM deployments"
 
     async def followed() -> bool:
         return await _rows(world, query) == [(tracked,)]
@@ -277,15 +278,20 @@ async def _deploy_blog(world: World, tracked: int) -> None:
 
 
 async def _pending(world: World) -> Pending:
-    """Two `blog` builds, one after the other; once both are ready, their prompts and row ids."""
+    """Two `blog` builds, one after the other (the second waits in line until the first is
+    built); once both are ready, their prompts and row ids."""
     await _deploy_blog(world, 1)
     await _deploy_blog(world, 2)
-    await world.tick(2)
 
     async def prompted() -> list[tuple[Any, ...]]:
         rows = await _rows(world, "SELECT id, root_ts, prompt_ts FROM deployments ORDER BY id")
         return rows if all(prompt_ts is not None for _, _, prompt_ts in rows) else []
 
+    for _ in range(10):
+        await world.tick(2)
+        await world.runtime.outbox.idle()
+        if await prompted():
+            break
     [(row, root, prompt), (other_row, other_root, other_prompt)] = await eventually(prompted)
     await world.runtime.outbox.idle()
     assert _approve_value(world, prompt) == str(row)
@@ -566,9 +572,7 @@ async def test_a_rollback_the_provider_refused_is_not_called_carried_out(world: 
     answers = []
     for _ in range(2):
         shown = len(world.slack.ephemerals)
-        await world.driver.click(
-            blocks.ROLLBACK, message_ts=confirm.ts, user="U0LEAD", channel=CHANNEL, ephemeral=True
-        )
+        await world.confirm_rollback(confirm.ts, user="U0LEAD", channel=CHANNEL)
         answers.append(await world.ephemeral_after(shown))
     assert "in progress" in answers[0]
     assert "already carried out" not in answers[1]

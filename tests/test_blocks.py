@@ -97,8 +97,8 @@ def test_a_long_text_is_clipped_to_slacks_section_limit() -> None:
     assert section["text"]["text"].endswith("…")
 
 
-def test_a_rollback_confirmation_says_from_and_to_and_asks_before_acting() -> None:
-    """From and to with their refs and ages; the button has a confirmation dialog."""
+def test_a_rollback_confirmation_says_from_and_to_and_asks_why_before_acting() -> None:
+    """From and to with their refs and ages; the button opens the form asking why."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
     live = Deployment(id="b", status=Status.LIVE, ref="main", created_at=now)
     older = Deployment(id="a", status=Status.ROLLED_BACK, created_at=now - timedelta(hours=3))
@@ -110,8 +110,43 @@ def test_a_rollback_confirmation_says_from_and_to_and_asks_before_acting() -> No
     )
     [button] = actions["elements"]
     assert button["action_id"] == blocks.ROLLBACK
-    assert button["confirm"]["confirm"] == {
-        "type": "plain_text",
-        "text": "Roll back",
-        "emoji": True,
-    }
+    assert button["text"]["text"] == "Roll back…"
+    assert "confirm" not in button  # the form asking why is the confirmation
+
+
+def test_a_deploy_in_line_shows_its_place_and_a_cancel_button() -> None:
+    card = Card(app="web", provider="stormkit", requester="U0DEV", ref="main", status=Status.QUEUED)
+    next_up = blocks.root(card.but(place=1, row_id=7))
+    assert next_up.text == (
+        ":hourglass_flowing_sand: Deploy web (main): "
+        "waiting: next in line, starts when the deployment in flight ends"
+    )
+    [*_, actions] = next_up.to_dicts()
+    assert actions["elements"] == [
+        {
+            "type": "button",
+            "action_id": blocks.CANCEL,
+            "text": {"type": "plain_text", "text": "Cancel", "emoji": True},
+            "value": "7",
+        }
+    ]
+    assert "number 3 in line, after the deployment in flight and 2 other deploys" in (
+        blocks.root(card.but(place=3, row_id=7)).text
+    )
+    assert "1 other deploy" in blocks.waiting_text(2)
+    started = blocks.root(card)  # out of the line: no button
+    assert all(b["type"] != "actions" for b in started.to_dicts())
+
+
+def test_the_rollback_form_asks_why_and_carries_the_plan() -> None:
+    form = blocks.rollback_reason("a-very-long-app-name-indeed", "d1", "d0", '{"plan": "x"}')
+    shown = form.to_dict()
+    assert shown["callback_id"] == blocks.ROLLBACK_REASON
+    assert shown["private_metadata"] == '{"plan": "x"}'
+    assert shown["title"]["text"] == "Roll back a-very-long-a…"  # Slack's 24 characters
+    assert shown["submit"]["text"] == "Roll back"
+    [_, field] = shown["blocks"]
+    assert field["block_id"] == blocks.REASON_BLOCK
+    assert field["element"]["action_id"] == blocks.REASON_INPUT
+    assert field["element"]["max_length"] == 300
+    assert "`d1` to `d0`" in shown["blocks"][0]["text"]["text"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Deploy, Help, UsageError, commit_only, parse
+from bot.commands import USAGE, Deploy, Help, UsageError, commit_only, parse, reason_problem
 
 
 @pytest.mark.parametrize("text", ["", "   ", "help", "HELP"])
@@ -46,3 +46,23 @@ def test_a_nometria_ref_that_cannot_be_a_commit_is_a_usage_error(ref: str) -> No
     with pytest.raises(UsageError, match="deploys commits of its connected branch") as caught:
         commit_only("web", ref)
     assert f"`{ref}` is not a commit SHA" in str(caught.value)
+
+
+def test_force_takes_the_rest_as_its_reason() -> None:
+    request = parse('web main KEY=1 --force "hotfix for the outage"')
+    assert request == Deploy(app="web", ref="main", env={"KEY": "1"}, force="hotfix for the outage")
+    assert parse("web --force db is down").force == "db is down"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["web --force", 'web --force ""', "--force why"])
+def test_force_without_a_reason_or_an_app_is_a_usage_error(text: str) -> None:
+    with pytest.raises(UsageError) as error:
+        parse(text)
+    assert error.value.usage == USAGE["force"]
+
+
+def test_a_reason_typed_in_a_form_is_checked_like_a_lock_reason() -> None:
+    assert reason_problem("checkout errors") is None
+    assert reason_problem("   ") == "Say why, in a few words."
+    assert reason_problem("x" * 301) == "Keep the reason under 300 characters."
+    assert reason_problem("bell\a") == "The reason has characters I can't show."

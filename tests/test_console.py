@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pexpect
@@ -17,8 +18,12 @@ APPS = EXAMPLE.replace('"sandbox://local"', '"sandbox://local?step=0.3"')
 
 
 @pytest.fixture
-def console(tmp_path: Path) -> pexpect.spawn:
-    (tmp_path / "deploybot.toml").write_text(APPS, encoding="utf-8")
+def console(tmp_path: Path) -> Iterator[pexpect.spawn]:
+    yield from _console(tmp_path, APPS)
+
+
+def _console(tmp_path: Path, apps: str) -> Iterator[pexpect.spawn]:
+    (tmp_path / "deploybot.toml").write_text(apps, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
     child = pexpect.spawn(
         sys.executable,
@@ -62,14 +67,19 @@ def test_deploy_watch_approve_and_roll_back(console: pexpect.spawn) -> None:
     console.sendline("/as oncall")
     console.sendline("/deploy rollback web")
     console.expect(r"Roll back web\?")
-    roll_back = _button(console, "Roll back")
+    roll_back = _button(console, "Roll back…")
     console.sendline(roll_back)
-    console.expect("Type y to go on")
-    console.sendline("y")
+    console.expect(r"form: Roll back web\?")
+    console.expect("Why roll back\\? Type it and press Enter")
+    console.sendline("")
+    console.expect("The form says: Say why, in a few words.")
+    console.sendline("checkout errors")
     console.expect("#incident message")
+    console.expect("deployed by @dev, to `sbx-")
+    console.expect("Reason: checkout errors")
     console.expect(r"web is live")
     console.sendline("/deploy web")
-    console.expect("locked by @oncall: rolled back by @oncall in #incident")
+    console.expect("locked by @oncall: rolled back by @oncall in #incident: checkout errors")
 
 
 def test_a_broken_build_shows_its_log_with_secrets_masked(console: pexpect.spawn) -> None:
@@ -135,3 +145,22 @@ def test_ctrl_c_leaves_at_once(console: pexpect.spawn) -> None:
     console.wait()
     assert console.exitstatus == 0, console.before
     assert "Traceback" not in (console.before or "")
+
+
+def test_a_second_deploy_waits_in_line_and_can_be_cancelled(tmp_path: Path) -> None:
+    slow = EXAMPLE.replace('"sandbox://local"', '"sandbox://local?step=1"')
+    console = next(_console(tmp_path, slow))
+    console.sendline("/deploy web")
+    console.expect("Started `sbx-")
+    console.sendline("/deploy web")
+    cancel = _button(console, "Cancel")
+    console.expect("waits its turn \\(number 1 in line\\)")
+    console.sendline(cancel)
+    console.expect("cancelled this deploy while it waited")
+    console.sendline("/deploy web")
+    console.expect("waits its turn \\(number 1 in line\\)")
+    console.expect("its turn came")
+    console.expect("Started `sbx-")
+    console.expect(r"web is live")
+    console.sendline("/quit")
+    console.expect(pexpect.EOF)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from slack_sdk.web.async_client import AsyncWebClient
+
 from bot.commands import UsageError
 from bot.door import Door
 from bot.listeners.actions.buttons import button
@@ -70,6 +72,12 @@ async def test_a_click_without_its_details_changes_nothing_and_says_so() -> None
     """No user or channel in the body: the person is told, the door is not asked."""
     said = Said()
     body = {"actions": [{"action_id": "deploybot_approve", "value": "1"}]}
-    await button(cast(Door, StubDoor()), said.ack, body, said.respond)  # type: ignore[arg-type]
+    await button(
+        cast(Door, StubDoor()),
+        said.ack,  # type: ignore[arg-type]
+        body,
+        said.respond,  # type: ignore[arg-type]
+        cast(AsyncWebClient, None),
+    )
     assert said.acks == [{}]
     assert "missing its details" in said.responses[0]["text"]

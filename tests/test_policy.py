@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from bot.config import AppConfig
+from bot.freezes import Freeze, Frozen, frozen
 from bot.models import Action, AppLock
 from bot.policy import Ask, NotAllowed, Policy, Refused
 
@@ -20,6 +23,7 @@ OPEN = AppConfig(name="open", provider="sandbox")
 LOCKED = AppLock(app="web", reason="release freeze", locked_by="U0DEV", channel="C0DEPLOYS")
 HERE, ELSEWHERE, INCIDENT = "C0DEPLOYS", "C0RANDOM", "C0INCIDENT"
 OK = None
+NOW = datetime(2026, 12, 25, 12, tzinfo=UTC)
 
 Case = tuple[Action, str, str, AppLock | None, str | None, type[Exception] | None]
 # (action, user, channel, lock, requester) -> None (allowed), NotAllowed or Refused
@@ -46,6 +50,9 @@ TABLE: list[Case] = [
     (Action.DISCARD, "U0DEV", HERE, None, "U0DEV", OK),  # the requester may withdraw
     (Action.DISCARD, "U0LEAD", HERE, None, "U0DEV", OK),
     (Action.DISCARD, "U0OTHER", HERE, None, "U0DEV", NotAllowed),
+    (Action.CANCEL, "U0DEV", ELSEWHERE, None, "U0DEV", OK),  # its requester, from anywhere
+    (Action.CANCEL, "U0LEAD", HERE, None, "U0DEV", OK),  # an approver
+    (Action.CANCEL, "U0DEV2", HERE, None, "U0DEV", NotAllowed),
     (Action.ROLLBACK, "U0LEAD", HERE, None, None, OK),
     (Action.ROLLBACK, "U0DEV", HERE, None, None, NotAllowed),
     (Action.ROLLBACK, "U0OTHER", INCIDENT, None, None, OK),  # anyone, in an incident
@@ -102,3 +109,53 @@ def test_the_only_approver_may_not_ask_for_a_deploy_nobody_could_approve() -> No
     policy.check(Ask(Action.DEPLOY, solo, "U0DEV", HERE))
     trusting = solo.model_copy(update={"allow_self_approval": True})
     policy.check(Ask(Action.DEPLOY, trusting, "U0LEAD", HERE))
+
+
+# Freezes and break glass ---------------------------------------------------------------------
+
+_HOLIDAYS = Freeze(
+    start=datetime(2026, 12, 24, tzinfo=UTC), end=datetime(2026, 12, 27, 8, tzinfo=UTC)
+)
+FROZEN = frozen([_HOLIDAYS.model_copy(update={"reason": "Holidays <all>"})], "web", NOW)
+
+
+@pytest.mark.parametrize(
+    ("user", "lock", "freeze", "force", "expected"),
+    [
+        ("U0DEV", None, FROZEN, None, Refused),  # a freeze holds deploys
+        ("U0LEAD", None, FROZEN, None, Refused),  # approvers too, unless they force it
+        ("U0LEAD", None, FROZEN, "hotfix", OK),  # break glass
+        ("U0LEAD", LOCKED, None, "hotfix", OK),  # through a lock as well
+        ("U0DEV", None, FROZEN, "hotfix", NotAllowed),  # only approvers may
+        ("U0DEV", None, None, "hotfix", OK),  # nothing held: a plain deploy
+    ],
+)
+def test_a_freeze_or_a_lock_holds_deploys_unless_an_approver_forces(
+    user: str,
+    lock: AppLock | None,
+    freeze: Frozen | None,
+    force: str | None,
+    expected: type[Exception] | None,
+) -> None:
+    ask = Ask(Action.DEPLOY, WEB, user, HERE, lock, freeze=freeze, force=force)
+    if expected is None:
+        Policy().check(ask)
+    else:
+        with pytest.raises(expected):
+            Policy().check(ask)
+
+
+def test_a_frozen_refusal_says_why_until_when_and_how_to_force() -> None:
+    with pytest.raises(Refused) as refused:
+        Policy().check(Ask(Action.DEPLOY, WEB, "U0DEV", HERE, freeze=FROZEN))
+    said = str(refused.value)
+    assert "`web` is frozen until Sun 27 Dec 08:00 UTC: Holidays &lt;all&gt;." in said
+    assert '`/deploy web --force "reason"`' in said
+    assert "Rollbacks still work." in said
+
+
+def test_rollbacks_and_restarts_ignore_a_freeze_and_a_restart_cannot_force() -> None:
+    Policy().check(Ask(Action.ROLLBACK, WEB, "U0LEAD", HERE, freeze=FROZEN))
+    with pytest.raises(Refused) as refused:
+        Policy().check(Ask(Action.RESTART, WEB, "U0DEV", HERE, LOCKED))
+    assert "--force" not in str(refused.value)

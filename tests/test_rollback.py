@@ -30,10 +30,7 @@ async def _confirmation(world: World, text: str, *, user: str, channel: str) -> 
 
 
 async def _confirm(world: World, ts: str, *, user: str, channel: str) -> None:
-    response = await world.driver.click(
-        blocks.ROLLBACK, message_ts=ts, user=user, channel=channel, ephemeral=True
-    )
-    assert response.status_code == 200
+    await world.confirm_rollback(ts, user=user, channel=channel)
 
 
 def _rollback_root(world: World, channel: str) -> str:
@@ -52,7 +49,7 @@ async def test_nometria_rollback_goes_back_to_the_previous_live_and_locks(world:
     await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
     root = await eventually(lambda: _rollback_root(world, CHANNEL))
     [call] = await eventually(lambda: world.nometria.requests_to("POST", "/v1/deployments/"))
-    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
+    await eventually(lambda: "Started" in "\n".join(world.slack.texts_in_thread(CHANNEL, root)))
     assert call.path == f"/v1/deployments/{previous}/rollback"
     for _ in range(3):
         await world.tick()
@@ -82,7 +79,7 @@ async def test_stormkit_rollback_publishes_the_target(world: World) -> None:
     assert publishes == [f"/v1/deployments/{previous}/publish"]
 
     said = world.slack.texts_in_thread(CHANNEL, root)
-    assert f"<@U0LEAD> rolls docs back from `{live}` to `{previous}`." in said[0]
+    assert f"<@U0LEAD> rolls back *docs* from `{live}`" in said[0]  # from -> to, first
     # Stormkit publishes the target at once: no "queued" line to arrive after the root's live
     assert not any("queued" in text for text in said), said
     assert not any("Built in" in text for text in said), said  # a rollback builds nothing
@@ -115,12 +112,15 @@ async def test_anyone_may_roll_back_in_an_incident_channel_only(world: World) ->
 async def test_a_double_confirm_rolls_back_once(world: World) -> None:
     world.nometria.seed_history("proj_abc123", n=3)
     ts, _ = await _confirmation(world, "rollback web", user="U0LEAD", channel=CHANNEL)
-    await asyncio.gather(
-        _confirm(world, ts, user="U0LEAD", channel=CHANNEL),
-        _confirm(world, ts, user="U0LEAD", channel=CHANNEL),
-    )
+    for _ in range(2):  # the button clicked twice: two forms open; both are sent at once
+        await world.driver.click(
+            blocks.ROLLBACK, message_ts=ts, user="U0LEAD", channel=CHANNEL, ephemeral=True
+        )
+    forms = await eventually(lambda: world.slack.views_opened[1:] and world.slack.views_opened)
+    typed = {blocks.REASON_BLOCK: {blocks.REASON_INPUT: "errors"}}
+    await asyncio.gather(*(world.driver.submit_view(form, typed, user="U0LEAD") for form in forms))
     root = await eventually(lambda: _rollback_root(world, CHANNEL))
-    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
+    await eventually(lambda: "Started" in "\n".join(world.slack.texts_in_thread(CHANNEL, root)))
     await eventually(
         lambda: any("already carried out" in e.all_text for e in world.slack.ephemerals)
     )
@@ -164,3 +164,77 @@ async def test_a_rollback_keeps_a_lock_already_there(world: World) -> None:
     lock = await world.runtime.store.lock_of("web")
     assert lock is not None
     assert (lock.locked_by, lock.reason) == ("U0DEV", "db migration running")
+
+
+async def test_a_rollback_asks_why_says_it_to_the_deployer_and_locks_with_it(
+    world: World,
+) -> None:
+    """The button opens a form; its reason is said in the thread, mentioning who deployed what
+    is rolled back, and becomes the lock's reason; the confirmation is replaced."""
+    world.nometria.seed_history("proj_abc123", n=2)
+    await world.driver.command("web", user="U0DEV", channel=CHANNEL)
+    deploy = await eventually(lambda: world.slack.root_messages(CHANNEL))
+    for _ in range(6):
+        await world.tick()
+    await eventually(lambda: "web is live" in world.last_reply(CHANNEL, deploy[0].ts))
+    live = world.nometria.live_id("proj_abc123")
+
+    ts, _ = await _confirmation(world, "rollback web", user="U0LEAD", channel=CHANNEL)
+    await world.driver.click(
+        blocks.ROLLBACK, message_ts=ts, user="U0LEAD", channel=CHANNEL, ephemeral=True
+    )
+    [form] = await eventually(lambda: world.slack.views_opened)
+    assert form["title"]["text"] == "Roll back web?"
+    assert form["submit"]["text"] == "Roll back"
+    assert world.nometria.requests_to("POST", "/v1/deployments/") == []  # not before the form
+
+    typed = {blocks.REASON_BLOCK: {blocks.REASON_INPUT: "  checkout <broken> & slow "}}
+    sent = await world.driver.submit_view(form, typed, user="U0LEAD")
+    assert sent.status_code == 200
+    assert not sent.content  # the form closes
+    root = await eventually(lambda: _rollback_root(world, CHANNEL))
+    reason = "checkout &lt;broken&gt; &amp; slow"
+    said = await eventually(
+        lambda: next((t for t in world.slack.texts_in_thread(CHANNEL, root) if "Reason" in t), "")
+    )
+    assert f"<@U0LEAD> rolls back *web* from `{live}`, deployed by <@U0DEV>, to" in said
+    assert f"*Reason:* {reason}" in said
+    replaced = await eventually(
+        lambda: next(
+            (e for e in world.slack.ephemerals if e.ts == ts and "Rolling" in e.text), None
+        )
+    )
+    assert replaced is not None
+    refused = await world.ask("web", user="U0DEV")
+    assert f"locked by <@U0LEAD>: rolled back by <@U0LEAD> in <#C0DEPLOYS>: {reason}" in refused
+    [entry] = [e for e in await world.runtime.store.recent("web") if e.action == "rollback"]
+    assert entry.detail == f"from {live}: checkout <broken> & slow"
+
+
+async def test_a_blank_reason_keeps_the_form_open_and_does_nothing(world: World) -> None:
+    world.nometria.seed_history("proj_abc123", n=2)
+    ts, _ = await _confirmation(world, "rollback web", user="U0LEAD", channel=CHANNEL)
+    await world.driver.click(
+        blocks.ROLLBACK, message_ts=ts, user="U0LEAD", channel=CHANNEL, ephemeral=True
+    )
+    [form] = await eventually(lambda: world.slack.views_opened)
+    typed = {blocks.REASON_BLOCK: {blocks.REASON_INPUT: "   "}}
+    sent = await world.driver.submit_view(form, typed, user="U0LEAD")
+    assert sent.json() == {
+        "response_action": "errors",
+        "errors": {blocks.REASON_BLOCK: "Say why, in a few words."},
+    }
+    assert world.nometria.requests_to("POST") == []
+    assert await world.runtime.store.lock_of("web") is None
+
+
+async def test_who_may_not_roll_back_gets_no_form(world: World) -> None:
+    world.nometria.seed_history("proj_abc123", n=2)
+    ts, _ = await _confirmation(world, "rollback web", user="U0DEV", channel=INCIDENT)
+    before = len(world.slack.ephemerals)
+    await world.driver.click(
+        blocks.ROLLBACK, message_ts=ts, user="U0DEV", channel=CHANNEL, ephemeral=True
+    )
+    refused = await world.ephemeral_after(before)
+    assert "Only <@U0LEAD> or anyone in an incident channel" in refused
+    assert world.slack.views_opened == []

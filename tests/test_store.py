@@ -148,3 +148,51 @@ async def test_the_audit_keeps_the_newest_first_with_the_clocks_time(
     rows = await store.recent("web")
     assert [r.action for r in rows] == ["approve", "deploy"]
     assert rows[0].at == clock.now
+
+
+async def test_an_app_is_busy_while_a_deploy_runs_waits_for_approval_or_waits_in_line(
+    store: Store,
+) -> None:
+    assert not await store.busy("web")
+    running = await _track(store, approval=None)
+    assert await store.busy("web")
+    assert not await store.busy("docs")  # per app
+    await store.advance(
+        running.id, expected=Status.QUEUED, new=Status.LIVE, bypassed=False, also=lambda _: None
+    )
+    assert not await store.busy("web")
+    pending = await _track(store, deployment_id=None)  # a Nometria deploy awaiting approval
+    assert await store.busy("web")
+    await store.drop_untriggered(pending.id)
+    assert not await store.busy("web")
+
+    first = await _track(store, deployment_id=None, approval=None, waiting=True)
+    second = await _track(store, deployment_id=None, approval=None, waiting=True, app="docs")
+    third = await _track(store, deployment_id=None, approval=None, waiting=True)
+    assert await store.busy("web")
+    assert not await store.busy("web", line=False)  # the line alone: its head may start
+    assert [r.id for r in await store.in_line("web")] == [first.id, third.id]
+    assert [r.id for r in await store.in_line()] == [first.id, second.id, third.id]
+
+
+async def test_a_deploy_leaves_the_line_once(store: Store) -> None:
+    row = await _track(store, deployment_id=None, approval=None, waiting=True, env={"A": "1"})
+    assert await store.leave_line(row.id, status=Status.QUEUED, approval=Approval.PENDING)
+    assert not await store.leave_line(row.id, status=Status.STOPPED)  # a cancel came too late
+    taken = await store.get(row.id)
+    assert taken is not None
+    assert (taken.waiting, taken.status, taken.approval) == (False, Status.QUEUED, Approval.PENDING)
+    assert taken.env == {"A": "1"}  # kept until it is triggered
+    assert await store.busy("web", line=False)  # a start under way holds the app
+    cancelled = await _track(store, deployment_id=None, approval=None, waiting=True, env={"A": "1"})
+    assert await store.leave_line(cancelled.id, status=Status.STOPPED)
+    gone = await store.get(cancelled.id)
+    assert gone is not None
+    assert (gone.status, gone.env) == (Status.STOPPED, {})  # overrides forgotten
+
+
+async def test_in_flight_of_one_app(store: Store) -> None:
+    mine = await _track(store)
+    await _track(store, app="docs")
+    await _track(store, deployment_id=None, waiting=True)
+    assert [r.id for r in await store.in_flight_of("web")] == [mine.id]

@@ -13,6 +13,7 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
@@ -130,12 +131,7 @@ class Console:
 
     async def handle(self, line: str) -> bool:
         """One line typed; False to leave."""
-        if self._confirming is not None:
-            number, self._confirming = self._confirming, None
-            if line.lower() in {"y", "yes"}:
-                await self._press(number)
-            else:
-                self.write("Cancelled.")
+        if await self._answered(line):
             return True
         word, _, rest = line.partition(" ")
         match word:
@@ -180,6 +176,45 @@ class Console:
         if answer:
             self.slack.show_ephemeral(self.channel, self.user, answer)
 
+    async def _answered(self, line: str) -> bool:
+        """The line answers what is open: a form (unless it is /as, /in, /quit), or a confirm."""
+        if self.slack.form is not None and not line.startswith(("/as", "/in", "/quit", "/exit")):
+            await self._fill(line)
+            return True
+        if self._confirming is not None:
+            number, self._confirming = self._confirming, None
+            if line.lower() in {"y", "yes"}:
+                await self._press(number)
+            else:
+                self.write("Cancelled.")
+            return True
+        return False
+
+    async def _fill(self, line: str) -> None:
+        """The form open now: /cancel closes it; a line is its text field's value, sent."""
+        form = self.slack.form
+        assert form is not None
+        if line == "/cancel":
+            self.slack.form = None
+            self.write("Form closed; nothing was done.")
+            return
+        field = next(b for b in form.get("blocks") or [] if b.get("type") == "input")
+        action = (field.get("element") or {}).get("action_id", "")
+        typed = {"type": "plain_text_input", "value": line}
+        payload = {
+            "type": "view_submission",
+            "user": {"id": self.user, "name": NAMES.get(self.user, self.user)},
+            "team": {"id": "T0CONSOLE"},
+            "trigger_id": secrets.token_hex(8),
+            "view": {**form, "state": {"values": {field.get("block_id"): {action: typed}}}},
+        }
+        acked = await self._acked(urlencode({"payload": json.dumps(payload)}).encode())
+        errors = acked.get("errors")
+        if isinstance(errors, dict) and errors:
+            self.write("\n".join(f"The form says: {e}" for e in errors.values()))
+            return
+        self.slack.form = None
+
     async def _button(self, number: int) -> None:
         found = self.slack.buttons.get(number)
         if found is None:
@@ -215,6 +250,10 @@ class Console:
         await self._send(urlencode({"payload": json.dumps(payload)}).encode())
 
     async def _send(self, body: bytes) -> str:
+        """POST to /slack/events, signed as Slack signs; return the text the bot acked with."""
+        return str((await self._acked(body)).get("text", ""))
+
+    async def _acked(self, body: bytes) -> dict[str, Any]:
         """POST to /slack/events, signed as Slack signs; return what the bot acked with."""
         timestamp = str(int(time.time()))
         signature = SignatureVerifier(self._secret).generate_signature(
@@ -233,8 +272,9 @@ class Console:
         if response.content and response.headers.get("content-type", "").startswith(
             "application/json"
         ):
-            return str(response.json().get("text", ""))
-        return ""
+            acked = response.json()
+            return acked if isinstance(acked, dict) else {}
+        return {}
 
 
 def banner(config: Config, *, builtin: bool) -> str:

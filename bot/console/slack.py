@@ -39,6 +39,7 @@ class ConsoleSlack:
         self.messages: dict[str, Message] = {}
         self.buttons: dict[int, tuple[Message, Button]] = {}
         self.roots: dict[str, int] = {}  # root ts -> the number people see
+        self.form: Json | None = None  # the modal open now (views.open): the next line fills it
         self.url = ""
 
     def name(self, ident: str) -> str:
@@ -61,7 +62,7 @@ class ConsoleSlack:
                 args |= await request.json()
             else:
                 args |= dict(await request.post())
-        for key in ("blocks", "metadata"):
+        for key in ("blocks", "metadata", "view"):
             if isinstance(args.get(key), str):
                 args[key] = json.loads(args[key])
         method = request.match_info["method"]
@@ -71,6 +72,7 @@ class ConsoleSlack:
             "chat.update": self._update,
             "chat.postEphemeral": self._ephemeral,
             "conversations.replies": self._replies,
+            "views.open": self._open_form,
         }.get(method)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -141,6 +143,25 @@ class ConsoleSlack:
         if message.buttons:
             shown.append("│ " + "   ".join(f"[{n}] {b.label}" for n, b in message.buttons))
         self._write("\n".join(shown) + "\n└")
+
+    def _open_form(self, args: Json) -> Json:
+        """A modal: shown as a form whose one text field the next typed line fills."""
+        view: Json = args.get("view") or {}
+        self.form = view
+        title = (view.get("title") or {}).get("text", "")
+        shown_blocks = [b for b in view.get("blocks") or [] if b.get("type") != "input"]
+        body, _ = lines(shown_blocks, "", self.name)
+        labels = [
+            (b.get("label") or {}).get("text", "")
+            for b in view.get("blocks") or []
+            if b.get("type") == "input"
+        ]
+        shown = [f"┌ form: {title}", *(f"│ {line}" for line in body)]
+        shown += [
+            f"│ {label} Type it and press Enter (/cancel closes the form)." for label in labels
+        ]
+        self._write("\n".join(shown) + "\n└")
+        return {"view": {**view, "id": "VCONSOLE"}}
 
     def show_ephemeral(self, channel: str, user: str, text: str) -> None:
         """An answer the bot gave in its ack (usage, help): shown to the one who typed."""

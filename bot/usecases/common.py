@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 from bot import blocks
 from bot.blocks import Message
@@ -22,6 +24,19 @@ class Actor:
     channel: str
     message_ts: str | None = None
     thread_ts: str | None = None
+
+
+@dataclass
+class Gate:
+    """One start at a time per app in this process: seeing the app free and starting a
+    deployment of it are one step (the store's rows make it one at a time across restarts)."""
+
+    _locks: defaultdict[str, asyncio.Lock] = field(
+        default_factory=lambda: defaultdict(asyncio.Lock)
+    )
+
+    def __call__(self, app: str) -> asyncio.Lock:
+        return self._locks[app]
 
 
 class Audit:

@@ -1,4 +1,5 @@
-"""Deploy: post the root, trigger (or wait for an approver), and follow it in the thread."""
+"""Deploy: post the root, trigger (or wait for an approver, or wait in line behind the app's
+deployment in flight), and follow it in the thread."""
 
 from __future__ import annotations
 
@@ -7,23 +8,33 @@ from collections.abc import Mapping
 from bot.blocks import Card, ref_words
 from bot.commands import USAGE, Deploy, UsageError, commit_only
 from bot.config import AppConfig
+from bot.home_blocks import escape
 from bot.models import Action, Approval, Kind, Status
 from bot.providers.base import Provider, ProviderError
 from bot.store import Store
 from bot.thread import Thread
-from bot.usecases.common import Actor, Audit
+from bot.usecases.common import Actor, Audit, Gate
 
 
 class Deploying:
     def __init__(
-        self, providers: Mapping[str, Provider], store: Store, thread: Thread, audit: Audit
+        self,
+        providers: Mapping[str, Provider],
+        store: Store,
+        thread: Thread,
+        audit: Audit,
+        gate: Gate,
     ) -> None:
         self._providers = providers
         self._store = store
         self._thread = thread
         self._audit = audit
+        self._gate = gate
 
-    async def __call__(self, request: Deploy, app: AppConfig, actor: Actor) -> None:
+    async def __call__(
+        self, request: Deploy, app: AppConfig, actor: Actor, *, held: str | None = None
+    ) -> None:
+        """`held`: why deploys are held now (a lock, a freeze) when an approver forces one."""
         provider = self._providers[app.name]
         if request.env and "env" not in provider.supports:
             raise UsageError(
@@ -33,6 +44,17 @@ class Deploying:
         if "commit_refs" in provider.supports:
             commit_only(app.name, request.ref)
         ref = request.ref or app.default_branch
+        if held is not None and request.force is not None:
+            await self._break_glass(app, actor, held, request.force)
+        async with self._gate(app.name):
+            if await self._store.busy(app.name):
+                await self._wait(app, request, actor)
+                return
+            await self._start(app, request, actor, provider, ref)
+
+    async def _start(
+        self, app: AppConfig, request: Deploy, actor: Actor, provider: Provider, ref: str | None
+    ) -> None:
         card = Card(
             app=app.name, provider=app.provider, requester=actor.user, ref=ref, status=Status.QUEUED
         )
@@ -70,6 +92,56 @@ class Deploying:
             deployment_id=deployment.id,
             detail=_audited_keys(request.env),
         )
+
+    async def _wait(self, app: AppConfig, request: Deploy, actor: Actor) -> None:
+        """The app is deploying: this one waits in line; the poller starts it in its turn."""
+        ahead = await self._store.in_line(app.name)
+        card = Card(
+            app=app.name,
+            provider=app.provider,
+            requester=actor.user,
+            ref=request.ref,
+            status=Status.QUEUED,
+            place=len(ahead) + 1,
+        )
+        root_ts = await self._thread.open(actor.channel, card)
+        row = await self._store.track(
+            kind=Kind.DEPLOY,
+            app=app.name,
+            provider=app.provider,
+            deployment_id=None,
+            channel=actor.channel,
+            root_ts=root_ts,
+            requester=actor.user,
+            ref=request.ref,
+            env=request.env,
+            status=Status.QUEUED,
+            waiting=True,
+            forced=request.force,
+        )
+        line = await self._store.in_line(app.name)
+        await self._thread.in_line(line)
+        place = next((n for n, r in enumerate(line, 1) if r.id == row.id), len(line))
+        text = (
+            f":hourglass: *{app.name}* is already deploying, so this deploy waits its turn "
+            f"(number {place} in line). It starts by itself when the ones before it end, "
+            "checking locks, freezes and permissions again then. Nothing is triggered until then; "
+            f"<@{actor.user}> can Cancel it above."
+        )
+        await self._thread.say(row, text)
+        await self._audit(
+            actor, Action.DEPLOY, app.name, "waiting", detail=f"number {place} in line"
+        )
+
+    async def _break_glass(self, app: AppConfig, actor: Actor, held: str, reason: str) -> None:
+        """Deploying through a freeze or a lock is said to the whole channel, and audited."""
+        text = (
+            f":rotating_light: <@{actor.user}> is deploying *{app.name}* anyway. {held}\n"
+            f"Their reason: {escape(reason)}"
+        )
+        await self._thread.announce(actor.channel, text)
+        detail = f"break glass: {reason} (held: {held})"
+        await self._audit(actor, Action.DEPLOY, app.name, "forced", detail=detail)
 
     async def _await_approval(
         self, app: AppConfig, request: Deploy, actor: Actor, card: Card

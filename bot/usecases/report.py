@@ -8,6 +8,7 @@ from datetime import datetime
 from bot import blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
+from bot.home_blocks import freeze_lines
 from bot.models import Action, Approval, AuditEntry, Clock, Deployment, Kind, Status, Tracked
 from bot.policy import locked_by
 from bot.providers.base import Provider
@@ -71,6 +72,8 @@ class Reporting:
             if lock:
                 rules.append(f":lock: {locked_by(lock)}")
             lines.append(f"• *{app.name}* ({app.provider}): {'; '.join(rules)}")
+            freezes = freeze_lines(self._config.freezes, app.name, now=self._now())
+            lines.extend(f"    {line}" for line in freezes)
         text = "*Apps you can deploy here*\n" + (
             "\n".join(lines) or "None: this channel has no apps."
         )

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from bot import blocks
 from bot.blocks import Card, Message
 from bot.config import AppConfig
-from bot.models import Action, Clock, Deployment, Kind, Status
+from bot.home_blocks import escape
+from bot.models import Action, Clock, Deployment, Kind, Status, Tracked
 from bot.policy import NotAllowed, Refused
 from bot.providers.base import Provider, ProviderError
 from bot.store import Store
@@ -73,7 +74,9 @@ class RollingBack:
         plan = Plan(app.name, current.id, target.id, secrets.token_hex(8))
         return blocks.rollback_confirm(app.name, current, target, plan.value(), now=self._now())
 
-    async def confirm(self, plan: Plan, app: AppConfig, actor: Actor) -> Message:
+    async def confirm(self, plan: Plan, app: AppConfig, actor: Actor, reason: str) -> Message:
+        """Roll back for `reason` (typed in the form): it becomes the lock's reason and is said
+        in the thread, to the requester of the deployment rolled back."""
         provider = self._providers[app.name]
         current, target = await self._from_to(app.name, plan.target)
         if current.id != plan.current:
@@ -84,11 +87,12 @@ class RollingBack:
         key = f"rollback:{plan.nonce}"
         if not await self._store.claim(key):
             raise Refused("This rollback was already carried out; nothing more was done.")
+        why = escape(reason)
         # A lock already there stays as it is: its reason is not silently replaced.
         locking = await self._store.lock_of(app.name) is None
         if locking:
-            reason = f"rolled back by <@{actor.user}> in <#{actor.channel}>"
-            await self._store.lock(app.name, reason=reason, user=actor.user, channel=actor.channel)
+            locked = f"rolled back by <@{actor.user}> in <#{actor.channel}>: {why}"
+            await self._store.lock(app.name, reason=locked, user=actor.user, channel=actor.channel)
         card = Card(
             app=app.name,
             provider=app.provider,
@@ -96,10 +100,12 @@ class RollingBack:
             ref=target.ref,
             status=Status.QUEUED,
             title="Rollback",
-            note=f"From `{current.id}` to `{target.id}`. "
+            note=f"From `{current.id}` to `{target.id}`: {why}\n"
             f"Deploys are locked until `/deploy unlock {app.name}`.",
         )
         root_ts = await self._thread.open(actor.channel, card)
+        deploys = [r for r in await self._store.in_flight_of(app.name) if r.kind is Kind.DEPLOY]
+        stopped = {r.id: await self._stop(provider, r, actor, target.id) for r in deploys}
         try:
             deployment = await provider.rollback(target.id)
         except ProviderError as exc:
@@ -109,25 +115,62 @@ class RollingBack:
                 await self._store.unclaim(key)  # the same button may try again
             await self._thread.could_not_start(card, actor.channel, root_ts, exc)
             raise
-        await self._thread.follow(
+        row = await self._thread.follow(
             Kind.ROLLBACK,
             app,
             deployment,
             channel=actor.channel,
             root_ts=root_ts,
             user=actor.user,
-            intro=f":rewind: <@{actor.user}> rolls {app.name} back from `{current.id}` to "
-            f"`{target.id}`.",
+            first=await self._why(app.name, current, target, actor, why),
         )
+        for deploy in deploys:
+            await self._thread.say(row, _in_flight(app, deploy, stopped[deploy.id]))
         await self._audit(
             actor,
             Action.ROLLBACK,
             app.name,
             "ok",
             deployment_id=target.id,
-            detail=f"from {current.id}",
+            detail=f"from {current.id}: {reason}",
         )
         return Message(f":rewind: Rolling back {app.name} to `{target.id}`: follow the thread.")
+
+    async def _why(
+        self, app: str, current: Deployment, target: Deployment, actor: Actor, why: str
+    ) -> str:
+        """Who rolls back what, why, said to whoever deployed what is rolled back."""
+        rows = await self._store.rows_for(app, [current.id])
+        requester = rows[current.id].requester if current.id in rows else None
+        whose = f", deployed by <@{requester}>," if requester else " (not deployed through me)"
+        return (
+            f":rewind: <@{actor.user}> rolls back *{app}* from `{current.id}`{whose} "
+            f"to `{target.id}`.\n*Reason:* {why}"
+        )
+
+    async def _stop(self, provider: Provider, row: Tracked, actor: Actor, target: str) -> str:
+        """A rollback never waits behind a deploy: stop it where the provider can.
+
+        Returns what became of it, for the rollback's thread; its own thread is told too.
+        """
+        said = f"<@{row.requester}>, <@{actor.user}> is rolling back *{row.app}* to `{target}`"
+        if "stop" not in provider.supports:
+            await self._thread.say(
+                row,
+                f":warning: {said}. {row.provider.capitalize()} cannot stop this deploy: it may "
+                "still go live after the rollback, and if it does, production is this deploy "
+                "again.",
+            )
+            return "cannot be stopped: it may still go live after the rollback"
+        try:
+            await provider.stop(str(row.deployment_id))
+        except ProviderError as exc:
+            await self._thread.say(
+                row, f":warning: {said}, but stopping this deploy failed ({exc}): it may go live."
+            )
+            return f"could not be stopped ({exc}): it may still go live"
+        await self._thread.say(row, f":octagonal_sign: {said}: this deploy was stopped.")
+        return "was stopped"
 
     async def _from_to(self, app: str, wanted: str | None) -> tuple[Deployment, Deployment]:
         provider = self._providers[app]
@@ -149,6 +192,13 @@ class RollingBack:
         if not (was_live or older):
             raise Refused(f"There is nothing before `{current.id}` to roll back to.")
         return current, (was_live or older)[0]
+
+
+def _in_flight(app: AppConfig, deploy: Tracked, became: str) -> str:
+    return (
+        f":warning: The deploy of *{app.name}* in flight (`{deploy.deployment_id}`, by "
+        f"<@{deploy.requester}>) {became}."
+    )
 
 
 def _certainly_not_done(exc: ProviderError) -> bool:

@@ -257,7 +257,10 @@ class FakeSlack:
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "reactions.add": self._reactions_add,
+            "views.open": self._views_open,
         }
+        #: Modals opened with views.open, oldest first: the view as the bot sent it.
+        self.views_opened: list[Json] = []
 
     # ---------------------------------------------------------------- serving
 
@@ -650,6 +653,22 @@ class FakeSlack:
         )
         self.ephemerals.append(ephemeral)
         return {"message_ts": ephemeral.ts}
+
+    def _views_open(self, args: Json) -> Json:
+        """A modal for the person whose click gave the trigger_id (used once, as Slack does)."""
+        trigger = args.get("trigger_id")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(trigger, str) or not trigger:
+            raise SlackError("invalid_arguments")
+        if any(v.get("trigger_id") == trigger for v in self.views_opened):
+            raise SlackError("expired_trigger_id")
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise SlackError("invalid_arguments")
+        opened = {**view, "id": f"V{len(self.views_opened) + 1:08d}", "trigger_id": trigger}
+        self.views_opened.append(opened)
+        return {"view": opened}
 
     def _chat_get_permalink(self, args: Json) -> Json:
         channel = self._channel(args)

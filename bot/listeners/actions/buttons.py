@@ -1,10 +1,12 @@
-"""Approve, discard, confirm a rollback: one handler for the bot's buttons."""
+"""Approve, discard, roll back, cancel: one handler for the bot's buttons."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.door import Door
@@ -29,7 +31,13 @@ def actor_of(body: dict[str, Any]) -> Actor | None:
     )
 
 
-async def button(door: Door, ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+async def button(
+    door: Door,
+    ack: AsyncAck,
+    body: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+) -> None:
     await ack()
     door.working()
     if not await first_time(door, body):
@@ -45,9 +53,23 @@ async def button(door: Door, ack: AsyncAck, body: dict[str, Any], respond: Async
         )
         return
     try:
+        if action_id == blocks.ROLLBACK:
+            await _ask_why(door, body, value, actor, client)
+            return
         reply = await door.click(action_id, value, actor)
     except Exception as exc:  # noqa: BLE001 - every failure is answered in one place
         await on_error(exc, body, respond)
         return
-    # The rollback confirmation is an ephemeral message: replace it with what happened.
-    await answer(respond, reply, replace_original=action_id == blocks.ROLLBACK)
+    await answer(respond, reply)
+
+
+async def _ask_why(
+    door: Door, body: dict[str, Any], value: str, actor: Actor, client: AsyncWebClient
+) -> None:
+    """A rollback's button opens the form asking why; the form's answer carries it out
+    (forms.rollback_reason), and replaces the confirmation through its response_url."""
+    metadata = json.dumps(
+        {"plan": value, "channel": actor.channel, "response_url": body.get("response_url")}
+    )
+    form = await door.rollback_form(value, actor, metadata)
+    await client.views_open(trigger_id=body["trigger_id"], view=form)

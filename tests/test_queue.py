@@ -1,0 +1,145 @@
+"""One deployment per app at a time: a deploy of a deploying app waits in line, shows its place
+and a Cancel button, and starts by itself in its turn; a rollback never waits behind a deploy."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from bot import blocks
+from tests.conftest import World, eventually
+
+CHANNEL = "C0DEPLOYS"
+
+
+def _deploy_roots(world: World, app: str) -> list[str]:
+    return [m.ts for m in world.slack.root_messages(CHANNEL) if f"Deploy {app}" in m.text]
+
+
+def _root_text(world: World, ts: str) -> str:
+    message = world.slack.message(CHANNEL, ts)
+    return message.all_text if message else ""
+
+
+def _thread(world: World, ts: str) -> str:
+    return "\n".join(world.slack.texts_in_thread(CHANNEL, ts))
+
+
+async def _deploy(world: World, text: str, *, user: str, count: int) -> str:
+    """Send `/deploy text`; return the root of the `count`-th deploy of its app."""
+    app = text.split(maxsplit=1)[0]
+    await world.driver.command(text, user=user, channel=CHANNEL)
+    roots = await eventually(lambda: _deploy_roots(world, app)[count - 1 :])
+    return str(roots[0])
+
+
+async def _ticks_until(world: World, check: Callable[[], bool], most: int = 30) -> None:
+    for _ in range(most):
+        if check():
+            return
+        await world.tick()
+    assert check()
+
+
+async def test_a_second_deploy_waits_its_turn_then_starts_by_itself(world: World) -> None:
+    first = await _deploy(world, "docs", user="U0DEV", count=1)
+    await eventually(lambda: "Started" in _thread(world, first))
+    second = await _deploy(world, "docs feature/x", user="U0DEV", count=2)
+    await eventually(lambda: "next in line" in _root_text(world, second))
+    await eventually(lambda: "waits its turn (number 1 in line)" in _thread(world, second))
+    message = world.slack.message(CHANNEL, second)
+    assert message is not None
+    assert any(
+        e.get("action_id") == blocks.CANCEL
+        for b in message.blocks
+        for e in b.get("elements") or []
+        if isinstance(e, dict)
+    )
+    assert len(world.stormkit.requests_to("POST", "/v1/deploy")) == 1  # nothing triggered yet
+
+    await _ticks_until(world, lambda: "is live" in _thread(world, first))
+    calls = await eventually(lambda: world.stormkit.requests_to("POST", "/v1/deploy")[1:])
+    assert calls[0].json["branch"] == "feature/x"
+    await eventually(lambda: "Started" in _thread(world, second))
+    assert "its turn came" in _thread(world, second)
+    await eventually(lambda: "next in line" not in _root_text(world, second))
+    await _ticks_until(world, lambda: "is live" in _thread(world, second))
+    assert len(world.stormkit.requests_to("POST", "/v1/deploy")) == 2
+    entries = await world.runtime.store.recent("docs", limit=10)
+    assert [e.outcome for e in entries if e.action == "deploy"] == ["ok", "waiting", "ok"]
+
+
+async def test_cancel_takes_a_deploy_out_of_the_line_for_its_requester_only(world: World) -> None:
+    first = await _deploy(world, "docs", user="U0DEV", count=1)
+    await eventually(lambda: "Started" in _thread(world, first))
+    second = await _deploy(world, "docs", user="U0DEV", count=2)
+    third = await _deploy(world, "docs", user="U0DEV2", count=3)
+    await eventually(lambda: "number 2 in line" in _root_text(world, third))
+
+    before = len(world.slack.ephemerals)
+    await world.driver.click(blocks.CANCEL, message_ts=second, user="U0DEV2", channel=CHANNEL)
+    refused = await world.ephemeral_after(before)
+    assert "Only the requester <@U0DEV> or <@U0LEAD> may cancel this." in refused
+    assert "next in line" in _root_text(world, second)
+
+    await world.driver.click(blocks.CANCEL, message_ts=second, user="U0DEV", channel=CHANNEL)
+    await eventually(lambda: "cancelled this deploy while it waited" in _thread(world, second))
+    await eventually(lambda: "Cancelled by <@U0DEV> before it started" in _root_text(world, second))
+    await eventually(lambda: "next in line" in _root_text(world, third))  # moved up
+    assert "Cancel" not in _root_text(world, second).split("before it started")[-1]
+
+    await _ticks_until(world, lambda: "is live" in _thread(world, first))
+    await eventually(lambda: "Started" in _thread(world, third))
+    assert "Started" not in _thread(world, second)
+    assert len(world.stormkit.requests_to("POST", "/v1/deploy")) == 2
+
+
+async def test_its_turn_checks_locks_again(world: World) -> None:
+    first = await _deploy(world, "docs", user="U0DEV", count=1)
+    await eventually(lambda: "Started" in _thread(world, first))
+    second = await _deploy(world, "docs", user="U0DEV", count=2)
+    await eventually(lambda: "next in line" in _root_text(world, second))
+    assert "locked" in await world.ask("lock docs data migration", user="U0LEAD")
+
+    await _ticks_until(world, lambda: "is live" in _thread(world, first))
+    said = await eventually(lambda: "did not start in its turn" in _thread(world, second))
+    assert said
+    assert "locked by <@U0LEAD>: data migration" in _thread(world, second)
+    await eventually(lambda: "Not started when its turn came" in _root_text(world, second))
+    assert len(world.stormkit.requests_to("POST", "/v1/deploy")) == 1
+
+
+async def test_a_rollback_does_not_wait_and_stops_the_stormkit_deploy(world: World) -> None:
+    _, previous, _ = world.stormkit.seed_history(n=3)
+    first = await _deploy(world, "docs", user="U0DEV", count=1)
+    await eventually(lambda: "Started" in _thread(world, first))
+    [deploy] = await world.runtime.store.in_flight()
+
+    before = len(world.slack.ephemerals)
+    await world.driver.command("rollback docs", user="U0LEAD", channel=CHANNEL)
+    [shown] = await eventually(lambda: world.slack.ephemerals[before:])
+    await world.confirm_rollback(shown.ts, user="U0LEAD", channel=CHANNEL)
+    stop = f"/v1/deployments/{deploy.deployment_id}/stop"
+    await eventually(lambda: world.stormkit.requests_to("POST", stop))
+    await eventually(lambda: world.stormkit.requests_to("POST", f"/v1/deployments/{previous}/"))
+    await eventually(lambda: "this deploy was stopped" in _thread(world, first))
+    assert "<@U0LEAD> is rolling back *docs*" in _thread(world, first)
+    rollback = next(m.ts for m in world.slack.root_messages(CHANNEL) if "Rollback" in m.text)
+    await eventually(lambda: "in flight" in _thread(world, rollback))
+    assert f"(`{deploy.deployment_id}`, by <@U0DEV>) was stopped" in _thread(world, rollback)
+
+
+async def test_a_nometria_rollback_warns_the_deploy_in_flight_may_still_go_live(
+    world: World,
+) -> None:
+    world.nometria.seed_history("proj_abc123", n=3)
+    first = await _deploy(world, "web", user="U0DEV", count=1)
+    await eventually(lambda: "Started" in _thread(world, first))
+    before = len(world.slack.ephemerals)
+    await world.driver.command("rollback web", user="U0LEAD", channel=CHANNEL)
+    [shown] = await eventually(lambda: world.slack.ephemerals[before:])
+    await world.confirm_rollback(shown.ts, user="U0LEAD", channel=CHANNEL)
+    await eventually(lambda: world.nometria.requests_to("POST", "/v1/deployments/"))
+    await eventually(lambda: "may still go live" in _thread(world, first))
+    assert "Nometria cannot stop this deploy" in _thread(world, first)
+    rollback = next(m.ts for m in world.slack.root_messages(CHANNEL) if "Rollback" in m.text)
+    await eventually(lambda: "cannot be stopped" in _thread(world, rollback))
