@@ -22,7 +22,7 @@ from slack_sdk.models.views import View
 
 from bot.commands import MAX_REASON, USAGE
 from bot.models import Deployment, LogLine, Status
-from bot.mrkdwn import escape
+from bot.mrkdwn import escape as escape  # noqa: PLC0414 - still importable from here
 
 SECTION_LIMIT = 3000
 EXCERPT_LINES = 20
@@ -161,6 +161,21 @@ def failed(app: str, deployment: Deployment, excerpt: str | None) -> Message:
     if excerpt:
         blocks.append(SectionBlock(text=code_block(excerpt)))
     return Message(text, tuple(blocks))
+
+
+def failure_dm(
+    app: str, deployment_id: str, first_line: str | None, *, channel: str, link: str | None
+) -> Message:
+    """The direct message to whoever asked for a deployment that failed."""
+    thread = f"<{link}|its thread>" if link else "its thread"
+    text = (
+        f"{Status.FAILED.emoji} Your deployment of *{app}* (`{deployment_id}`) failed. "
+        f"See {thread} in <#{channel}>."
+    )
+    found = [*say(text)]
+    if first_line:
+        found.append(SectionBlock(text=code_block(escape(_clip(first_line, 500)))))
+    return Message(text, tuple(found))
 
 
 def failed_text(app: str, deployment: Deployment) -> str:
@@ -331,7 +346,12 @@ def help_text() -> str:
         'deploy anyway with `--force "reason"`, which is said in the channel and audited.\n'
         "One deployment per app at a time: a deploy of an app that is deploying waits in line "
         "(its requester can Cancel it) and starts by itself in its turn; rollbacks never wait.\n"
-        "A rollback's button asks why: the reason is said in its thread and kept as the lock's."
+        "A rollback's button asks why: the reason is said in its thread and kept as the lock's.\n"
+        "`history` lists the last deployments, the provider's too; `stats` gives the DORA "
+        "figures (frequency, change failure rate, time to restore, build time), 30 days by "
+        "default.\nIf a deployment you asked for fails, I also send you a direct message with "
+        "a link to its thread. My Home tab shows your apps: what is live, in flight, waiting "
+        "for you, locked or frozen, with Deploy, Roll back and Unlock buttons."
     )
 
 

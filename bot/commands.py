@@ -16,6 +16,8 @@ MAX_NAME = 100  # an app name, a deployment id
 MAX_REF = 200
 MAX_KEY = 128
 MAX_VALUE = 1000
+DEFAULT_DAYS = 30
+MAX_DAYS = 365
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _REF = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/@+-]*$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
@@ -34,6 +36,8 @@ USAGE = {
     "restart": "/deploy restart <app> <deployment-id>",
     "lock": "/deploy lock <app> [reason]",
     "unlock": "/deploy unlock <app>",
+    "history": "/deploy history <app>",
+    "stats": "/deploy stats <app> [days]",
     "help": "/deploy help",
 }
 VERBS = frozenset(USAGE) - {"deploy", "force"}
@@ -74,6 +78,17 @@ class StatusOf:
 
 
 @dataclass(frozen=True)
+class History:
+    app: str
+
+
+@dataclass(frozen=True)
+class Stats:
+    app: str
+    days: int = DEFAULT_DAYS
+
+
+@dataclass(frozen=True)
 class Lock:
     app: str
     reason: str = ""
@@ -99,8 +114,8 @@ class Operate:
     deployment_id: str
 
 
-Command = Help | Apps | Deploy | StatusOf | Lock | Unlock | Rollback | Operate
-AppCommand = Deploy | StatusOf | Lock | Unlock | Rollback | Operate
+Command = Help | Apps | Deploy | StatusOf | History | Stats | Lock | Unlock | Rollback | Operate
+AppCommand = Deploy | StatusOf | History | Stats | Lock | Unlock | Rollback | Operate
 
 
 def parse(text: str, apps: Collection[str] | None = None) -> Command:  # noqa: PLR0911
@@ -129,6 +144,13 @@ def parse(text: str, apps: Collection[str] | None = None) -> Command:  # noqa: P
         case "unlock":
             _arity(verb, args, 1, 1)
             return Unlock(_app(verb, args[0], apps))
+        case "history":
+            _arity(verb, args, 1, 1)
+            return History(_app(verb, args[0], apps))
+        case "stats":
+            _arity(verb, args, 1, 2)
+            days = _days(args[1]) if len(args) > 1 else DEFAULT_DAYS
+            return Stats(_app(verb, args[0], apps), days)
         case "lock":
             _arity(verb, args, 1, None)
             return Lock(_app(verb, args[0], apps), _reason(args[1:]))
@@ -179,8 +201,11 @@ def _fold(word: str) -> str:
 
 def _closest(word: str, choices: Collection[str]) -> str | None:
     folded = {_fold(choice): choice for choice in choices}
-    close = difflib.get_close_matches(_fold(word), list(folded), n=1, cutoff=0.6)
-    return folded[close[0]] if close else None
+    typed = _fold(word)
+    close = difflib.get_close_matches(typed, list(folded), n=3, cutoff=0.6)
+    # Swapped letters are the commonest slip: `stauts` is `status`, not the closer `stats`.
+    swapped = [c for c in close if sorted(c) == sorted(typed)]
+    return folded[(swapped or close)[0]] if close else None
 
 
 def _did_you_mean(word: str, apps: Collection[str]) -> str:
@@ -198,6 +223,15 @@ def _id(verb: str, word: str) -> str:
     if not _ID.match(word):
         raise UsageError(f"`{_show(word)}` is not a deployment id.", USAGE[verb])
     return word
+
+
+def _days(word: str) -> int:
+    if not (word.isascii() and word.isdigit()) or not 1 <= int(word) <= MAX_DAYS:
+        raise UsageError(
+            f"`{_show(word)}` is not a number of days: give a whole number from 1 to {MAX_DAYS}.",
+            USAGE["stats"],
+        )
+    return int(word)
 
 
 def reason_problem(reason: str) -> str | None:

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     deploybot_outage_notice_after: float = Field(default=120.0, ge=0)
     deploybot_max_duration: float = Field(default=3600.0, gt=0)
     deploybot_poll_concurrency: int = Field(default=50, ge=1, le=1000)
+    deploybot_failure_dms: bool = True  # the requester of a failed deployment gets a DM
+    deploybot_home_refresh: float = Field(default=10.0, ge=0)  # seconds between Home refreshes
 
     @property
     def lease_seconds(self) -> float:

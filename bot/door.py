@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from slack_sdk.models.views import View
 
-from bot import blocks, commands
+from bot import blocks, commands, home_view
 from bot.blocks import Message
 from bot.commands import USAGE, UsageError, no_such_app
 from bot.config import AppConfig, Config
@@ -22,6 +22,7 @@ from bot.store import Store
 from bot.usecases.approve import Approving
 from bot.usecases.common import Actor, Audit
 from bot.usecases.deploy import Deploying
+from bot.usecases.home import Showing
 from bot.usecases.operate import Operating
 from bot.usecases.queue import Queueing
 from bot.usecases.report import Reporting
@@ -30,6 +31,8 @@ from bot.usecases.rollback import Plan, RollingBack
 _ACTIONS: dict[type, Action] = {
     commands.Deploy: Action.DEPLOY,
     commands.StatusOf: Action.STATUS,
+    commands.History: Action.HISTORY,
+    commands.Stats: Action.STATS,
     commands.Lock: Action.LOCK,
     commands.Unlock: Action.UNLOCK,
     commands.Rollback: Action.ROLLBACK,
@@ -54,6 +57,7 @@ class UseCases:
     operate: Operating
     report: Reporting
     queue: Queueing
+    home: Showing
 
 
 class Door:
@@ -117,7 +121,7 @@ class Door:
             action, subject, actor, lambda: self._run(request, action, actor)
         )
 
-    async def _run(
+    async def _run(  # noqa: PLR0911 - one return per command
         self, request: commands.AppCommand, action: Action, actor: Actor
     ) -> Message | None:
         app = self.app(request.app)
@@ -140,6 +144,10 @@ class Door:
                 return None
             case commands.StatusOf():
                 return await cases.report.status(app)
+            case commands.History():
+                return await cases.report.history(app)
+            case commands.Stats():
+                return await cases.report.stats(app, request.days)
             case commands.Lock():
                 await cases.operate.lock(request, app, actor)
                 return None  # said in the channel, once
@@ -225,6 +233,63 @@ class Door:
         plan, app = self._plan(value, subject)
         self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
         return await self._cases.rollback.confirm(plan, app, actor, reason)
+
+    async def home_idle(self) -> None:
+        """Let a Home tab refresh under way finish (shutdown, tests)."""
+        await self._cases.home.idle()
+
+    async def home_stop(self) -> None:
+        await self._cases.home.stop()
+
+    async def home_opened(self, user: str) -> None:
+        await self._cases.home.opened(user)
+
+    async def home_click(self, action_id: str, name: str, user: str) -> None:
+        """A button on the Home tab; what came of it is said at the top of the refreshed tab."""
+        home = self._cases.home
+        try:
+            notice = await self._home_action(action_id, name, user)
+        except (NotAllowed, Refused, UsageError, ProviderError) as exc:
+            notice = f":no_entry: {exc}"
+        await home.show(user, notice)
+
+    async def _home_action(self, action_id: str, name: str, user: str) -> str:
+        app = self.app(name)
+        if action_id == home_view.HOME_UNLOCK:
+            lock = await self._store.lock_of(app.name)
+            where = lock.channel if lock else ""
+            reply = await self.command(commands.Unlock(app.name), Actor(user, where))
+            return reply.text if reply else f"{app.name} is unlocked."
+        channel = await self._cases.home.channel_for(app)
+        if channel is None:
+            raise Refused(
+                f"`{app.name}` was never deployed from a channel: type `/deploy {app.name}` "
+                "in the channel where its thread should be."
+            )
+        actor = Actor(user, channel)
+        if action_id == home_view.HOME_DEPLOY:
+            await self.command(commands.Deploy(app.name), actor)
+            return f":rocket: Deploying *{app.name}*: follow it in <#{channel}>."
+        if action_id == home_view.HOME_ROLLBACK:
+            return await self._home_rollback(app, actor)
+        raise NotAllowed("That button is not one of mine; nothing was done.")
+
+    async def _home_rollback(self, app: AppConfig, actor: Actor) -> str:
+        """The rollback's usual confirmation (from -> to, then the form asking why), handed to
+        the person in the app's channel: the Home tab has no place for it."""
+
+        async def run() -> Message:
+            # From the Home tab no incident channel applies: approvers only.
+            self._policy.check(Ask(Action.ROLLBACK, app, actor.user, channel=""))
+            confirmation = await self._cases.rollback.prepare(app, None)
+            await self._cases.home.whisper(actor.channel, actor.user, confirmation)
+            return confirmation
+
+        await self._audited(Action.ROLLBACK, _Subject(app.name), actor, run)
+        return (
+            f":rewind: The rollback of *{app.name}* waits for your confirmation in "
+            f"<#{actor.channel}>: it shows from and to, and asks why, before anything changes."
+        )
 
     async def _audited(
         self,

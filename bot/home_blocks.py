@@ -10,18 +10,14 @@ from zoneinfo import ZoneInfo
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
 from bot.blocks import SECTION_LIMIT, age
+from bot.blocks import escape as escape  # noqa: PLC0414 - still importable from here
 from bot.freezes import Freeze, Window, frozen, upcoming
-from bot.models import Deployment, Status
+from bot.models import Deployment, Kind, Status, Tracked
 from bot.stats import Stats, duration, frequency
 
 MAX_BLOCKS = 50
 CONTEXT_ELEMENTS = 10
 _UNKNOWN = datetime.min.replace(tzinfo=UTC)  # sorts a row with no time last
-
-
-def escape(text: str) -> str:
-    """User text made safe for mrkdwn: Slack reads &, < and > as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def when(at: datetime, zone: ZoneInfo, *, now: datetime) -> str:
@@ -75,6 +71,18 @@ class HistoryRow:
     who: str | None = None  # Slack user ID; None: started outside the bot
     seconds: int | None = None
     rollback: bool = False
+
+
+def history_row(row: Tracked) -> HistoryRow:
+    """What the bot knows of a deployment it started."""
+    return HistoryRow(
+        id=row.deployment_id,
+        status=row.status,
+        when=row.created_at,
+        ref=row.ref,
+        who=row.requester,
+        rollback=row.kind is Kind.ROLLBACK,
+    )
 
 
 def merge_history(

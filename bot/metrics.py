@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry()
@@ -35,3 +37,43 @@ SLACK_ERRORS = Counter(
     ["method", "error"],
     registry=REGISTRY,
 )
+
+DORA_DAYS = 30
+# From the store alone, so a scrape reads nothing from a provider: deployments through the bot.
+_DORA = f"over the last {DORA_DAYS} days, of deployments through deploybot (NaN: none to measure)"
+DORA_FREQUENCY = Gauge(
+    "deploybot_dora_deployments_per_day",
+    f"Deploys that went live per day, {_DORA}.",
+    ["app"],
+    registry=REGISTRY,
+)
+DORA_FAILURE_RATE = Gauge(
+    "deploybot_dora_change_failure_ratio",
+    f"Deploys that failed or were rolled back within a day, of those that finished, {_DORA}.",
+    ["app"],
+    registry=REGISTRY,
+)
+DORA_RESTORE = Gauge(
+    "deploybot_dora_time_to_restore_seconds",
+    f"Median time from a failure or rollback to the next live deployment, {_DORA}.",
+    ["app"],
+    registry=REGISTRY,
+)
+
+
+def set_dora(
+    app: str,
+    *,
+    per_day: float,
+    failure_rate: float | None,
+    restore_seconds: float | None,
+) -> None:
+    """One app's figures (`bot.stats.Stats`); None, when there is nothing to measure, is NaN.
+    Build time is not among them: only the provider's list has it."""
+    DORA_FREQUENCY.labels(app).set(per_day)
+    DORA_FAILURE_RATE.labels(app).set(_or_nan(failure_rate))
+    DORA_RESTORE.labels(app).set(_or_nan(restore_seconds))
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value

@@ -31,6 +31,8 @@ class Action(StrEnum):
     LOCK = "lock"
     UNLOCK = "unlock"
     STATUS = "status"
+    HISTORY = "history"
+    STATS = "stats"
     APPS = "apps"
     CANCEL = "cancel"  # a deploy waiting in line, before it starts
 
@@ -160,6 +162,7 @@ class Tracked:
     env: Mapping[str, str] = field(default_factory=dict)
     waiting: bool = False  # in line behind the app's deployment in flight
     forced: str | None = None  # asked with `--force "reason"`: holds through a freeze or lock
+    updated_at: datetime | None = None  # its last change: for a finished row, when it ended
 
     @property
     def pending(self) -> bool:

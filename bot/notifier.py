@@ -110,6 +110,35 @@ class Notifier:
             ),
         )
 
+    async def whisper(
+        self, channel: str, user: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None:
+        """chat.postEphemeral: a message only `user` sees in `channel` (a confirmation)."""
+        await self._counted(
+            "chat.postEphemeral",
+            self._client.chat_postEphemeral(
+                channel=channel, user=user, text=self._redact(text), blocks=self._scrub(blocks)
+            ),
+        )
+
+    async def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        """views.publish: the person's Home tab, replaced whole (so never doubled)."""
+        await self._counted(
+            "views.publish",
+            self._client.views_publish(user_id=user, view=self._scrub(view)),
+        )
+
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """chat.getPermalink; None when Slack cannot say (the message still names its channel)."""
+        try:
+            response = await self._counted(
+                "chat.getPermalink", self._client.chat_getPermalink(channel=channel, message_ts=ts)
+            )
+        except (SlackApiError, aiohttp.ClientError, TimeoutError):
+            return None
+        link = response.get("permalink")
+        return str(link) if link else None
+
     async def find_by_metadata(
         self, channel: str, thread_ts: str, event_type: str, payload: dict[str, Any]
     ) -> str | None:

@@ -34,6 +34,7 @@ def tracked(row: TrackedRow) -> Tracked:
         env=dict(row.env or {}),
         waiting=row.waiting,
         forced=row.forced,
+        updated_at=aware(row.updated_at),
     )
 
 

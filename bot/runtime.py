@@ -27,7 +27,7 @@ from bot import listeners, providers
 from bot.config import Config, ConfigError, Settings
 from bot.db import Database
 from bot.door import Door, UseCases
-from bot.metrics import REGISTRY
+from bot.metrics import DORA_DAYS, REGISTRY, set_dora
 from bot.models import Clock, utcnow
 from bot.notifier import BAD_TOKEN, NoBlindRepost, Notifier
 from bot.outbox import Outbox
@@ -41,6 +41,7 @@ from bot.usecases.approve import Approving
 from bot.usecases.common import Audit, Gate
 from bot.usecases.deploy import Deploying
 from bot.usecases.follow import Following
+from bot.usecases.home import Showing
 from bot.usecases.operate import Operating
 from bot.usecases.queue import Queueing
 from bot.usecases.report import Reporting
@@ -146,6 +147,7 @@ class Runtime:
     door: Door
     poller: Poller
     bolt: AsyncApp
+    report: Reporting
     scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
     _slack_checked: tuple[float, bool] = (-HEALTH_CACHE, False)  # when, and whether it answered
 
@@ -169,7 +171,9 @@ class Runtime:
             prompt_sent=store.set_prompt_ts,
         )
         adapters = providers.build_all(config, http)
-        thread = Thread(config.apps, store, outbox, adapters, redact)
+        thread = Thread(
+            config.apps, store, outbox, adapters, redact, failure_dms=settings.deploybot_failure_dms
+        )
         audit = Audit(store, redact)
         gate, policy = Gate(), Policy(config.incident_channels)
         queue = Queueing(
@@ -182,7 +186,18 @@ class Runtime:
             operate=Operating(adapters, store, thread, audit, redact),
             report=Reporting(config, adapters, store, clock),
             queue=queue,
+            home=Showing(
+                config,
+                adapters,
+                store,
+                clock,
+                publish=notifier.publish_home,
+                link=outbox.permalink,
+                whisper=notifier.whisper,
+                every=settings.deploybot_home_refresh,
+            ),
         )
+        thread.on_change = cases.home.changed
         door = Door(config, store, policy, audit, cases, clock=clock)
         follow = Following(config, adapters, store, thread, clock)
         poller = Poller(
@@ -203,7 +218,7 @@ class Runtime:
             process_before_response=False,
         )
         listeners.register(bolt, door)
-        runtime = cls(config, http, db, store, outbox, slack, door, poller, bolt)
+        runtime = cls(config, http, db, store, outbox, slack, door, poller, bolt, cases.report)
         poller.schedule(runtime.scheduler, settings.deploybot_poll_interval)
         runtime.scheduler.start()
         return runtime
@@ -215,9 +230,21 @@ class Runtime:
         return app
 
     async def _metrics(self, _: web.Request) -> web.Response:
+        await self._refresh_dora()
         return web.Response(
             body=generate_latest(REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )
+
+    async def _refresh_dora(self) -> None:
+        """Each app's DORA figures from the store alone, in one query: a scrape reads nothing
+        from a provider (deployments made outside the bot are in `/deploy stats`, not here)."""
+        for app, figures in (await self.report.figures_of_all(DORA_DAYS)).items():
+            set_dora(
+                app,
+                per_day=figures.per_day,
+                failure_rate=figures.change_failure_rate,
+                restore_seconds=figures.median_restore_seconds,
+            )
 
     async def _healthz(self, _: web.Request) -> web.Response:
         checks = {"scheduler": self.scheduler.running, "store": False, "slack": False}
@@ -248,6 +275,7 @@ class Runtime:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.door.drain()
+        await self.door.home_stop()
         await self.outbox.idle()
         await self.http.aclose()
         if self.slack.session is not None:

@@ -100,6 +100,25 @@ class Store(Line):
             )
             return {str(row.deployment_id): tracked(row) for row in rows}
 
+    async def of_app(
+        self, app: str, *, since: datetime | None = None, limit: int = 200
+    ) -> list[Tracked]:
+        """An app's rows, newest first: what the bot started (history, stats, the Home tab)."""
+        query = select(TrackedRow).where(TrackedRow.app == app)
+        if since is not None:
+            query = query.where(TrackedRow.created_at >= since)
+        async with self._db.session() as session:
+            rows = await session.scalars(query.order_by(TrackedRow.id.desc()).limit(limit))
+            return [tracked(row) for row in rows]
+
+    async def since(self, moment: datetime) -> list[Tracked]:
+        """Every app's rows asked for since `moment`, oldest first (the figures in /metrics)."""
+        async with self._db.session() as session:
+            rows = await session.scalars(
+                select(TrackedRow).where(TrackedRow.created_at >= moment).order_by(TrackedRow.id)
+            )
+            return [tracked(row) for row in rows]
+
     async def in_flight(self) -> list[Tracked]:
         async with self._db.session() as session:
             rows = await session.scalars(

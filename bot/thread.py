@@ -11,7 +11,7 @@ from bot.blocks import Card, Message
 from bot.config import AppConfig
 from bot.metrics import DEPLOYMENTS
 from bot.models import Approval, Deployment, Kind, Status, Tracked
-from bot.outbox import Also, Edit, Outbox, Outgoing, Reply
+from bot.outbox import Also, Direct, Edit, Outbox, Outgoing, Reply
 from bot.providers.base import Provider, ProviderError
 from bot.providers.stormkit_shapes import publish_outcome
 from bot.redact import Redactor
@@ -31,8 +31,13 @@ class Thread:
         outbox: Outbox,
         providers: Mapping[str, Provider],
         redact: Redactor,
+        *,
+        failure_dms: bool = True,
     ) -> None:
         self._apps = apps
+        self._failure_dms = failure_dms
+        # Told when something a Home tab shows changed (a status, a new thread, a lock).
+        self.on_change: Callable[[], None] = lambda: None
         self._store = store
         self._outbox = outbox
         self._providers = providers
@@ -40,11 +45,14 @@ class Thread:
 
     async def open(self, channel: str, card: Card) -> str:
         """Post a deployment's root message now; its ts names the thread."""
-        return await self._outbox.post_now(channel, blocks.root(card))
+        ts = await self._outbox.post_now(channel, blocks.root(card))
+        self.on_change()
+        return ts
 
     async def announce(self, channel: str, text: str) -> None:
         """A message to the whole channel (a lock, an unlock), sent now."""
         await self._outbox.post_now(channel, blocks.note(text))
+        self.on_change()
 
     async def say(self, row: Tracked, text: str) -> None:
         await self._outbox.send([_reply(row, blocks.note(text))])
@@ -171,7 +179,8 @@ class Thread:
             also=self._outbox.add(said),
         )
         if won:
-            self._outbox.kick([row.channel])
+            self._outbox.kick({item.channel for item in said})
+            self.on_change()
             if deployment.status.finished:
                 DEPLOYMENTS.labels(row.provider, deployment.status.value).inc()
 
@@ -188,8 +197,10 @@ class Thread:
                     alarm = blocks.note(blocks.unapproved_live_text(app))
                     said.append(_reply(row, alarm, broadcast=True))
             case Status.FAILED | Status.STOPPED:
-                excerpt = await self._excerpt(self._providers[app], deployment)
+                excerpt, first = await self._excerpt(self._providers[app], deployment)
                 said.append(_reply(row, blocks.failed(app, deployment, excerpt)))
+                if deployment.status is Status.FAILED and self._failure_dms:
+                    said.append(await self._failure_dm(row, deployment, first))
             case Status.READY if row.pending:
                 approvers = self._apps[app].approvers
                 who = ", ".join(f"<@{a}>" for a in approvers)
@@ -201,12 +212,26 @@ class Thread:
                 said.append(_reply(row, blocks.note(blocks.progress_text(app, status))))
         return said
 
-    async def _excerpt(self, provider: Provider, deployment: Deployment) -> str | None:
+    async def _excerpt(
+        self, provider: Provider, deployment: Deployment
+    ) -> tuple[str | None, str | None]:
+        """The thread's excerpt of the logs, and the first failing line (or the error's)."""
         try:
             lines = await provider.logs(deployment.id)
         except ProviderError as exc:
-            return f"(the logs could not be read: {exc})"
-        return self._redact(blocks.excerpt(lines)) or None
+            return f"(the logs could not be read: {exc})", _first_line(deployment.error)
+        failing = next((line.message for line in lines if line.failed), deployment.error)
+        first = _first_line(failing)
+        return self._redact(blocks.excerpt(lines)) or None, self._redact(first) if first else None
+
+    async def _failure_dm(self, row: Tracked, deployment: Deployment, first: str | None) -> Direct:
+        link = await self._outbox.permalink(row.channel, row.root_ts)
+        message = blocks.failure_dm(row.app, deployment.id, first, channel=row.channel, link=link)
+        return Direct(row.requester, message, row.id)
+
+
+def _first_line(text: str | None) -> str | None:
+    return next((line.strip() for line in (text or "").splitlines() if line.strip()), None)
 
 
 def _root(row: Tracked, card: Card) -> Edit:

@@ -185,6 +185,61 @@ class SlackDriver:
         body = urlencode({"payload": json.dumps(payload)}).encode()
         return await self.post(body, retry_num=retry_num, timestamp=timestamp, signed=signed)
 
+    async def home_opened(self, user: str = "U0DEV", *, tab: str = "home") -> httpx.Response:
+        """The Events API's `app_home_opened`, as Slack sends it when someone opens a tab."""
+        event: dict[str, Any] = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": "D" + user[1:],
+            "tab": tab,
+            "event_ts": f"{time.time():.6f}",
+        }
+        if user in self.fake.home_views:
+            event["view"] = {"id": f"V{user}", "type": "home", **self.fake.home_views[user]}
+        body = {
+            "token": VERIFICATION_TOKEN,
+            "team_id": "T0TEAM",
+            "api_app_id": self.api_app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": f"Ev{next(self._ids):08d}",
+            "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T0TEAM", "user_id": "U0BOT", "is_bot": True}],
+        }
+        return await self.post(json.dumps(body).encode(), content_type="application/json")
+
+    async def click_home(self, action_id: str, app: str, *, user: str = "U0DEV") -> httpx.Response:
+        """A click on a button of `app` on `user`'s Home tab, as published on the fake
+        (block_actions from a view: no channel, no response_url)."""
+        view = self.fake.home_views[user]
+        mine = [b for b in view.get("blocks") or [] if b.get("block_id") == f"home:{app}"]
+        button, found_block_id = _find_button(mine, action_id)
+        if button is None:
+            raise LookupError(f"no element with action_id {action_id!r} on {user}'s Home tab")
+        payload = {
+            "type": "block_actions",
+            "user": {"id": user, "username": self.fake.user_name(user), "team_id": "T0TEAM"},
+            "api_app_id": self.api_app_id,
+            "token": VERIFICATION_TOKEN,
+            "container": {"type": "view", "view_id": f"V{user}"},
+            "trigger_id": self._trigger_id("T0TEAM"),
+            "team": {"id": "T0TEAM", "domain": TEAM_DOMAIN},
+            "is_enterprise_install": False,
+            "view": {"id": f"V{user}", **view},
+            "actions": [
+                {
+                    "action_id": action_id,
+                    "block_id": found_block_id,
+                    "text": button["text"],
+                    "value": button.get("value", ""),
+                    "type": "button",
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return await self.post(body)
+
     async def submit_view(
         self,
         view: dict[str, Any],

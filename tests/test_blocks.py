@@ -150,3 +150,15 @@ def test_the_rollback_form_asks_why_and_carries_the_plan() -> None:
     assert field["element"]["action_id"] == blocks.REASON_INPUT
     assert field["element"]["max_length"] == 300
     assert "`d1` to `d0`" in shown["blocks"][0]["text"]["text"]
+
+
+def test_failure_dm_escapes_the_failing_line_and_links_the_thread() -> None:
+    message = blocks.failure_dm(
+        "web", "dep_1", "x < y && <@U1>", channel="C0DEPLOYS", link="https://t/archives/C/p1"
+    )
+    shown = str([block.to_dict() for block in message.blocks])
+    assert "x &lt; y &amp;&amp; &lt;@U1&gt;" in shown
+    assert "<https://t/archives/C/p1|its thread> in <#C0DEPLOYS>" in message.text
+    bare = blocks.failure_dm("web", "dep_1", None, channel="C0DEPLOYS", link=None)
+    assert len(bare.blocks) == 1
+    assert "See its thread in <#C0DEPLOYS>." in bare.text

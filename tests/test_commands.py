@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import USAGE, Deploy, Help, UsageError, commit_only, parse, reason_problem
+from bot.commands import (
+    USAGE,
+    Deploy,
+    Help,
+    History,
+    Stats,
+    UsageError,
+    commit_only,
+    parse,
+    reason_problem,
+)
 
 
 @pytest.mark.parametrize("text", ["", "   ", "help", "HELP"])
@@ -46,6 +56,27 @@ def test_a_nometria_ref_that_cannot_be_a_commit_is_a_usage_error(ref: str) -> No
     with pytest.raises(UsageError, match="deploys commits of its connected branch") as caught:
         commit_only("web", ref)
     assert f"`{ref}` is not a commit SHA" in str(caught.value)
+
+
+def test_history_and_stats_with_or_without_days() -> None:
+    assert parse("history web") == History("web")
+    assert parse("stats web") == Stats("web", 30)
+    assert parse("stats web 7") == Stats("web", 7)
+
+
+@pytest.mark.parametrize("days", ["0", "366", "seven", "-1", "٣", "7.5"])
+def test_days_must_be_a_whole_number_in_range(days: str) -> None:
+    with pytest.raises(UsageError, match="is not a number of days") as raised:
+        parse(f"stats web {days}")
+    assert raised.value.usage == "/deploy stats <app> [days]"
+
+
+def test_swapped_letters_suggest_the_word_with_those_letters() -> None:
+    """`stauts` is nearer `stats` by difflib's measure; the person meant `status`."""
+    with pytest.raises(UsageError, match="Did you mean `/deploy status web`"):
+        parse("stauts web", apps=["web"])
+    with pytest.raises(UsageError, match="Did you mean `/deploy stats web`"):
+        parse("stast web", apps=["web"])
 
 
 def test_force_takes_the_rest_as_its_reason() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import sys
@@ -83,11 +84,21 @@ def test_deploy_watch_approve_and_roll_back(console: pexpect.spawn) -> None:
 
 
 def test_a_broken_build_shows_its_log_with_secrets_masked(console: pexpect.spawn) -> None:
+    shown = io.StringIO()
+    console.logfile_read = shown
     console.sendline("/deploy web broken")
     console.expect("web failed")
     console.expect("```")
     console.expect("```")
     assert "hunter2" not in console.before
+    # The requester hears of it directly too; that DM is sent beside the thread, in any order.
+    if "direct message to @dev" not in shown.getvalue():
+        console.expect("direct message to @dev")
+        console.expect("└")
+    dm = shown.getvalue().split("direct message to @dev", 1)[1].split("└", 1)[0]
+    assert "Your deployment of web" in dm
+    assert "Cannot find module" in dm
+    assert "hunter2" not in dm
 
 
 def _spawn(tmp_path: Path, *args: str, **env: str) -> pexpect.spawn:
@@ -145,6 +156,23 @@ def test_ctrl_c_leaves_at_once(console: pexpect.spawn) -> None:
     console.wait()
     assert console.exitstatus == 0, console.before
     assert "Traceback" not in (console.before or "")
+
+
+def test_home_shows_the_tab_and_its_buttons_work(console: pexpect.spawn) -> None:
+    """/home opens the Home tab; its Deploy button (after its confirm) deploys in #deploys."""
+    console.sendline("/deploy web")
+    console.expect(r"web is live\*? at https://web\.sandbox")
+    console.sendline("/home")
+    console.expect("@dev's Home tab")
+    console.expect("Live: `sbx-")
+    console.expect("by @dev")
+    deploy = _button(console, "Deploy")
+    console.sendline(deploy)
+    console.expect("Type y to go on")
+    console.sendline("y")
+    console.expect("#deploys message 2")
+    console.expect("@dev's Home tab")
+    console.expect("Deploying web: follow it in #deploys")
 
 
 def test_a_second_deploy_waits_in_line_and_can_be_cancelled(tmp_path: Path) -> None:

@@ -43,6 +43,15 @@ SCHEMA = {
                     },
                     "additionalProperties": False,
                 },
+                "app_home": {
+                    "type": "object",
+                    "properties": {
+                        "home_tab_enabled": {"type": "boolean"},
+                        "messages_tab_enabled": {"type": "boolean"},
+                        "messages_tab_read_only_enabled": {"type": "boolean"},
+                    },
+                    "additionalProperties": False,
+                },
                 "slash_commands": {
                     "type": "array",
                     "maxItems": 50,
@@ -85,6 +94,14 @@ SCHEMA = {
                     },
                     "additionalProperties": False,
                 },
+                "event_subscriptions": {
+                    "type": "object",
+                    "properties": {
+                        "request_url": {"type": "string", "pattern": "^https://"},
+                        "bot_events": {"type": "array", "items": {"type": "string"}},
+                    },
+                    "additionalProperties": False,
+                },
                 "org_deploy_enabled": {"type": "boolean"},
                 "socket_mode_enabled": {"type": "boolean"},
                 "token_rotation_enabled": {"type": "boolean"},
@@ -100,6 +117,8 @@ SCOPES = {
     "chat_update": "chat:write",
     "chat_postEphemeral": "chat:write",
     "conversations_replies": ("channels:history", "groups:history"),
+    "chat_getPermalink": (),  # needs no scope
+    "views_publish": (),  # needs no scope
 }
 
 
@@ -135,3 +154,21 @@ def test_the_bot_scopes_are_exactly_those_the_code_needs() -> None:
         scope = SCOPES[method]
         needed |= {scope} if isinstance(scope, str) else set(scope)
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_failure_dms_land_in_a_messages_tab_people_can_read() -> None:
+    """A DM posted to a user ID shows in the app's Messages tab, read-only."""
+    app_home = MANIFEST["features"]["app_home"]
+    assert app_home["messages_tab_enabled"] is True
+    assert app_home["messages_tab_read_only_enabled"] is True
+
+
+def test_the_events_subscribed_are_exactly_those_the_code_listens_to() -> None:
+    listeners = ROOT / "bot" / "listeners"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in listeners.rglob("*.py"))
+    listened = set(re.findall(r"\.event\(\"(\w+)\"\)", source))
+    assert listened == {"app_home_opened"}
+    subscriptions = MANIFEST["settings"]["event_subscriptions"]
+    assert set(subscriptions["bot_events"]) == listened
+    assert subscriptions["request_url"].endswith("/slack/events")
+    assert MANIFEST["features"]["app_home"]["home_tab_enabled"] is True

@@ -52,7 +52,7 @@ def test_no_suggestion_when_nothing_is_close() -> None:
 
 
 def test_an_app_close_to_a_verb_is_still_deployed() -> None:
-    assert parse("stats main", ("stats",)) == Deploy(app="stats", ref="main")
+    assert parse("stat main", ("stat",)) == Deploy(app="stat", ref="main")
 
 
 def test_the_ref_length_is_said() -> None:

@@ -22,7 +22,8 @@ from pydantic import SecretStr
 from slack_sdk.signature import SignatureVerifier
 
 from bot import config as configuration
-from bot.config import Config, Settings
+from bot.config import Settings
+from bot.console.banner import banner
 from bot.console.slack import ConsoleSlack
 from bot.console.terminal import stdin_lines
 from bot.runtime import Runtime
@@ -57,12 +58,9 @@ HELP = """\
 Type what you would type in Slack: /deploy web, /deploy help, /deploy rollback web ...
   /as <user>       act as another person (dev, lead, oncall, or a Slack user ID)
   /in <channel>    move to another channel (deploys, incident, random, or an ID)
+  /home            open deploybot's Home tab (your apps, what is live, buttons)
   <number>         press the button shown with that number
   /help, /quit (or Ctrl-D, Ctrl-C)"""
-SANDBOX_ONLY = (
-    "Nothing leaves this machine: every app is on the built-in sandbox platform. "
-    "Try your own apps file with --config FILE."
-)
 
 
 class Console:
@@ -131,6 +129,7 @@ class Console:
 
     async def handle(self, line: str) -> bool:
         """One line typed; False to leave."""
+        self.slack.home_wanted.clear()  # the Home tab is printed again only when asked for
         if await self._answered(line):
             return True
         word, _, rest = line.partition(" ")
@@ -142,24 +141,31 @@ class Console:
             case "/help":
                 self.write(HELP)
                 self.write(self.where.partition("\n")[2])
-            case "/as":
-                self.user = _ident(rest, "U")
-                self.write(f"You are @{NAMES.get(self.user, self.user)}.")
-            case "/in":
-                self.channel = _ident(rest.lstrip("#"), "C")
-                self.write(f"You are in #{NAMES.get(self.channel, self.channel)}.")
+            case "/as" | "/in":
+                self._move(word, rest)
             case "/deploy":
                 await self._command(word, rest)
+            case "/home":
+                await self._home()
             case _ if word.startswith("/"):
                 self.write(
                     f"There is no {word} command. The bot has /deploy (try /deploy help); "
-                    "this console has /as, /in, /help and /quit."
+                    "this console has /home, /as, /in, /help and /quit."
                 )
             case _ if word.isdigit():
                 await self._button(int(word))
             case _:
                 self.write("Type /deploy ..., a button's number, or /help.")
         return True
+
+    def _move(self, word: str, rest: str) -> None:
+        """/as someone else, or /in another channel."""
+        if word == "/as":
+            self.user = _ident(rest, "U")
+            self.write(f"You are @{NAMES.get(self.user, self.user)}.")
+        else:
+            self.channel = _ident(rest.lstrip("#"), "C")
+            self.write(f"You are in #{NAMES.get(self.channel, self.channel)}.")
 
     async def _command(self, command: str, text: str) -> None:
         form = {
@@ -175,6 +181,19 @@ class Console:
         answer = await self._send(urlencode(form).encode())
         if answer:
             self.slack.show_ephemeral(self.channel, self.user, answer)
+
+    async def _home(self) -> None:
+        """What Slack sends when someone opens the app's Home tab."""
+        self.slack.want_home(self.user, again=True)
+        event = {"type": "app_home_opened", "user": self.user, "tab": "home"}
+        body = {
+            "type": "event_callback",
+            "team_id": "T0CONSOLE",
+            "event": event,
+            "event_id": f"Ev{secrets.token_hex(6)}",
+            "event_time": int(time.time()),
+        }
+        await self._acked(json.dumps(body).encode(), content_type="application/json")
 
     async def _answered(self, line: str) -> bool:
         """The line answers what is open: a form (unless it is /as, /in, /quit), or a confirm."""
@@ -229,6 +248,9 @@ class Console:
 
     async def _press(self, number: int) -> None:
         message, button = self.slack.buttons[number]
+        if message.home_of is not None:
+            await self._press_home(button.action_id, button.value)
+            return
         container = {
             "type": "message",
             "message_ts": message.ts,
@@ -249,11 +271,26 @@ class Console:
         }
         await self._send(urlencode({"payload": json.dumps(payload)}).encode())
 
+    async def _press_home(self, action_id: str, value: str) -> None:
+        """A click on the Home tab: no channel and no response_url; the tab is redrawn."""
+        self.slack.want_home(self.user, again=False)
+        payload = {
+            "type": "block_actions",
+            "user": {"id": self.user, "name": NAMES.get(self.user, self.user)},
+            "team": {"id": "T0CONSOLE"},
+            "container": {"type": "view", "view_id": f"V{self.user}"},
+            "trigger_id": secrets.token_hex(8),
+            "actions": [{"action_id": action_id, "value": value, "type": "button"}],
+        }
+        await self._send(urlencode({"payload": json.dumps(payload)}).encode())
+
     async def _send(self, body: bytes) -> str:
         """POST to /slack/events, signed as Slack signs; return the text the bot acked with."""
         return str((await self._acked(body)).get("text", ""))
 
-    async def _acked(self, body: bytes) -> dict[str, Any]:
+    async def _acked(
+        self, body: bytes, *, content_type: str = "application/x-www-form-urlencoded"
+    ) -> dict[str, Any]:
         """POST to /slack/events, signed as Slack signs; return what the bot acked with."""
         timestamp = str(int(time.time()))
         signature = SignatureVerifier(self._secret).generate_signature(
@@ -264,7 +301,7 @@ class Console:
             f"{self._bot_url}/slack/events",
             content=body,
             headers={
-                "Content-Type": "application/x-www-form-urlencoded",
+                "Content-Type": content_type,
                 "X-Slack-Request-Timestamp": timestamp,
                 "X-Slack-Signature": signature,
             },
@@ -275,22 +312,6 @@ class Console:
             acked = response.json()
             return acked if isinstance(acked, dict) else {}
         return {}
-
-
-def banner(config: Config, *, builtin: bool) -> str:
-    """Which apps, from which file, on which platforms: plainly, when a real one is configured."""
-    source = "the built-in example" if builtin else str(config.settings.deploybot_config)
-    names = ", ".join(config.apps)
-    head = f"deploybot console: {len(config.apps)} app{'s' * (len(config.apps) != 1)}"
-    real = [(n, a.provider) for n, a in config.apps.items() if a.provider != "sandbox"]
-    if not real:
-        return f"{head} ({names}) from {source}.\n{SANDBOX_ONLY}"
-    where = ", ".join(f"{n} on {p} ({config.base_url(p)})" for n, p in real)
-    return (
-        f"{head} ({names}) from {source}.\n"
-        f"REAL DEPLOYS: {where}. What you deploy here goes live there, with the keys in "
-        "your environment; apps on the sandbox platform stay on this machine."
-    )
 
 
 def _ident(word: str, prefix: str) -> str:

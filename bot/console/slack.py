@@ -28,6 +28,7 @@ class Message:
     thread_ts: str | None = None
     user: str | None = None  # only this user sees it (an ephemeral)
     buttons: list[tuple[int, Button]] = field(default_factory=list)
+    home_of: str | None = None  # a Home tab, that person's
 
 
 class ConsoleSlack:
@@ -41,6 +42,10 @@ class ConsoleSlack:
         self.roots: dict[str, int] = {}  # root ts -> the number people see
         self.form: Json | None = None  # the modal open now (views.open): the next line fills it
         self.url = ""
+        # Whose Home tab to print when it is published: after /home or a click on it, until
+        # the next line is typed (the console clears it); other refreshes are not printed.
+        self.home_wanted: set[str] = set()
+        self._home_shown: dict[str, list[Json]] = {}
 
     def name(self, ident: str) -> str:
         return self._names.get(ident, ident)
@@ -72,6 +77,7 @@ class ConsoleSlack:
             "chat.update": self._update,
             "chat.postEphemeral": self._ephemeral,
             "conversations.replies": self._replies,
+            "views.publish": self._publish_home,
             "views.open": self._open_form,
         }.get(method)
         if handler is None:
@@ -101,10 +107,33 @@ class ConsoleSlack:
 
     def _post(self, args: Json) -> Json:
         message = self._new(args)
+        if message.channel[:1] in {"U", "W"}:  # Slack's DM of the app with that person
+            self._show(message, "", head=f"direct message to @{self.name(message.channel)}")
+            return {"channel": "D" + message.channel[1:], "ts": message.ts}
         if message.thread_ts is None:
             self.roots[message.ts] = len(self.roots) + 1
         self._show(message, "")
         return {"channel": message.channel, "ts": message.ts, "message": {"ts": message.ts}}
+
+    def want_home(self, user: str, *, again: bool) -> None:
+        """Print `user`'s Home tab when next published; `again`: even if it did not change."""
+        self.home_wanted.add(user)
+        if again:
+            self._home_shown.pop(user, None)
+
+    def _publish_home(self, args: Json) -> Json:
+        user = str(args.get("user_id") or "")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict):
+            return {"ok": False}
+        blocks = view.get("blocks") or []
+        if user in self.home_wanted and self._home_shown.get(user) != blocks:
+            self._home_shown[user] = blocks
+            message = Message(user, "", "", blocks, home_of=user)
+            self._show(message, "", head=f"@{self.name(user)}'s Home tab")
+        return {"view": {"type": "home"}}
 
     def _update(self, args: Json) -> Json:
         message = self.messages.get(args.get("ts", ""))
@@ -125,24 +154,25 @@ class ConsoleSlack:
         thread = [m for m in self.messages.values() if root in {m.ts, m.thread_ts} and not m.user]
         return {"messages": [{"ts": m.ts, "text": m.text} for m in thread]}
 
-    def _show(self, message: Message, how: str) -> None:
+    def _show(self, message: Message, how: str, *, head: str | None = None) -> None:
         for number, _ in message.buttons:
             self.buttons.pop(number, None)  # an edit takes its old buttons away
         body, buttons = lines(message.blocks, message.text, self.name)
         message.buttons = [(next(self._button_numbers), b) for b in buttons]
         for number, button in message.buttons:
             self.buttons[number] = (message, button)
-        where = f"#{self.name(message.channel)}"
-        if message.user:
-            head = f"{where} (only @{self.name(message.user)} sees this)"
-        elif message.thread_ts:
-            head = f"{where} thread {self.roots.get(message.thread_ts, '?')}"
-        else:
-            head = f"{where} message {self.roots[message.ts]}{' ' + how if how else ''}"
-        shown = [f"┌ {head}", *(f"│ {line}" for line in body)]
+        shown = [f"┌ {head or self._head(message, how)}", *(f"│ {line}" for line in body)]
         if message.buttons:
             shown.append("│ " + "   ".join(f"[{n}] {b.label}" for n, b in message.buttons))
         self._write("\n".join(shown) + "\n└")
+
+    def _head(self, message: Message, how: str) -> str:
+        where = f"#{self.name(message.channel)}"
+        if message.user:
+            return f"{where} (only @{self.name(message.user)} sees this)"
+        if message.thread_ts:
+            return f"{where} thread {self.roots.get(message.thread_ts, '?')}"
+        return f"{where} message {self.roots[message.ts]}{' ' + how if how else ''}"
 
     def _open_form(self, args: Json) -> Json:
         """A modal: shown as a form whose one text field the next typed line fills."""

@@ -6,10 +6,11 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.door import Door
-from bot.listeners import actions, commands, errors
+from bot.listeners import actions, commands, errors, home
 
 
 def register(app: AsyncApp, door: Door) -> None:
     errors.register(app)
     commands.register(app, door)
     actions.register(app, door)
+    home.register(app, door)

@@ -18,11 +18,11 @@ from bot.blocks import Message
 from bot.db import Database
 from bot.models import Clock
 from bot.notifier import Notifier
-from bot.outbox.items import Edit, Outgoing, Reply
+from bot.outbox.items import Direct, Edit, Outgoing, Reply
 from bot.outbox.merge import merged
 from bot.outbox.table import OutboxRow, State, Way
 
-__all__ = ["Also", "Edit", "Outbox", "Outgoing", "Reply"]
+__all__ = ["Also", "Direct", "Edit", "Outbox", "Outgoing", "Reply"]
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +116,13 @@ class Outbox:
                 )
             )
 
+    async def permalink(self, channel: str, ts: str) -> str | None:
+        """A link to a message, to point at a thread from elsewhere; None if Slack cannot say."""
+        return await self._notifier.permalink(channel, ts)
+
     def _of(self, item: Outgoing) -> OutboxRow:
+        if isinstance(item, Direct):
+            return self._row(item.user, Way.POST, item.message, tracked_id=item.tracked_id)
         if isinstance(item, Edit):
             return self._row(
                 item.channel, Way.UPDATE, item.message, tracked_id=item.tracked_id, target=item.ts

@@ -29,4 +29,18 @@ class Edit:
     tracked_id: int | None = None
 
 
-Outgoing = Reply | Edit
+@dataclass(frozen=True)
+class Direct:
+    """A direct message to a person: posted to their user ID, Slack's DM with the app."""
+
+    user: str
+    message: Message
+    tracked_id: int | None = None
+
+    @property
+    def channel(self) -> str:
+        """Where the outbox delivers it, in order with the person's other messages."""
+        return self.user
+
+
+Outgoing = Reply | Edit | Direct

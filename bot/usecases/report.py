@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from bot import blocks
+from bot import blocks, dora, home_blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
 from bot.home_blocks import freeze_lines
 from bot.models import Action, Approval, AuditEntry, Clock, Deployment, Kind, Status, Tracked
 from bot.policy import locked_by
 from bot.providers.base import Provider
+from bot.stats import Stats, compute
 from bot.store import Store
 from bot.usecases.common import Actor
 
 STATUS_ROWS = 10
+HISTORY_ROWS = 15
+STATS_FROM_PROVIDER = 100  # the provider's newest deployments read for `stats`
 
 
 class Reporting:
@@ -54,6 +57,40 @@ class Reporting:
             lock="L" + locked_by(lock)[1:] if lock else None,  # "Locked by @dev: reason"
             audit=audit,
         )
+
+    async def history(self, app: AppConfig) -> Message:
+        """The last deployments, the provider's merged with the bot's: who asked, and what for."""
+        theirs = await self._providers[app.name].history(limit=HISTORY_ROWS)
+        found = await self._store.of_app(app.name, limit=HISTORY_ROWS * 2)
+        ours = [home_blocks.history_row(r) for r in found]
+        rows = home_blocks.merge_history(ours, theirs, limit=HISTORY_ROWS)
+        text = f"History of {app.name}"
+        return Message(text, tuple(home_blocks.history(app.name, rows, now=self._now())))
+
+    async def stats(self, app: AppConfig, days: int) -> Message:
+        figures = await self.figures(app, days)
+        text = f"{app.name} over the last {'day' if days == 1 else f'{days} days'}"
+        return Message(text, tuple(home_blocks.stats(app.name, figures)))
+
+    async def figures(self, app: AppConfig, days: int) -> Stats:
+        """DORA figures of an app over `days` days, from the bot's rows and the provider's list."""
+        now = self._now()
+        theirs = await self._providers[app.name].history(limit=STATS_FROM_PROVIDER)
+        ours = await self._store.of_app(app.name, since=now - timedelta(days=days + 1))
+        return compute(dora.records(app.name, ours, theirs), now=now, days=days)
+
+    async def figures_of_all(self, days: int) -> dict[str, Stats]:
+        """Every app's figures from the bot's rows alone, in one query: nothing is read from a
+        provider (for /metrics, scraped often)."""
+        now = self._now()
+        rows: dict[str, list[Tracked]] = {name: [] for name in self._config.apps}
+        for row in await self._store.since(now - timedelta(days=days + 1)):
+            rows.setdefault(row.app, []).append(row)
+        return {
+            app: compute(dora.records(app, ours, []), now=now, days=days)
+            for app, ours in rows.items()
+            if app in self._config.apps
+        }
 
     async def apps(self, actor: Actor) -> Message:
         lines = []

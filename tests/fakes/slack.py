@@ -227,6 +227,9 @@ class FakeSlack:
         self.calls: list[Call] = []
         self.messages: dict[str, list[Message]] = {}
         self.ephemerals: list[Ephemeral] = []
+        #: Each person's Home tab as last published (views.publish), and how many times.
+        self.home_views: dict[str, Json] = {}
+        self.home_publishes: dict[str, int] = {}
         self.responses: dict[str, list[Json]] = {}
 
         self.not_in_channels: set[str] = set()
@@ -257,6 +260,7 @@ class FakeSlack:
             "conversations.replies": self._conversations_replies,
             "users.info": self._users_info,
             "reactions.add": self._reactions_add,
+            "views.publish": self._views_publish,
             "views.open": self._views_open,
         }
         #: Modals opened with views.open, oldest first: the view as the bot sent it.
@@ -394,6 +398,10 @@ class FakeSlack:
     def texts_in_thread(self, channel: str, ts: str) -> list[str]:
         """Each reply's text and block text flattened into one string per reply."""
         return [m.all_text for m in self.thread(channel, ts)]
+
+    def dm_channel(self, user: str) -> str:
+        """The ID of the app's direct-message conversation with `user`."""
+        return "D" + user[1:]
 
     def channel_name(self, channel: str) -> str:
         return self.channel_names.get(channel, channel.lower())
@@ -540,6 +548,8 @@ class FakeSlack:
             channel = next((i for i, n in self.channel_names.items() if n == name), channel)
         if channel in self.unknown_channels:
             raise SlackError("channel_not_found")
+        if channel[0] in "UW":  # a user ID: Slack posts in the app's DM with that person
+            return self.dm_channel(channel)
         return channel
 
     def _existing_message(self, channel: str, ts: Any) -> Message:
@@ -653,6 +663,27 @@ class FakeSlack:
         )
         self.ephemerals.append(ephemeral)
         return {"message_ts": ephemeral.ts}
+
+    def _views_publish(self, args: Json) -> Json:
+        user = str(args.get("user_id") or "")
+        if not user or user in self.unknown_users:
+            raise SlackError("user_not_found")
+        view = args.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        if not isinstance(view, dict) or view.get("type") != "home":
+            raise SlackError("invalid_arguments")
+        errors = _block_errors(view.get("blocks") or [], limit=MAX_HOME_BLOCKS)
+        if errors:
+            raise SlackError("invalid_arguments", errors=errors)
+        self.home_views[user] = view
+        self.home_publishes[user] = self.home_publishes.get(user, 0) + 1
+        return {"view": {"id": f"V{user}", "type": "home", **view}}
+
+    def home_text(self, user: str) -> str:
+        """Every piece of text on a person's Home tab, one part per line."""
+        view = self.home_views.get(user) or {}
+        return flatten_text("", view.get("blocks") or [])
 
     def _views_open(self, args: Json) -> Json:
         """A modal for the person whose click gave the trigger_id (used once, as Slack does)."""
@@ -830,13 +861,16 @@ def _decode_cursor(cursor: Any) -> int:
 # -------------------------------------------------------------------- block validation
 
 
-def _block_errors(blocks: Any) -> list[str]:
+MAX_HOME_BLOCKS = 100  # a Home tab holds more than a message
+
+
+def _block_errors(blocks: Any, limit: int = MAX_BLOCKS) -> list[str]:
     """The subset of Slack's Block Kit validation that catches real mistakes."""
     if not isinstance(blocks, list):
         return ["must be an array [json-pointer:/blocks]"]
     errors: list[str] = []
-    if len(blocks) > MAX_BLOCKS:
-        errors.append(f"no more than {MAX_BLOCKS} items allowed [json-pointer:/blocks]")
+    if len(blocks) > limit:
+        errors.append(f"no more than {limit} items allowed [json-pointer:/blocks]")
     block_ids: set[str] = set()
     for i, block in enumerate(blocks):
         where = f"[json-pointer:/blocks/{i}]"
