@@ -258,8 +258,8 @@ class Door:
         if action_id == home_view.HOME_UNLOCK:
             lock = await self._store.lock_of(app.name)
             where = lock.channel if lock else ""
-            reply = await self.command(commands.Unlock(app.name), Actor(user, where))
-            return reply.text if reply else f"{app.name} is unlocked."
+            await self.command(commands.Unlock(app.name), Actor(user, where))  # said there
+            return f":unlock: *{app.name}* is unlocked by <@{user}>."
         channel = await self._cases.home.channel_for(app)
         if channel is None:
             raise Refused(
