@@ -63,16 +63,29 @@ async def start_deployments(b: Bench, plan: Plan) -> float:
     return time.perf_counter() - started
 
 
+async def tick_ended(b: Bench, plan: Plan) -> tuple[float, float, int]:
+    """Tick count, tick seconds and provider reads, read just after a tick ends.
+
+    Read mid-tick, the reads of the tick under way would be split across the window's edges,
+    so the count per tick would be off by part of a tick (worst on a loaded machine).
+    """
+    count = await b.metric("deploybot_poll_tick_seconds_count")
+
+    async def ended() -> bool:
+        return await b.metric("deploybot_poll_tick_seconds_count") > count
+
+    await eventually(ended, within=plan.interval * 10 + 60, every=plan.interval / 50)
+    reads = b.provider_reads()
+    count = await b.metric("deploybot_poll_tick_seconds_count")
+    return count, await b.metric("deploybot_poll_tick_seconds_sum"), reads
+
+
 async def measure_ticks(b: Bench, plan: Plan, ticks: int = 4) -> tuple[float, float]:
     """Mean tick duration and provider requests per tick, over `ticks` steady ticks."""
-    count0 = await b.metric("deploybot_poll_tick_seconds_count")
-    sum0 = await b.metric("deploybot_poll_tick_seconds_sum")
-    reads0 = b.provider_reads()
-    await ticks_after(b, count0 + ticks, plan)
-    count1 = await b.metric("deploybot_poll_tick_seconds_count")
-    sum1 = await b.metric("deploybot_poll_tick_seconds_sum")
-    reads = b.provider_reads() - reads0
-    return (sum1 - sum0) / (count1 - count0), reads / (count1 - count0)
+    count0, sum0, reads0 = await tick_ended(b, plan)
+    await ticks_after(b, count0 + ticks - 1, plan)
+    count1, sum1, reads1 = await tick_ended(b, plan)
+    return (sum1 - sum0) / (count1 - count0), (reads1 - reads0) / (count1 - count0)
 
 
 def roots(b: Bench, plan: Plan) -> set[str]:

@@ -210,6 +210,12 @@ async def _check(config: Config) -> int:
                 failures += 1
                 key = f"PROBLEM: {exc}"
             click.echo(f"{name}: {app.provider}, {rules}; {key}")
+            if app.sole_approver is not None:
+                click.echo(
+                    f"{name}: WARNING: {app.sole_approver} is its only approver and may deploy it, "
+                    "but cannot approve their own deployment: add a second approver to "
+                    "`approvers`, or set `allow_self_approval = true`"
+                )
     for line in (await _check_slack(config.settings), await _check_store(config.settings)):
         failures += "PROBLEM" in line
         click.echo(line)

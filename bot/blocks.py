@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -22,6 +22,7 @@ from slack_sdk.models.views import View
 
 from bot.commands import MAX_REASON, USAGE
 from bot.models import Deployment, LogLine, Status
+from bot.mrkdwn import escape as escape  # noqa: PLC0414 - still importable from here
 
 SECTION_LIMIT = 3000
 EXCERPT_LINES = 20
@@ -70,6 +71,7 @@ class Card:
     title: str = "Deploy"
     waiting_for: tuple[str, ...] | None = None  # approvers, while an approval is pending
     approved_by: str | None = None
+    discarded_by: str | None = None  # a decision: it stays on the root whatever follows
     # In line behind the deployment in flight: its place (1: next), and its row for Cancel.
     place: int | None = None
     row_id: int | None = None
@@ -84,9 +86,11 @@ def root(card: Card) -> Message:
         state = f":raised_hand: waiting for approval by {_people(card.waiting_for)}"
     if card.place is not None:
         state = f":hourglass: {waiting_text(card.place)}"
+    if card.discarded_by is not None:
+        state = f":wastebasket: discarded by <@{card.discarded_by}>: not published"
     fields = [
         MarkdownTextObject(text=f"*Status*\n{state}"),
-        MarkdownTextObject(text=f"*Ref*\n`{card.ref or 'default'}`"),
+        MarkdownTextObject(text=f"*Ref*\n{ref_words(card.ref)}"),
         MarkdownTextObject(text=f"*Requested by*\n<@{card.requester}>"),
         MarkdownTextObject(text=f"*Provider*\n{card.provider}"),
     ]
@@ -120,7 +124,18 @@ def _root_text(card: Card) -> str:
     state = "waiting for approval" if card.waiting_for is not None else card.status.label
     if card.place is not None:
         state = waiting_text(card.place)
-    return f"{card.status.emoji} {card.title} {card.app} ({card.ref or 'default'}): {state}"
+    if card.discarded_by is not None:
+        state = "discarded"
+    ref = escape(card.ref) if card.ref else DEFAULT_REF
+    return f"{card.status.emoji} {card.title} {card.app} ({ref}): {state}"
+
+
+DEFAULT_REF = "default branch"
+
+
+def ref_words(ref: str | None) -> str:
+    """A ref as every message shows it; none given is the default branch (never `HEAD`)."""
+    return f"`{escape(ref)}`" if ref else DEFAULT_REF
 
 
 def say(text: str) -> list[Block]:
@@ -132,9 +147,11 @@ def progress_text(app: str, status: Status) -> str:
     return f"{status.emoji} *{app}* is {status.label}"
 
 
-def live_text(app: str, deployment: Deployment) -> str:
+def live_text(app: str, deployment: Deployment, *, built: bool = True) -> str:
+    """`built`: this deployment was built now (not a rollback or a publish of an old build)."""
     where = f" at <{deployment.url}>" if deployment.url else ""
-    took = f" Built in {duration(deployment.build_seconds)}." if deployment.build_seconds else ""
+    seconds = deployment.build_seconds if built else None
+    took = f" Built in {duration(seconds)}." if seconds else ""
     return f"{Status.LIVE.emoji} *{app} is live*{where}.{took}"
 
 
@@ -144,11 +161,6 @@ def failed(app: str, deployment: Deployment, excerpt: str | None) -> Message:
     if excerpt:
         blocks.append(SectionBlock(text=code_block(excerpt)))
     return Message(text, tuple(blocks))
-
-
-def escape(text: str) -> str:
-    """User text made safe for mrkdwn: Slack reads &, < and > as markup."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def failure_dm(
@@ -168,7 +180,7 @@ def failure_dm(
 
 def failed_text(app: str, deployment: Deployment) -> str:
     status = deployment.status
-    reason = f": {_clip(deployment.error, 500)}" if deployment.error else ""
+    reason = f": {escape(_clip(deployment.error, 500))}" if deployment.error else ""
     return f"{status.emoji} *{app} {status.label}*{reason}"
 
 
@@ -247,9 +259,9 @@ def describe(deployment: Deployment, *, now: datetime) -> str:
     """`id` (ref) "commit message", age."""
     parts = [f"`{deployment.id}`"]
     if deployment.ref:
-        parts.append(f"({_clip(deployment.ref, 60)})")
+        parts.append(f"({escape(_clip(deployment.ref, 60))})")
     if deployment.commit_message:
-        parts.append(f"“{_clip(deployment.commit_message.splitlines()[0], 80)}”")
+        parts.append(f"“{escape(_clip(deployment.commit_message.splitlines()[0], 80))}”")
     if deployment.created_at:
         parts.append(age(deployment.created_at, now=now))
     return " ".join(parts)
@@ -258,17 +270,21 @@ def describe(deployment: Deployment, *, now: datetime) -> str:
 def history(
     app: str,
     deployments: Sequence[Deployment],
-    requesters: dict[str, str],
     *,
+    labels: Mapping[str, str],
+    notes: Mapping[str, str],
     now: datetime,
     lock: str | None,
     audit: Sequence[str],
 ) -> Message:
+    """`labels`: a deployment's state in our words where the provider's says less (discarded,
+    was live); `notes`: who did what with it ("by @dev (@lead rolled back to it 5m ago)")."""
     lines = []
     for d in deployments:
-        who = f" by <@{requesters[d.id]}>" if d.id in requesters else ""
+        label = labels.get(d.id, d.status.label)
+        note = f" {notes[d.id]}" if d.id in notes else ""
         mark = " ← *live*" if d.status is Status.LIVE else ""
-        lines.append(f"{d.status.emoji} {d.status.label}: {describe(d, now=now)}{who}{mark}")
+        lines.append(f"{d.status.emoji} {label}: {describe(d, now=now)}{note}{mark}")
     text = f"*{app}*: latest deployments\n" + ("\n".join(lines) or "No deployments yet.")
     blocks = say(text)
     if lock:
@@ -282,7 +298,7 @@ def code_block(text: str) -> str:
     room = SECTION_LIMIT - len("```\n\n```") - 2
     if len(text) > room:
         text = "…" + text[-(room - 1) :]
-    return f"```\n{text}\n```"
+    return f"```\n{escape(text)}\n```"
 
 
 def excerpt(lines: Sequence[LogLine]) -> str:

@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from bot.mrkdwn import escape, unescape
+
 MAX_TEXT = 1000
 MAX_REASON = 300
 MAX_NAME = 100  # an app name, a deployment id
@@ -316,13 +318,16 @@ def _overrides(words: list[str], usage: str) -> dict[str, str]:
             )
         if not value.isprintable():
             raise UsageError(f"The value of `{key}` has characters I can't pass on.", usage)
+        if key in env:
+            raise UsageError(f"`{key}` is given twice: give each override once.", usage)
         env[key] = value
     return env
 
 
 def _show(word: str) -> str:
-    cleaned = "".join(ch if ch.isprintable() and ch != "`" else "?" for ch in word)
-    return cleaned if len(cleaned) <= 40 else cleaned[:39] + "…"
+    """A word the person typed, echoed back: printable, clipped, and never read as markup."""
+    cleaned = "".join(ch if ch.isprintable() and ch != "`" else "?" for ch in unescape(word))
+    return escape(cleaned if len(cleaned) <= 40 else cleaned[:39] + "…")
 
 
 def commit_only(app: str, ref: str | None) -> None:

@@ -138,6 +138,14 @@ class AppConfig(_Strict):
         return self
 
     @property
+    def sole_approver(self) -> str | None:
+        """The one approver of an approval app, who may deploy it but not approve their own
+        deployment: nobody can approve what they ask for."""
+        if self.approval and len(self.approvers) == 1 and not self.allow_self_approval:
+            return self.approvers[0]
+        return None
+
+    @property
     def key_env(self) -> str | None:
         return self.api_key_env or DEFAULT_KEY_ENV.get(self.provider)
 

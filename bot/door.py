@@ -38,7 +38,15 @@ _ACTIONS: dict[type, Action] = {
     commands.Rollback: Action.ROLLBACK,
 }
 T = TypeVar("T")
-_LOCK_MATTERS = frozenset({Action.DEPLOY, Action.RESTART, Action.UNLOCK})
+_LOCK_MATTERS = frozenset({Action.DEPLOY, Action.RESTART, Action.LOCK, Action.UNLOCK})
+
+
+@dataclass
+class _Subject:
+    """What a refusal is about, filled in as it becomes known (a click names only a row)."""
+
+    app: str | None = None
+    deployment_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,12 +116,9 @@ class Door:
             action = Action(request.verb)
         else:
             action = _ACTIONS[type(request)]
+        subject = _Subject(request.app, getattr(request, "deployment_id", None))
         return await self._audited(
-            action,
-            request.app,
-            actor,
-            lambda: self._run(request, action, actor),
-            deployment_id=getattr(request, "deployment_id", None),
+            action, subject, actor, lambda: self._run(request, action, actor)
         )
 
     async def _run(  # noqa: PLR0911 - one return per command
@@ -144,29 +149,40 @@ class Door:
             case commands.Stats():
                 return await cases.report.stats(app, request.days)
             case commands.Lock():
-                return await cases.operate.lock(request, app, actor)
+                await cases.operate.lock(request, app, actor)
+                return None  # said in the channel, once
             case commands.Unlock():
                 assert lock is not None  # the policy refuses to unlock what is not locked
-                return await cases.operate.unlock(app, lock, actor)
+                await cases.operate.unlock(app, lock, actor)
+                return None
             case commands.Rollback():
                 return await cases.rollback.prepare(app, request.deployment_id)
             case commands.Operate():
                 return await cases.operate(request, app, actor)
 
     async def click(self, action_id: str, value: str, actor: Actor) -> Message | None:
+        subject = _Subject()
         handlers = {
-            blocks.APPROVE: (Action.APPROVE, lambda: self._decide(Action.APPROVE, value, actor)),
-            blocks.DISCARD: (Action.DISCARD, lambda: self._decide(Action.DISCARD, value, actor)),
+            blocks.APPROVE: (
+                Action.APPROVE,
+                lambda: self._decide(Action.APPROVE, value, actor, subject),
+            ),
+            blocks.DISCARD: (
+                Action.DISCARD,
+                lambda: self._decide(Action.DISCARD, value, actor, subject),
+            ),
             blocks.CANCEL: (Action.CANCEL, lambda: self._cancel(value, actor)),
         }
         if action_id not in handlers:
             raise NotAllowed("That button is not one of mine; nothing was done.")
         action, run = handlers[action_id]
-        return await self._audited(action, None, actor, run)
+        return await self._audited(action, subject, actor, run)
 
-    async def _decide(self, action: Action, value: str, actor: Actor) -> None:
+    async def _decide(self, action: Action, value: str, actor: Actor, subject: _Subject) -> None:
         approving = self._cases.approve
-        row = await approving.undecided(value, actor)
+        row = await approving.clicked(value, actor)
+        subject.app, subject.deployment_id = row.app, row.deployment_id
+        row = await approving.undecided(row)
         app = self.app(row.app)
         self._policy.check(Ask(action, app, actor.user, actor.channel, requester=row.requester))
         if action is Action.APPROVE:
@@ -187,21 +203,25 @@ class Door:
     async def rollback_form(self, value: str, actor: Actor, metadata: str) -> View:
         """The rollback button's click: who may is checked before the form asking why opens."""
 
+        subject = _Subject()
+
         async def form() -> View:
-            plan, app = self._plan(value)
+            plan, app = self._plan(value, subject)
             self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
             return blocks.rollback_reason(app.name, plan.current, plan.target, metadata)
 
-        return await self._audited(Action.ROLLBACK, None, actor, form)
+        return await self._audited(Action.ROLLBACK, subject, actor, form)
 
     async def rollback(self, value: str, reason: str, actor: Actor) -> Message | None:
         """The form was sent with a reason: roll back (the policy is checked again)."""
+        subject = _Subject()
         return await self._audited(
-            Action.ROLLBACK, None, actor, lambda: self._rollback(value, reason, actor)
+            Action.ROLLBACK, subject, actor, lambda: self._rollback(value, reason, actor, subject)
         )
 
-    def _plan(self, value: str) -> tuple[Plan, AppConfig]:
+    def _plan(self, value: str, subject: _Subject) -> tuple[Plan, AppConfig]:
         plan = Plan.parse(value)
+        subject.app, subject.deployment_id = plan.app, plan.target
         try:
             return plan, self.app(plan.app)
         except UsageError:
@@ -209,8 +229,8 @@ class Door:
                 "That rollback button names no app of mine; nothing was done."
             ) from None
 
-    async def _rollback(self, value: str, reason: str, actor: Actor) -> Message:
-        plan, app = self._plan(value)
+    async def _rollback(self, value: str, reason: str, actor: Actor, subject: _Subject) -> Message:
+        plan, app = self._plan(value, subject)
         self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
         return await self._cases.rollback.confirm(plan, app, actor, reason)
 
@@ -238,8 +258,8 @@ class Door:
         if action_id == home_view.HOME_UNLOCK:
             lock = await self._store.lock_of(app.name)
             where = lock.channel if lock else ""
-            reply = await self.command(commands.Unlock(app.name), Actor(user, where))
-            return reply.text if reply else f"{app.name} is unlocked."
+            await self.command(commands.Unlock(app.name), Actor(user, where))  # said there
+            return f":unlock: *{app.name}* is unlocked by <@{user}>."
         channel = await self._cases.home.channel_for(app)
         if channel is None:
             raise Refused(
@@ -265,7 +285,7 @@ class Door:
             await self._cases.home.whisper(actor.channel, actor.user, confirmation)
             return confirmation
 
-        await self._audited(Action.ROLLBACK, app.name, actor, run)
+        await self._audited(Action.ROLLBACK, _Subject(app.name), actor, run)
         return (
             f":rewind: The rollback of *{app.name}* waits for your confirmation in "
             f"<#{actor.channel}>: it shows from and to, and asks why, before anything changes."
@@ -274,11 +294,9 @@ class Door:
     async def _audited(
         self,
         action: Action,
-        app: str | None,
+        subject: _Subject,
         actor: Actor,
         run: Callable[[], Awaitable[T]],
-        *,
-        deployment_id: str | None = None,
     ) -> T:
         error: Exception
         try:
@@ -288,5 +306,12 @@ class Door:
         except ProviderError as exc:
             outcome, error = "failed", exc
         detail = str(error)
-        await self._audit(actor, action, app, outcome, deployment_id=deployment_id, detail=detail)
+        await self._audit(
+            actor,
+            action,
+            subject.app,
+            outcome,
+            deployment_id=subject.deployment_id,
+            detail=detail,
+        )
         raise error

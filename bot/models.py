@@ -55,7 +55,9 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class AppLock:
-    """An app's deploys are held until someone unlocks it; rollbacks still work."""
+    """An app's deploys are held until someone unlocks it; rollbacks still work.
+
+    `reason` is mrkdwn: a person's words are escaped before they are stored."""
 
     app: str
     reason: str

@@ -39,6 +39,7 @@ class Ask:
 
 
 def may_deploy(app: AppConfig, user: str) -> bool:
+    """Its deployers and its approvers; an app without deployers is open to all."""
     return not app.deployers or user in app.deployers or user in app.approvers
 
 
@@ -51,10 +52,10 @@ class Policy:
     def __init__(self, incident_channels: tuple[str, ...] | list[str] = ()) -> None:
         self._incident = tuple(incident_channels)
         self._rules: dict[Action, Callable[[Ask], None]] = {
-            Action.DEPLOY: self._deploy,
+            Action.DEPLOY: self._deploy_new,
             Action.RESTART: self._deploy,
             Action.STOP: _operator("stop it"),
-            Action.LOCK: _operator("lock it"),
+            Action.LOCK: _lock,
             Action.LOGS: _operator("read its logs"),
             Action.PUBLISH: _publish,
             Action.APPROVE: _approve,
@@ -70,12 +71,23 @@ class Policy:
         if rule is not None:
             rule(ask)
 
+    def _deploy_new(self, ask: Ask) -> None:
+        """A deploy that will wait for an approval: someone other than its requester must be
+        able to give it."""
+        self._deploy(ask)
+        app = ask.app
+        if app.sole_approver == ask.user:
+            raise NotAllowed(
+                f"You are the only approver of `{app.name}`, and nobody approves their own "
+                "deployment, so a deploy you ask for could never be approved. Ask someone else "
+                f"to deploy it, or in the apps file add a second approver to `{app.name}`'s "
+                "`approvers` (or set `allow_self_approval = true`)."
+            )
+
     def _deploy(self, ask: Ask) -> None:
         app = ask.app
         if not may_deploy(app, ask.user):
-            raise NotAllowed(
-                f"You may not deploy `{app.name}`. Deployers: {_people(app.deployers)}."
-            )
+            raise NotAllowed(f"You may not deploy `{app.name}`. {deployers_text(app)}.")
         if app.channels and ask.channel not in app.channels:
             raise NotAllowed(
                 f"`{app.name}` is deployed from {_channels(app.channels)} only, not here."
@@ -85,7 +97,7 @@ class Policy:
             return
         if ask.force is None:
             anyway = (
-                f" {_unlockers(app)} may deploy anyway, saying why: "
+                f" {_forcers(app)} may deploy anyway, saying why: "
                 f'`/deploy {app.name} --force "reason"`.'
                 if ask.action is Action.DEPLOY
                 else ""
@@ -109,8 +121,8 @@ def held_by(ask: Ask) -> str | None:
     app = ask.app
     if ask.lock is not None:
         return (
-            f"`{app.name}` is locked by <@{ask.lock.locked_by}>: {ask.lock.reason}. "
-            f"{_unlockers(app)} can `/deploy unlock {app.name}`."
+            f"`{app.name}` is {locked_by(ask.lock)}. "
+            f"{_unlockers(app, ask.lock)} can `/deploy unlock {app.name}`."
         )
     if ask.freeze is not None:
         until = when(ask.freeze.until, ask.freeze.window.freeze.zone, now=ask.freeze.window.start)
@@ -124,6 +136,15 @@ def _operator(what: str) -> Callable[[Ask], None]:
             raise NotAllowed(f"Only those who may deploy `{ask.app.name}` may {what}.")
 
     return rule
+
+
+def _lock(ask: Ask) -> None:
+    _operator("lock it")(ask)
+    if ask.lock is not None:  # a second lock would silently replace the first one's reason
+        raise Refused(
+            f"`{ask.app.name}` is already {locked_by(ask.lock)}. To give another reason, "
+            f"`/deploy unlock {ask.app.name}` first."
+        )
 
 
 def _publish(ask: Ask) -> None:
@@ -165,10 +186,20 @@ def _unlock(ask: Ask) -> None:
         raise Refused(f"`{app.name}` is not locked.")
     if ask.user == lock.locked_by or may_approve(app, ask.user):
         return
-    raise NotAllowed(
-        f"`{app.name}` was locked by <@{lock.locked_by}>: {lock.reason}. "
-        f"{_unlockers(app)} can unlock it."
-    )
+    raise NotAllowed(f"`{app.name}` is {locked_by(lock)}. {_unlockers(app, lock)} can unlock it.")
+
+
+def locked_by(lock: AppLock) -> str:
+    """ "locked by @dev: the reason", or without a reason "locked by @dev"."""
+    return f"locked by <@{lock.locked_by}>" + (f": {lock.reason}" if lock.reason else "")
+
+
+def deployers_text(app: AppConfig) -> str:
+    """Who may deploy an app, as `/deploy apps` and a refusal say it."""
+    if not app.deployers:
+        return "Anyone may deploy it"
+    approvers = f", and its approvers {_people(app.approvers)}" if app.approvers else ""
+    return f"Deployers: {_people(app.deployers)}{approvers}"
 
 
 def _people(users: tuple[str, ...]) -> str:
@@ -183,5 +214,14 @@ def _approvers(app: AppConfig) -> str:
     return _people(app.approvers) if app.approvers else "those who may deploy it"
 
 
-def _unlockers(app: AppConfig) -> str:
+def _forcers(app: AppConfig) -> str:
+    """Who may deploy through a lock or a freeze."""
     return f"Its approvers ({_people(app.approvers)})" if app.approvers else "Its deployers"
+
+
+def _unlockers(app: AppConfig, lock: AppLock) -> str:
+    """Who may unlock: who locked it, and the approvers (without approvers, its deployers)."""
+    others = f"its approvers ({_people(app.approvers)})" if app.approvers else "its deployers"
+    if lock.locked_by in app.approvers:
+        return others[0].upper() + others[1:]
+    return f"<@{lock.locked_by}> or {others}"

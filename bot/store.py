@@ -87,12 +87,15 @@ class Store(Line):
             )
         return tracked(row) if row else None
 
-    async def rows_for(self, app: str, deployment_ids: Sequence[str]) -> dict[str, Tracked]:
-        """The first row that followed each of these deployments (who asked, how it ended)."""
+    async def rows_for(
+        self, app: str, deployment_ids: Sequence[str], kind: Kind | None = None
+    ) -> dict[str, Tracked]:
+        """The first row (of this kind) that followed each of these deployments."""
+        kinds = [TrackedRow.kind == kind.value] if kind is not None else []
         async with self._db.session() as session:
             rows = await session.scalars(
                 select(TrackedRow)
-                .where(TrackedRow.app == app, TrackedRow.deployment_id.in_(deployment_ids))
+                .where(TrackedRow.app == app, TrackedRow.deployment_id.in_(deployment_ids), *kinds)
                 .order_by(TrackedRow.id.desc())
             )
             return {str(row.deployment_id): tracked(row) for row in rows}

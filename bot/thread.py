@@ -19,7 +19,8 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-_TITLES = {Kind.ROLLBACK: "Rollback"}
+# The root's header, as it was first posted: a publish or restart thread stays one on every update.
+_TITLES = {Kind.ROLLBACK: "Rollback", Kind.PUBLISH: "Publish", Kind.RESTART: "Restart"}
 
 
 class Thread:
@@ -107,7 +108,9 @@ class Thread:
         first: str | None = None,
     ) -> Tracked:
         """Track a deployment a command set moving, and announce where it stands (after
-        `first`, the thread's first words, when given)."""
+        `first`, the thread's first words, when given): "Started" while it is queued, or else
+        its status at once (a rollback is often live already, and a "queued" line would arrive
+        after the root says live)."""
         row = await self._store.track(
             kind=kind,
             app=app.name,
@@ -121,25 +124,37 @@ class Thread:
         )
         if first is not None:
             await self.say(row, first)
-        await self.started(row, deployment.model_copy(update={"status": Status.QUEUED}))
-        await self.settle(row, deployment)
+        if deployment.status is Status.QUEUED:
+            await self.started(row, deployment)
+        else:
+            await self.settle(row, deployment)
         return row
 
     def card(self, row: Tracked, deployment: Deployment | None = None) -> Card:
         status = deployment.status if deployment else row.status
-        pending = row.pending and status in {Status.QUEUED, Status.READY}
+        # Waiting for an approver: a built Stormkit deployment, or a Nometria deploy not yet
+        # triggered; while a Stormkit build runs, the root says how the build goes.
+        waiting = status is Status.READY or row.deployment_id is None
+        pending = row.pending and waiting and status in {Status.QUEUED, Status.READY}
         app = self._apps.get(row.app)
+        note = None
+        if row.kind is Kind.ROLLBACK:  # the root keeps saying why deploys wait
+            note = f"Deploys are locked until `/deploy unlock {row.app}`."
         return Card(
             app=row.app,
             provider=row.provider,
             requester=row.requester,
-            ref=row.ref or (deployment.ref if deployment else None),
+            ref=row.ref
+            or (app.default_branch if app else None)
+            or (deployment.ref if deployment else None),
             status=status,
             deployment_id=deployment.id if deployment else row.deployment_id,
             url=deployment.url if deployment and status is Status.LIVE else None,
             title=_TITLES.get(row.kind, "Deploy"),
             waiting_for=app.approvers if pending and app else None,
             approved_by=row.approved_by if row.approval is Approval.APPROVED else None,
+            discarded_by=row.approved_by if row.approval is Approval.DISCARDED else None,
+            note=note,
         )
 
     async def say_once(
@@ -177,7 +192,9 @@ class Thread:
         said: list[Outgoing] = []
         match deployment.status:
             case Status.LIVE:
-                said.append(_reply(row, blocks.note(blocks.live_text(app, deployment))))
+                built = row.kind in {Kind.DEPLOY, Kind.RESTART}  # a rollback builds nothing
+                live = blocks.live_text(app, deployment, built=built)
+                said.append(_reply(row, blocks.note(live)))
                 if row.pending:
                     alarm = blocks.note(blocks.unapproved_live_text(app))
                     said.append(_reply(row, alarm, broadcast=True))

@@ -147,6 +147,18 @@ class World:
         shown = await eventually(lambda: self.slack.ephemerals[before:])
         return "\n".join(e.all_text for e in shown)
 
+    async def aloud(self, text: str, *, user: str = "U0DEV", channel: str = "C0DEPLOYS") -> str:
+        """Send a command the channel hears (lock, unlock): return what it says there, once,
+        after checking its sender is not told the same privately."""
+        before = (len(self.slack.root_messages(channel)), len(self.slack.ephemerals))
+        response = await self.driver.command(text, user=user, channel=channel)
+        assert response.status_code == 200
+        assert not response.content, response.json()
+        [said] = await eventually(lambda: self.slack.root_messages(channel)[before[0] :])
+        await self.runtime.door.drain()
+        assert self.slack.ephemerals[before[1] :] == []
+        return str(said.all_text)
+
     async def ephemeral_after(self, before: int) -> str:
         shown = await eventually(lambda: self.slack.ephemerals[before:])
         return "\n".join(e.all_text for e in shown)

@@ -119,6 +119,33 @@ async def test_the_requester_and_non_approvers_cannot_approve(world: World) -> N
     assert not [r for r in world.stormkit.requests if r.path.endswith("/publish")]
 
 
+async def test_refused_clicks_are_in_the_audit_log(world: World) -> None:
+    """A non-approver's click, a self-approval and a second click: each one audited, with the
+    app and the deployment it was about."""
+    _, prompt = await _stormkit_ready(world)
+    await _click(world, blocks.APPROVE, prompt, "U0DEV")  # not an approver
+    root = await _root(world, "blog", user="U0LEAD")
+    await world.tick(2)
+    await _click(world, blocks.APPROVE, await _prompt(world, root), "U0LEAD")  # self-approval
+    await world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD", channel=CHANNEL)
+    await eventually(lambda: world.stormkit.requests_to("POST", "/v1/deployments/"))
+    await _click_stale(world, prompt, "U0LEAD2")  # already decided
+
+    entries = await world.runtime.store.recent("blog", limit=20)
+    refused = [
+        (e.user, e.action, e.deployment_id is not None) for e in entries if e.outcome == "refused"
+    ]
+    assert refused == [
+        ("U0LEAD2", "approve", True),
+        ("U0LEAD", "approve", True),
+        ("U0DEV", "approve", True),
+    ]
+    details = [e.detail for e in entries if e.outcome == "refused"]
+    assert "Already approved by <@U0LEAD>" in details[0]
+    assert "someone else must approve" in details[1]
+    assert "Only <@U0LEAD>, <@U0LEAD2> may approve" in details[2]
+
+
 async def test_nometria_approval_gates_the_trigger_itself(world: World) -> None:
     """Nothing reaches Nometria until Approve; then it is triggered once and followed to live."""
     root = await _root(world, "shop a1b2c3d FEATURE=on")
@@ -224,3 +251,26 @@ async def test_a_publish_whose_warm_up_fails_ends_as_failed(world: World) -> Non
     assert world.lives(CHANNEL, root) == 0
     assert world.stormkit.published_id() is None
     assert await world.runtime.store.in_flight() == []
+
+
+async def test_a_discarded_build_cannot_be_published(world: World) -> None:
+    """Discarded is a decision: `/deploy publish` refuses it and says how to ship it instead."""
+    root, prompt = await _stormkit_ready(world)
+    await world.driver.click(blocks.DISCARD, message_ts=prompt, user="U0DEV", channel=CHANNEL)
+    await eventually(lambda: "Discarded" in world.slack.message(CHANNEL, prompt).text)  # type: ignore[union-attr]
+    dep = next(iter(world.stormkit.deployments))
+    answer = await world.ask(f"publish blog {dep}", user="U0LEAD")
+    assert f"`{dep}` was discarded by <@U0DEV>, so it will not be published." in answer
+    assert "deploy it again (`/deploy blog main`)" in answer  # the branch Stormkit built
+    assert world.stormkit.published_id() is None
+    [entry, *_] = await world.runtime.store.recent("blog")
+    assert (entry.user, entry.action, entry.outcome) == ("U0LEAD", "publish", "refused")
+
+    await world.driver.command(f"stop blog {dep}", user="U0DEV", channel=CHANNEL)
+    await eventually(lambda: "Stop requested" in world.last_reply(CHANNEL, root))
+    await world.tick()
+    message = world.slack.message(CHANNEL, root)
+    assert message is not None
+    assert message.edit_count >= 2  # the root was drawn again after the discard
+    assert "discarded by <@U0DEV>: not published" in message.all_text  # and still says so
+    assert message.text.endswith(": discarded")

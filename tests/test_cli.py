@@ -45,6 +45,13 @@ async def test_check_lists_the_apps_and_tests_each_key(tmp_path: Path, served_fa
     assert "blog: stormkit, approval by U0LEAD, U0LEAD2; key works" in out
     assert nometria.requests_to("GET", "/v1/deployments")
     assert stormkit.requests_to("GET", "/v1/deployments")
+    assert "WARNING" not in out  # every approval app here has two approvers
+
+    solo = '\n[apps.solo]\nprovider = "sandbox"\napproval = true\napprovers = ["U0LEAD"]\n'
+    apps.write_text(apps.read_text(encoding="utf-8") + solo, encoding="utf-8")
+    code, out = await _check(tmp_path, apps, **slack)
+    assert code == 0, out  # a warning, not a failure
+    assert "solo: WARNING: U0LEAD is its only approver and may deploy it" in out
 
     code, out = await _check(tmp_path, apps, STORMKIT_API_KEY="sk-wrong", **slack)
     assert code == 1

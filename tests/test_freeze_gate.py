@@ -62,7 +62,7 @@ async def test_only_an_approver_may_force_and_it_is_announced_and_audited(world:
 
 
 async def test_a_lock_holds_too_and_can_be_forced(world: World) -> None:
-    await world.ask("lock blog database move", user="U0DEV")
+    await world.aloud("lock blog database move", user="U0DEV")
     refused = await world.ask("blog", user="U0DEV")
     assert "`blog` is locked by <@U0DEV>: database move." in refused
     assert "--force" in refused

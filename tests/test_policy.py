@@ -98,6 +98,19 @@ def test_refusals_say_why_and_who_can() -> None:
         policy.check(Ask(Action.LOGS, WEB, "U0OTHER", HERE))
 
 
+def test_the_only_approver_may_not_ask_for_a_deploy_nobody_could_approve() -> None:
+    """One approver and no self-approval: their deploy would wait forever, so it is refused;
+    a restart needs no approval, and self-approval allowed lifts the rule."""
+    solo = AppConfig(name="solo", provider="sandbox", approval=True, approvers=("U0LEAD",))
+    policy = Policy()
+    with pytest.raises(NotAllowed, match=r"add a second approver to `solo`'s `approvers`"):
+        policy.check(Ask(Action.DEPLOY, solo, "U0LEAD", HERE))
+    policy.check(Ask(Action.RESTART, solo, "U0LEAD", HERE))
+    policy.check(Ask(Action.DEPLOY, solo, "U0DEV", HERE))
+    trusting = solo.model_copy(update={"allow_self_approval": True})
+    policy.check(Ask(Action.DEPLOY, trusting, "U0LEAD", HERE))
+
+
 # Freezes and break glass ---------------------------------------------------------------------
 
 _HOLIDAYS = Freeze(

@@ -99,7 +99,7 @@ async def test_its_turn_checks_locks_again(world: World) -> None:
     await eventually(lambda: "Started" in _thread(world, first))
     second = await _deploy(world, "docs", user="U0DEV", count=2)
     await eventually(lambda: "next in line" in _root_text(world, second))
-    assert "locked" in await world.ask("lock docs data migration", user="U0LEAD")
+    assert "locked" in await world.aloud("lock docs data migration", user="U0LEAD")
 
     await _ticks_until(world, lambda: "is live" in _thread(world, first))
     said = await eventually(lambda: "did not start in its turn" in _thread(world, second))

@@ -59,7 +59,7 @@ async def test_nometria_rollback_goes_back_to_the_previous_live_and_locks(world:
     refused = await world.ask("web", user="U0DEV")
     assert "locked by <@U0LEAD>: rolled back by <@U0LEAD> in <#C0DEPLOYS>" in refused
     assert len(world.nometria.requests_to("POST", "/v1/deployments")) == 1
-    unlocked = await world.ask("unlock web", user="U0LEAD")
+    unlocked = await world.aloud("unlock web", user="U0LEAD")
     assert "unlocked" in unlocked
 
 
@@ -77,6 +77,15 @@ async def test_stormkit_rollback_publishes_the_target(world: World) -> None:
     assert await world.runtime.store.in_flight() == []
     publishes = [r.path for r in world.stormkit.requests if r.path.endswith("/publish")]
     assert publishes == [f"/v1/deployments/{previous}/publish"]
+
+    said = world.slack.texts_in_thread(CHANNEL, root)
+    assert f"<@U0LEAD> rolls back *docs* from `{live}`" in said[0]  # from -> to, first
+    # Stormkit publishes the target at once: no "queued" line to arrive after the root's live
+    assert not any("queued" in text for text in said), said
+    assert not any("Built in" in text for text in said), said  # a rollback builds nothing
+    message = world.slack.message(CHANNEL, root)
+    assert message is not None
+    assert "Deploys are locked until `/deploy unlock docs`" in message.all_text  # still there
 
 
 async def test_a_named_target_is_used(world: World) -> None:
@@ -142,6 +151,19 @@ async def test_nothing_to_roll_back_to_is_said_plainly(world: World) -> None:
     world.stormkit.seed_history(n=1)
     told = await world.ask("rollback docs", user="U0LEAD")
     assert "nothing before" in told
+
+
+async def test_a_rollback_keeps_a_lock_already_there(world: World) -> None:
+    """The app was locked with a reason: the rollback leaves that lock and its reason alone."""
+    world.nometria.seed_history("proj_abc123", n=3)
+    await world.aloud("lock web db migration running", user="U0DEV")
+    ts, _ = await _confirmation(world, "rollback web", user="U0LEAD", channel=CHANNEL)
+    await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
+    root = await eventually(lambda: _rollback_root(world, CHANNEL))
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
+    lock = await world.runtime.store.lock_of("web")
+    assert lock is not None
+    assert (lock.locked_by, lock.reason) == ("U0DEV", "db migration running")
 
 
 async def test_a_rollback_asks_why_says_it_to_the_deployer_and_locks_with_it(

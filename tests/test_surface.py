@@ -52,14 +52,14 @@ async def test_apps_lists_what_this_channel_may_deploy(world: World) -> None:
 
 async def test_status_marks_the_live_deployment_and_shows_the_audit(world: World) -> None:
     live, older, _ = world.stormkit.seed_history(n=3)
-    await world.ask("lock docs freeze for the launch", user="U0DEV")
+    await world.aloud("lock docs freeze for the launch", user="U0DEV")
     answer = await world.ask("status docs")
     assert f"`{live}`" in answer
     line = next(line for line in answer.splitlines() if f"`{live}`" in line)
     assert "← *live*" in line
     assert "← *live*" not in next(line for line in answer.splitlines() if f"`{older}`" in line)
     assert "Locked by <@U0DEV>: freeze for the launch" in answer
-    assert "<@U0DEV> lock: ok" in answer
+    assert "<@U0DEV> locked it" in answer
 
 
 async def test_logs_shows_an_excerpt_with_secrets_masked(world: World) -> None:
@@ -88,15 +88,17 @@ async def test_stop_and_restart_a_stormkit_deployment_in_its_thread(world: World
     await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
     dep = next(iter(world.stormkit.deployments))
 
-    answer = await world.ask(f"stop docs {dep}")
-    assert "Stop requested by <@U0DEV>" in answer
+    await world.driver.command(f"stop docs {dep}", channel=CHANNEL)
+    await eventually(lambda: "Stop requested by <@U0DEV>" in world.last_reply(CHANNEL, root))
     assert world.stormkit.requests_to("POST", f"/v1/deployments/{dep}/stop")
     await world.tick()
     assert "docs stopped" in world.last_reply(CHANNEL, root)
 
-    answer = await world.ask(f"restart docs {dep}")
-    assert "Restarted" in answer
+    await world.driver.command(f"restart docs {dep}", channel=CHANNEL)
+    await eventually(lambda: "Restarted by <@U0DEV>" in world.last_reply(CHANNEL, root))
     assert world.stormkit.requests_to("POST", f"/v1/deployments/{dep}/restart")
+    await world.runtime.door.drain()
+    assert world.slack.ephemerals == []  # said once, in the thread
     await world.tick(2)
     assert "docs is live" in world.last_reply(CHANNEL, root)
     assert deploy.json["branch"] == "main"
@@ -121,22 +123,53 @@ async def test_publish_makes_a_built_stormkit_deployment_live(world: World) -> N
     await world.live_after_publish(CHANNEL, root.ts)
     assert world.stormkit.published_id() == older
     assert live != older
+    now = world.slack.message(CHANNEL, root.ts)
+    assert now is not None
+    assert now.text.startswith(":white_check_mark: Publish docs")  # still a publish thread
+    assert "Requested by*\\n<@U0LEAD>" in str(now.blocks)  # who published it
+
+
+async def test_publishing_a_followed_deployment_says_who_in_its_thread(world: World) -> None:
+    """A deployment the bot followed gets the publish in its own thread, with who did it."""
+    await world.driver.command("docs", channel=CHANNEL)
+    root = (await eventually(lambda: world.slack.root_messages(CHANNEL)))[0].ts
+    for _ in range(4):
+        await world.tick()
+    await eventually(lambda: "docs is live" in world.last_reply(CHANNEL, root))
+    first = next(iter(world.stormkit.deployments))
+    world.stormkit.seed_history(n=1)  # something else went live since
+    await world.ask(f"publish docs {first}", user="U0LEAD")
+    await eventually(
+        lambda: "Published by <@U0LEAD>." in "".join(world.slack.texts_in_thread(CHANNEL, root))
+    )
+    assert world.stormkit.published_id() == first
 
 
 async def test_a_lock_stops_deploys_until_unlocked(world: World) -> None:
-    locked = await world.ask("lock web db migration running", user="U0DEV")
-    assert "locked by <@U0DEV>: db migration running" in locked
+    """Lock and unlock are said once, in the channel; the refusal names who can unlock."""
+    locked = await world.aloud("lock web db migration running", user="U0DEV")
+    assert "*web* is locked by <@U0DEV>: db migration running." in locked
     refused = await world.ask("web", user="U0DEV")
     assert "`web` is locked by <@U0DEV>: db migration running" in refused
+    assert "<@U0DEV> or its approvers (<@U0LEAD>) can `/deploy unlock web`" in refused
     assert world.nometria.requests == []
-    assert "not locked" not in await world.ask("unlock web", user="U0DEV")  # the locker may
+    unlocked = await world.aloud("unlock web", user="U0DEV")  # the locker may
+    assert "*web* is unlocked by <@U0DEV> (it was locked by <@U0DEV>: db migration" in unlocked
     assert "is not locked" in await world.ask("unlock web", user="U0LEAD")
 
 
-async def test_only_approvers_or_the_locker_unlock(world: World) -> None:
-    await world.ask("lock web", user="U0LEAD")
+async def test_a_lock_without_a_reason_and_a_second_lock(world: World) -> None:
+    """No reason reads "locked by @lead." once; locking again is refused, the reason kept."""
+    locked = await world.aloud("lock web", user="U0LEAD")
+    assert "*web* is locked by <@U0LEAD>. Deploys wait" in locked
+    again = await world.ask("lock web another reason", user="U0DEV")
+    assert "`web` is already locked by <@U0LEAD>. To give another reason" in again
+    assert "`/deploy unlock web` first" in again
+    lock = await world.runtime.store.lock_of("web")
+    assert lock is not None
+    assert (lock.locked_by, lock.reason) == ("U0LEAD", "")
     refused = await world.ask("unlock web", user="U0DEV")
-    assert "Its approvers (<@U0LEAD>) can unlock it" in refused
+    assert "`web` is locked by <@U0LEAD>. Its approvers (<@U0LEAD>) can unlock it" in refused
 
 
 async def test_deployers_and_channels_are_enforced(world: World) -> None:

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.mrkdwn import unescape
+
 EMOJI = {
     ":hourglass_flowing_sand:": "⏳",
     ":hammer_and_wrench:": "🛠 ",
@@ -25,6 +27,7 @@ EMOJI = {
     ":wastebasket:": "🗑 ",
     ":hourglass:": "⌛",
     ":arrows_counterclockwise:": "🔄",
+    ":gear:": "⚙️ ",
 }
 
 
@@ -44,7 +47,7 @@ def mrkdwn(text: str, name: Callable[[str], str]) -> str:
     text = re.sub(r"(?<![\w*])\*([^*\n]+)\*(?![\w*])", r"\1", text)  # *bold* reads as plain
     for code, glyph in EMOJI.items():
         text = text.replace(code, glyph)
-    return text
+    return unescape(text)
 
 
 def lines(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.metrics import PROVIDER_ERRORS
 from bot.models import Deployment, LogLine
+from bot.mrkdwn import escape
 from bot.providers.http import never_sent
 from bot.redact import Redactor
 
@@ -250,7 +251,8 @@ class Api:
         )
         sentence = meaning or sentence
         detail = self._detail(payload)
-        return kind(self._redact(f"{sentence} ({detail})" if detail else sentence), status=status)
+        said = f"{sentence} ({escape(detail)})" if detail else sentence
+        return kind(self._redact(said), status=status)
 
 
 async def follow_pages(

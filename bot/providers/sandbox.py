@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from bot.models import Deployment, LogLine, Status
-from bot.providers.base import NotFound, Operation, Rejected
+from bot.providers.base import Capability, NotFound, Rejected
 from bot.providers.sandbox_run import Run
 
 DEFAULT_STEP = 2.0
@@ -41,7 +41,9 @@ class Sandbox:
     """One app's deployments, in memory for the life of the process."""
 
     name = "sandbox"
-    supports: frozenset[Operation] = frozenset({"publish", "rollback", "stop", "restart", "delete"})
+    supports: frozenset[Capability] = frozenset(
+        {"publish", "rollback", "stop", "restart", "delete", "env"}
+    )
 
     def __init__(
         self,

@@ -25,9 +25,9 @@ class Approving:
         self._thread = thread
         self._audit = audit
 
-    async def undecided(self, value: str, actor: Actor) -> Tracked:
-        """The deployment whose approval buttons were clicked, while nobody has decided yet;
-        only if the button really is on that deployment's thread, in this channel."""
+    async def clicked(self, value: str, actor: Actor) -> Tracked:
+        """The deployment whose approval buttons were clicked, only if the button really is on
+        that deployment's thread, in this channel."""
         row = await self._store.get(int(value)) if _ROW_ID.fullmatch(value) else None
         on_it = row is not None and (
             actor.message_ts in {row.prompt_ts, row.root_ts} or actor.thread_ts == row.root_ts
@@ -38,6 +38,10 @@ class Approving:
             # Clicked before the outbox recorded the prompt's ts: the click tells it.
             await self._store.set_prompt_ts(row.id, str(actor.message_ts))
             row = await self._store.get(row.id) or row
+        return row
+
+    async def undecided(self, row: Tracked) -> Tracked:
+        """The row, while nobody has decided yet."""
         if row.approval is not Approval.PENDING:
             raise Refused(await decided(self._store, row.id))
         return row
@@ -59,6 +63,6 @@ class Approving:
             await self._store.drop_untriggered(row.id)
         row = await self._store.get(row.id) or row
         note = f"Discarded by <@{actor.user}>: not published."
-        await self._thread.update(row, self._thread.card(row).but(note=note))
+        await self._thread.update(row, self._thread.card(row))  # says so from now on
         await self._thread.edit_prompt(row, blocks.note(f":wastebasket: {note}"))
         await self._audit(actor, Action.DISCARD, row.app, "ok", deployment_id=row.deployment_id)

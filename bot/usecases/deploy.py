@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot.blocks import Card
+from bot.blocks import Card, ref_words
 from bot.commands import USAGE, Deploy, UsageError, commit_only
 from bot.config import AppConfig
 from bot.home_blocks import escape
@@ -77,12 +77,21 @@ class Deploying:
             channel=actor.channel,
             root_ts=root_ts,
             requester=actor.user,
-            ref=ref,
+            ref=ref or deployment.ref,  # the branch the provider chose, once it says
             status=deployment.status,
             approval=Approval.PENDING if app.approval else None,
         )
         await self._thread.started(row, deployment)
-        await self._audit(actor, Action.DEPLOY, app.name, "ok", deployment_id=deployment.id)
+        if request.env:
+            await self._thread.say(row, overridden(request.env))
+        await self._audit(
+            actor,
+            Action.DEPLOY,
+            app.name,
+            "ok",
+            deployment_id=deployment.id,
+            detail=_audited_keys(request.env),
+        )
 
     async def _wait(self, app: AppConfig, request: Deploy, actor: Actor) -> None:
         """The app is deploying: this one waits in line; the poller starts it in its turn."""
@@ -152,11 +161,23 @@ class Deploying:
             status=Status.QUEUED,
             approval=Approval.PENDING,
         )
-        overrides = ", ".join(f"`{key}`" for key in request.env)
+        overrides = f" {overridden(request.env)}" if request.env else ""
+        approvers = ", ".join(f"<@{a}>" for a in app.approvers)
         text = (
             f":raised_hand: <@{actor.user}> asks to deploy *{app.name}* "
-            f"(`{request.ref or 'HEAD'}`{f', overriding {overrides}' if overrides else ''}). "
-            "Nothing is triggered until an approver clicks Approve."
+            f"({ref_words(card.ref)}).{overrides} "
+            f"Nothing is triggered until an approver clicks Approve.\n{approvers}: approve it?"
         )
         await self._thread.prompt(row, text, approve_label="Approve")
-        await self._audit(actor, Action.DEPLOY, app.name, "ok", detail="waiting for approval")
+        detail = "waiting for approval" + (f"; {_audited_keys(request.env)}" if request.env else "")
+        await self._audit(actor, Action.DEPLOY, app.name, "ok", detail=detail)
+
+
+def overridden(env: Mapping[str, str]) -> str:
+    """The keys a deploy overrides, for its thread: names only, never values."""
+    keys = ", ".join(f"`{key}`" for key in env)
+    return f":gear: Overridden for this deploy: {keys} (values are not shown)."
+
+
+def _audited_keys(env: Mapping[str, str]) -> str:
+    return f"overrides: {', '.join(env)}" if env else ""

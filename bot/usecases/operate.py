@@ -8,7 +8,9 @@ from bot import blocks
 from bot.blocks import Card, Message
 from bot.commands import Lock, Operate
 from bot.config import AppConfig
-from bot.models import Action, AppLock, Kind, Status
+from bot.models import Action, AppLock, Approval, Kind, Status
+from bot.mrkdwn import escape
+from bot.policy import Refused, locked_by
 from bot.providers.base import Provider
 from bot.redact import Redactor
 from bot.store import Store
@@ -31,7 +33,7 @@ class Operating:
         self._audit = audit
         self._redact = redact
 
-    async def __call__(self, request: Operate, app: AppConfig, actor: Actor) -> Message:
+    async def __call__(self, request: Operate, app: AppConfig, actor: Actor) -> Message | None:
         provider = self._providers[app.name]
         dep_id = request.deployment_id
         match request.verb:
@@ -49,15 +51,22 @@ class Operating:
                 if row is not None:
                     await self._thread.say(row, text)
                 await self._audit(actor, Action.STOP, app.name, "ok", deployment_id=dep_id)
-                return Message(text)
+                return None if row is not None else Message(text)  # said once: in its thread
             case _:
                 await provider.restart(dep_id)
-                return await self._restarted(app, dep_id, actor)
+                await self._restarted(app, dep_id, actor)
+                return None
 
     async def _publish(
         self, app: AppConfig, provider: Provider, dep_id: str, actor: Actor
     ) -> Message:
         row = await self._store.find(app.name, dep_id)
+        if row is not None and row.approval is Approval.DISCARDED:
+            again = " ".join(("/deploy", app.name, *([row.ref] if row.ref else [])))
+            raise Refused(
+                f"`{dep_id}` was discarded by <@{row.approved_by}>, so it will not be published. "
+                f"To ship it, deploy it again (`{again}`) and have it approved."
+            )
         if row is not None and row.pending and row.prompt_ts:
             await approve_pending(
                 row, actor.user, store=self._store, thread=self._thread, provider=provider
@@ -67,6 +76,7 @@ class Operating:
         await provider.publish(dep_id)
         deployment = (await provider.get(dep_id)).publishing()
         if row is not None:
+            await self._thread.say(row, f":rocket: Published by <@{actor.user}>.")
             await self._thread.settle(row, deployment)
         else:
             card = Card(
@@ -91,7 +101,8 @@ class Operating:
             return Message(f"Published `{dep_id}`.")
         return Message(f"Publishing `{dep_id}`: its thread says when it is live.")
 
-    async def _restarted(self, app: AppConfig, dep_id: str, actor: Actor) -> Message:
+    async def _restarted(self, app: AppConfig, dep_id: str, actor: Actor) -> None:
+        """Said once, in its thread (a new one when the bot did not start it)."""
         row = await self._store.find(app.name, dep_id)
         text = f":arrows_counterclockwise: Restarted by <@{actor.user}>."
         if row is not None:
@@ -120,19 +131,18 @@ class Operating:
                 status=Status.QUEUED,
             )
         await self._audit(actor, Action.RESTART, app.name, "ok", deployment_id=dep_id)
-        return Message(text)
 
-    async def lock(self, request: Lock, app: AppConfig, actor: Actor) -> Message:
-        reason = request.reason or f"locked by <@{actor.user}>"
-        await self._store.lock(app.name, reason=reason, user=actor.user, channel=actor.channel)
-        text = f":lock: *{app.name}* is locked by <@{actor.user}>: {reason}. Rollbacks still work."
+    async def lock(self, request: Lock, app: AppConfig, actor: Actor) -> None:
+        """Said once, in the channel (the person who locked it sees it there too)."""
+        lock = AppLock(app.name, escape(request.reason), actor.user, actor.channel)
+        await self._store.lock(app.name, reason=lock.reason, user=actor.user, channel=actor.channel)
+        text = f":lock: *{app.name}* is {locked_by(lock)}. Deploys wait; rollbacks still work."
         await self._thread.announce(actor.channel, text)
-        await self._audit(actor, Action.LOCK, app.name, "ok", detail=reason)
-        return Message(text)
+        await self._audit(actor, Action.LOCK, app.name, "ok", detail=lock.reason)
 
-    async def unlock(self, app: AppConfig, lock: AppLock, actor: Actor) -> Message:
+    async def unlock(self, app: AppConfig, lock: AppLock, actor: Actor) -> None:
         await self._store.unlock(app.name)
-        text = f":unlock: *{app.name}* is unlocked by <@{actor.user}> (was: {lock.reason})."
+        was = f" (it was {locked_by(lock)})"
+        text = f":unlock: *{app.name}* is unlocked by <@{actor.user}>{was}."
         await self._thread.announce(actor.channel, text)
         await self._audit(actor, Action.UNLOCK, app.name, "ok")
-        return Message(text)

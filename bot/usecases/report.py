@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot import blocks, dora, home_blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
 from bot.home_blocks import freeze_lines
-from bot.models import Clock, Tracked
+from bot.models import Action, Approval, AuditEntry, Clock, Deployment, Kind, Status, Tracked
+from bot.policy import locked_by
 from bot.providers.base import Provider
 from bot.stats import Stats, compute
 from bot.store import Store
@@ -32,20 +33,28 @@ class Reporting:
     async def status(self, app: AppConfig) -> Message:
         history = await self._providers[app.name].history(limit=STATUS_ROWS)
         deployments = history[:STATUS_ROWS]
-        rows = await self._store.rows_for(app.name, [d.id for d in deployments])
+        ids = [d.id for d in deployments]
+        deploys = await self._store.rows_for(app.name, ids, Kind.DEPLOY)
+        rollbacks = await self._store.rows_for(app.name, ids, Kind.ROLLBACK)
         lock = await self._store.lock_of(app.name)
         now = self._now()
-        audit = [
-            f"{blocks.age(a.at or now, now=now)}: <@{a.user}> {a.action}"
-            f"{f' `{a.deployment_id}`' if a.deployment_id else ''}: {a.outcome}"
-            for a in await self._store.recent(app.name)
-        ]
+        audit = [_action(a, now) for a in await self._store.recent(app.name)]
+        labels = {d.id: label for d in deployments if (label := _label(d, deploys.get(d.id)))}
+        notes = {}
+        for d in deployments:
+            said = [f"by <@{deploys[d.id].requester}>"] if d.id in deploys else []
+            if (back := rollbacks.get(d.id)) is not None:
+                when = blocks.age(back.created_at, now=now)
+                said.append(f"(<@{back.requester}> rolled back to it {when})")
+            if said:
+                notes[d.id] = " ".join(said)
         return blocks.history(
             app.name,
             deployments,
-            {dep: row.requester for dep, row in rows.items()},
+            labels=labels,
+            notes=notes,
             now=now,
-            lock=f"Locked by <@{lock.locked_by}>: {lock.reason}" if lock else None,
+            lock="L" + locked_by(lock)[1:] if lock else None,  # "Locked by @dev: reason"
             audit=audit,
         )
 
@@ -94,10 +103,11 @@ class Reporting:
                 else ["no approval"]
             )
             if app.deployers:
-                rules.append("deployers " + ", ".join(f"<@{u}>" for u in app.deployers))
+                also = " (and its approvers)" if app.approvers else ""
+                rules.append("deployers " + ", ".join(f"<@{u}>" for u in app.deployers) + also)
             lock = await self._store.lock_of(app.name)
             if lock:
-                rules.append(f":lock: locked: {lock.reason}")
+                rules.append(f":lock: {locked_by(lock)}")
             lines.append(f"• *{app.name}* ({app.provider}): {'; '.join(rules)}")
             freezes = freeze_lines(self._config.freezes, app.name, now=self._now())
             lines.extend(f"    {line}" for line in freezes)
@@ -105,3 +115,41 @@ class Reporting:
             "\n".join(lines) or "None: this channel has no apps."
         )
         return Message("Apps", tuple(blocks.say(text)))
+
+
+def _label(deployment: Deployment, row: Tracked | None) -> str | None:
+    """Where the provider's word says less than we know: a build someone discarded, one that
+    waits for an approval, and (Nometria's "rolled_back") one that was live and was replaced."""
+    if row is not None and row.approval is Approval.DISCARDED:
+        return "discarded"
+    if row is not None and row.pending and deployment.status is Status.READY:
+        return "waiting for approval"
+    if deployment.status is Status.ROLLED_BACK:
+        return "was live"
+    return None
+
+
+# What a recent action did, said as done; "ok" would read as "it went well" for a deploy that
+# was only started (and failed later).
+_DONE: dict[str, str] = {
+    Action.DEPLOY: "started a deploy",
+    Action.APPROVE: "approved",
+    Action.DISCARD: "discarded",
+    Action.PUBLISH: "published",
+    Action.ROLLBACK: "rolled back to",
+    Action.STOP: "stopped",
+    Action.RESTART: "restarted",
+    Action.LOCK: "locked it",
+    Action.UNLOCK: "unlocked it",
+    Action.LOGS: "read the logs of",
+}
+
+
+def _action(entry: AuditEntry, now: datetime) -> str:
+    when = blocks.age(entry.at or now, now=now)
+    dep = f" `{entry.deployment_id}`" if entry.deployment_id else ""
+    if entry.outcome == "ok":
+        verb = _DONE.get(entry.action, entry.action)  # a StrEnum key matches its value
+        return f"{when}: <@{entry.user}> {verb}{dep}"
+    what = "was refused" if entry.outcome == "refused" else "failed"
+    return f"{when}: <@{entry.user}> asked to {entry.action}{dep}: {what}"

@@ -88,8 +88,11 @@ class RollingBack:
         if not await self._store.claim(key):
             raise Refused("This rollback was already carried out; nothing more was done.")
         why = escape(reason)
-        locked = f"rolled back by <@{actor.user}> in <#{actor.channel}>: {why}"
-        await self._store.lock(app.name, reason=locked, user=actor.user, channel=actor.channel)
+        # A lock already there stays as it is: its reason is not silently replaced.
+        locking = await self._store.lock_of(app.name) is None
+        if locking:
+            locked = f"rolled back by <@{actor.user}> in <#{actor.channel}>: {why}"
+            await self._store.lock(app.name, reason=locked, user=actor.user, channel=actor.channel)
         card = Card(
             app=app.name,
             provider=app.provider,
@@ -106,7 +109,8 @@ class RollingBack:
         try:
             deployment = await provider.rollback(target.id)
         except ProviderError as exc:
-            await self._store.unlock(app.name)
+            if locking:
+                await self._store.unlock(app.name)
             if _certainly_not_done(exc):
                 await self._store.unclaim(key)  # the same button may try again
             await self._thread.could_not_start(card, actor.channel, root_ts, exc)
