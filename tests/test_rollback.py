@@ -73,6 +73,7 @@ async def test_stormkit_rollback_publishes_the_target(world: World) -> None:
     root = await eventually(lambda: _rollback_root(world, CHANNEL))
     await world.live_after_publish(CHANNEL, root)
     assert world.stormkit.published_id() == previous
+    await world.runtime.outbox.idle()  # the root's edit follows the reply
     assert "live" in world.slack.message(CHANNEL, root).text  # type: ignore[union-attr]
     assert await world.runtime.store.in_flight() == []
     publishes = [r.path for r in world.stormkit.requests if r.path.endswith("/publish")]
