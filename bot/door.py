@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from slack_sdk.models.views import View
 
-from bot import blocks, commands, home_view
+from bot import blocks, commands, history_blocks, home_view
 from bot.blocks import Message
 from bot.commands import USAGE, UsageError, no_such_app
 from bot.config import AppConfig, Config
@@ -208,7 +208,7 @@ class Door:
         async def form() -> View:
             plan, app = self._plan(value, subject)
             self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
-            return blocks.rollback_reason(app.name, plan.current, plan.target, metadata)
+            return history_blocks.rollback_reason(app.name, plan.current, plan.target, metadata)
 
         return await self._audited(Action.ROLLBACK, subject, actor, form)
 
