@@ -17,9 +17,9 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from bot.commands import USAGE
 from bot.models import Deployment, LogLine, Status
 from bot.mrkdwn import escape as escape  # noqa: PLC0414 - still importable from here
+from bot.usage import USAGE
 
 SECTION_LIMIT = 3000
 EXCERPT_LINES = 20

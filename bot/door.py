@@ -12,13 +12,13 @@ from slack_sdk.models.views import View
 
 from bot import blocks, commands, history_blocks, home_view
 from bot.blocks import Message
-from bot.commands import USAGE, UsageError, no_such_app
 from bot.config import AppConfig, Config
 from bot.freezes import frozen
 from bot.models import Action, Clock
 from bot.policy import Ask, NotAllowed, Policy, Refused, held_by
 from bot.providers.base import ProviderError
 from bot.store import Store
+from bot.usage import USAGE, UsageError, no_such_app
 from bot.usecases.approve import Approving
 from bot.usecases.common import Actor, Audit
 from bot.usecases.deploy import Deploying
