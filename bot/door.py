@@ -1,5 +1,5 @@
 """The front door: a command or a click becomes one policy check, then one use-case; refusals
-and failures are audited here, in one place."""
+and failures are audited in one place (`Clicks._audited`, in bot/clicks.py, a part of the Door)."""
 
 from __future__ import annotations
 
