@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -13,16 +13,13 @@ from slack_sdk.models.blocks import (
     ButtonElement,
     ContextBlock,
     HeaderBlock,
-    InputBlock,
     MarkdownTextObject,
-    PlainTextInputElement,
     SectionBlock,
 )
-from slack_sdk.models.views import View
 
-from bot.commands import MAX_REASON, USAGE
 from bot.models import Deployment, LogLine, Status
 from bot.mrkdwn import escape as escape  # noqa: PLC0414 - still importable from here
+from bot.usage import USAGE
 
 SECTION_LIMIT = 3000
 EXCERPT_LINES = 20
@@ -33,11 +30,6 @@ DISCARD = "deploybot_discard"
 ROLLBACK = "deploybot_rollback"
 CANCEL = "deploybot_cancel"
 ACTIONS = (APPROVE, DISCARD, ROLLBACK, CANCEL)
-# The rollback's reason: the modal's callback_id, and where its text input is in its state.
-ROLLBACK_REASON = "deploybot_rollback_reason"
-REASON_BLOCK = "reason"
-REASON_INPUT = "reason_input"
-TITLE_LIMIT = 24
 
 
 @dataclass(frozen=True)
@@ -101,11 +93,11 @@ def root(card: Card) -> Message:
     if card.approved_by:
         fields.append(MarkdownTextObject(text=f"*Approved by*\n<@{card.approved_by}>"))
     blocks: list[Block] = [
-        HeaderBlock(text=_clip(f"{card.title} {card.app}", 150)),
+        HeaderBlock(text=clip(f"{card.title} {card.app}", 150)),
         SectionBlock(fields=fields),
     ]
     if card.note:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_clip(card.note, 2000))]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=clip(card.note, 2000))]))
     if card.place is not None and card.row_id is not None:
         cancel = ButtonElement(text="Cancel", action_id=CANCEL, value=str(card.row_id))
         blocks.append(ActionsBlock(block_id=f"line-{card.row_id}", elements=[cancel]))
@@ -140,7 +132,7 @@ def ref_words(ref: str | None) -> str:
 
 def say(text: str) -> list[Block]:
     """One section of mrkdwn, clipped to Slack's limit."""
-    return [SectionBlock(text=_clip(text, SECTION_LIMIT))]
+    return [SectionBlock(text=clip(text, SECTION_LIMIT))]
 
 
 def progress_text(app: str, status: Status) -> str:
@@ -174,13 +166,13 @@ def failure_dm(
     )
     found = [*say(text)]
     if first_line:
-        found.append(SectionBlock(text=code_block(escape(_clip(first_line, 500)))))
+        found.append(SectionBlock(text=code_block(escape(clip(first_line, 500)))))
     return Message(text, tuple(found))
 
 
 def failed_text(app: str, deployment: Deployment) -> str:
     status = deployment.status
-    reason = f": {escape(_clip(deployment.error, 500))}" if deployment.error else ""
+    reason = f": {escape(clip(deployment.error, 500))}" if deployment.error else ""
     return f"{status.emoji} *{app} {status.label}*{reason}"
 
 
@@ -215,83 +207,6 @@ def approval_prompt(text: str, row_id: int, *, approve_label: str) -> Message:
             ),
         ),
     )
-
-
-def rollback_confirm(
-    app: str, current: Deployment, target: Deployment, value: str, *, now: datetime
-) -> Message:
-    text = (
-        f":rewind: *Roll back {app}?*\n"
-        f"*From* {describe(current, now=now)}\n*To* {describe(target, now=now)}"
-    )
-    # The click opens a form asking why (`rollback_reason`): that is the confirmation.
-    button = ButtonElement(text="Roll back…", action_id=ROLLBACK, value=value, style="danger")
-    summary = f"Roll back {app} from {current.id} to {target.id}?"
-    return Message(summary, (*say(text), ActionsBlock(block_id="rollback", elements=[button])))
-
-
-def rollback_reason(app: str, current: str, target: str, metadata: str) -> View:
-    """The form a rollback's button opens: why, said in the thread and kept as the lock's reason."""
-    text = (
-        f"*{app}* goes back from `{current}` to `{target}`, and its deploys stay locked until "
-        "someone unlocks. Your reason is said in the rollback's thread and becomes the lock's."
-    )
-    reason = PlainTextInputElement(
-        action_id=REASON_INPUT,
-        max_length=MAX_REASON,
-        placeholder="e.g. checkout errors since 14:05",
-    )
-    return View(
-        type="modal",
-        callback_id=ROLLBACK_REASON,
-        private_metadata=metadata,
-        title=_clip(f"Roll back {app}?", TITLE_LIMIT),
-        submit="Roll back",
-        close="Cancel",
-        blocks=[
-            *say(text),
-            InputBlock(block_id=REASON_BLOCK, label="Why roll back?", element=reason),
-        ],
-    )
-
-
-def describe(deployment: Deployment, *, now: datetime) -> str:
-    """`id` (ref) "commit message", age."""
-    parts = [f"`{deployment.id}`"]
-    if deployment.ref:
-        parts.append(f"({escape(_clip(deployment.ref, 60))})")
-    if deployment.commit_message:
-        parts.append(f"“{escape(_clip(deployment.commit_message.splitlines()[0], 80))}”")
-    if deployment.created_at:
-        parts.append(age(deployment.created_at, now=now))
-    return " ".join(parts)
-
-
-def history(
-    app: str,
-    deployments: Sequence[Deployment],
-    *,
-    labels: Mapping[str, str],
-    notes: Mapping[str, str],
-    now: datetime,
-    lock: str | None,
-    audit: Sequence[str],
-) -> Message:
-    """`labels`: a deployment's state in our words where the provider's says less (discarded,
-    was live); `notes`: who did what with it ("by @dev (@lead rolled back to it 5m ago)")."""
-    lines = []
-    for d in deployments:
-        label = labels.get(d.id, d.status.label)
-        note = f" {notes[d.id]}" if d.id in notes else ""
-        mark = " ← *live*" if d.status is Status.LIVE else ""
-        lines.append(f"{d.status.emoji} {label}: {describe(d, now=now)}{note}{mark}")
-    text = f"*{app}*: latest deployments\n" + ("\n".join(lines) or "No deployments yet.")
-    blocks = say(text)
-    if lock:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=f":lock: {lock}")]))
-    if audit:
-        blocks.extend(say("*Recent actions*\n" + "\n".join(audit)))
-    return Message(f"Status of {app}", tuple(blocks))
 
 
 def code_block(text: str) -> str:
@@ -359,5 +274,5 @@ def _people(users: Sequence[str]) -> str:
     return ", ".join(f"<@{u}>" for u in users)
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"

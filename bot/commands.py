@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-import difflib
 import re
-import unicodedata
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from bot.mrkdwn import escape, unescape
+from bot.usage import (
+    FORCE,
+    USAGE,
+    VERBS,
+    UsageError,
+    closest,
+    did_you_mean,
+    no_such_app,
+    show,
+    too_long,
+)
 
 MAX_TEXT = 1000
 MAX_REASON = 300
@@ -23,33 +31,6 @@ _REF = re.compile(r"^(?!-)(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/@+-]*$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _ENV = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.DOTALL)
 _SHA = re.compile(r"^[0-9a-fA-F]{7,40}$")
-
-USAGE = {
-    "deploy": "/deploy <app> [ref] [KEY=VALUE ...]",
-    "force": '/deploy <app> [ref] [KEY=VALUE ...] --force "reason"',
-    "apps": "/deploy apps",
-    "status": "/deploy status <app>",
-    "logs": "/deploy logs <app> <deployment-id>",
-    "publish": "/deploy publish <app> <deployment-id>",
-    "rollback": "/deploy rollback <app> [deployment-id]",
-    "stop": "/deploy stop <app> <deployment-id>",
-    "restart": "/deploy restart <app> <deployment-id>",
-    "lock": "/deploy lock <app> [reason]",
-    "unlock": "/deploy unlock <app>",
-    "history": "/deploy history <app>",
-    "stats": "/deploy stats <app> [days]",
-    "help": "/deploy help",
-}
-VERBS = frozenset(USAGE) - {"deploy", "force"}
-FORCE = "--force"
-
-
-class UsageError(Exception):
-    """Not a valid command. `usage` is the line that would have worked."""
-
-    def __init__(self, message: str, usage: str) -> None:
-        super().__init__(message)
-        self.usage = usage
 
 
 @dataclass(frozen=True)
@@ -167,15 +148,15 @@ def _arity(verb: str, args: list[str], least: int, most: int | None) -> None:
         raise UsageError(f"`{verb}` needs more: {USAGE[verb]}.", USAGE[verb])
     if most is not None and len(args) > most:
         extra = " ".join(args[most:])
-        raise UsageError(f"`{verb}` does not take `{_show(extra)}`.", USAGE[verb])
+        raise UsageError(f"`{verb}` does not take `{show(extra)}`.", USAGE[verb])
 
 
 def _app(verb: str, word: str, apps: Collection[str] | None) -> str:
     if len(word) > MAX_NAME:
-        raise UsageError(_too_long("An app name", MAX_NAME, word), USAGE[verb])
+        raise UsageError(too_long("An app name", MAX_NAME, word), USAGE[verb])
     if not _NAME.match(word):
-        hint = _did_you_mean(word, apps or ())
-        raise UsageError(f"`{_show(word)}` is not an app name.{hint}", USAGE[verb])
+        hint = did_you_mean(word, apps or ())
+        raise UsageError(f"`{show(word)}` is not an app name.{hint}", USAGE[verb])
     if apps is not None and word not in apps:
         raise no_such_app(word, apps, USAGE[verb])
     return word
@@ -186,49 +167,18 @@ def is_app_name(word: str) -> bool:
     return len(word) <= MAX_NAME and bool(_NAME.match(word)) and word.lower() not in VERBS
 
 
-def no_such_app(name: str, apps: Collection[str], usage: str) -> UsageError:
-    known = ", ".join(f"`{a}`" for a in sorted(apps))
-    hint = _did_you_mean(name, apps)
-    return UsageError(f"There is no app called `{_show(name)}`.{hint} Apps: {known}.", usage)
-
-
-def _fold(word: str) -> str:
-    """For suggestions only: `Wéb` and `web` look alike to a person."""
-    decomposed = unicodedata.normalize("NFKD", word)
-    kept = (ch for ch in decomposed if unicodedata.category(ch) not in {"Mn", "Cf"})
-    return "".join(kept).casefold()
-
-
-def _closest(word: str, choices: Collection[str]) -> str | None:
-    folded = {_fold(choice): choice for choice in choices}
-    typed = _fold(word)
-    close = difflib.get_close_matches(typed, list(folded), n=3, cutoff=0.6)
-    # Swapped letters are the commonest slip: `stauts` is `status`, not the closer `stats`.
-    swapped = [c for c in close if sorted(c) == sorted(typed)]
-    return folded[(swapped or close)[0]] if close else None
-
-
-def _did_you_mean(word: str, apps: Collection[str]) -> str:
-    close = _closest(word, apps)
-    return f" Did you mean `{close}`?" if close else ""
-
-
-def _too_long(what: str, limit: int, word: str) -> str:
-    return f"{what} is at most {limit} characters; `{_show(word)}` has {len(word)}."
-
-
 def _id(verb: str, word: str) -> str:
     if len(word) > MAX_NAME:
-        raise UsageError(_too_long("A deployment id", MAX_NAME, word), USAGE[verb])
+        raise UsageError(too_long("A deployment id", MAX_NAME, word), USAGE[verb])
     if not _ID.match(word):
-        raise UsageError(f"`{_show(word)}` is not a deployment id.", USAGE[verb])
+        raise UsageError(f"`{show(word)}` is not a deployment id.", USAGE[verb])
     return word
 
 
 def _days(word: str) -> int:
     if not (word.isascii() and word.isdigit()) or not 1 <= int(word) <= MAX_DAYS:
         raise UsageError(
-            f"`{_show(word)}` is not a number of days: give a whole number from 1 to {MAX_DAYS}.",
+            f"`{show(word)}` is not a number of days: give a whole number from 1 to {MAX_DAYS}.",
             USAGE["stats"],
         )
     return int(word)
@@ -274,30 +224,30 @@ def _deploy(words: list[str], apps: Collection[str] | None) -> Deploy:
         raise UsageError("Which app? Name it before `--force`.", USAGE["force"])
     app, *rest = words
     usage = USAGE["deploy"]
-    if apps is not None and app not in apps and _closest(app, apps) is None:
-        verb = _closest(app, VERBS)
+    if apps is not None and app not in apps and closest(app, apps) is None:
+        verb = closest(app, VERBS)
         if verb is not None:  # `/deploy rollbak web`: a verb mistyped, not an app
             typed = " ".join([verb, *rest])
             head = (
-                f"There is no app called `{_show(app)}`."
+                f"There is no app called `{show(app)}`."
                 if _NAME.match(app)
-                else f"`{_show(app)}` is not an app name or a command."
+                else f"`{show(app)}` is not an app name or a command."
             )
-            raise UsageError(f"{head} Did you mean `/deploy {_show(typed)}`?", USAGE[verb])
+            raise UsageError(f"{head} Did you mean `/deploy {show(typed)}`?", USAGE[verb])
     if len(app) > MAX_NAME:
-        raise UsageError(_too_long("An app name", MAX_NAME, app), usage)
+        raise UsageError(too_long("An app name", MAX_NAME, app), usage)
     if not _NAME.match(app):
-        hint = _did_you_mean(app, apps or ())
-        raise UsageError(f"`{_show(app)}` is not an app name or a command.{hint}", usage)
+        hint = did_you_mean(app, apps or ())
+        raise UsageError(f"`{show(app)}` is not an app name or a command.{hint}", usage)
     if apps is not None and app not in apps:
         raise no_such_app(app, apps, usage)
     ref: str | None = None
     if rest and "=" not in rest[0]:
         ref = rest.pop(0)
         if len(ref) > MAX_REF:
-            raise UsageError(_too_long("A branch or commit", MAX_REF, ref), usage)
+            raise UsageError(too_long("A branch or commit", MAX_REF, ref), usage)
         if not _REF.match(ref):
-            raise UsageError(f"`{_show(ref)}` is not a branch or commit.", usage)
+            raise UsageError(f"`{show(ref)}` is not a branch or commit.", usage)
     return Deploy(app=app, ref=ref, env=_overrides(rest, usage), force=force)
 
 
@@ -306,14 +256,13 @@ def _overrides(words: list[str], usage: str) -> dict[str, str]:
     for word in words:
         match = _ENV.match(word)
         if not match:
-            raise UsageError(f"`{_show(word)}` is not a KEY=VALUE override.", usage)
+            raise UsageError(f"`{show(word)}` is not a KEY=VALUE override.", usage)
         key, value = match[1], match[2]
         if len(key) > MAX_KEY:
-            raise UsageError(_too_long("An override's name", MAX_KEY, key), usage)
+            raise UsageError(too_long("An override's name", MAX_KEY, key), usage)
         if len(value) > MAX_VALUE:
             raise UsageError(
-                f"The value of `{_show(key)}` is {len(value)} characters; the limit is "
-                f"{MAX_VALUE}.",
+                f"The value of `{show(key)}` is {len(value)} characters; the limit is {MAX_VALUE}.",
                 usage,
             )
         if not value.isprintable():
@@ -322,12 +271,6 @@ def _overrides(words: list[str], usage: str) -> dict[str, str]:
             raise UsageError(f"`{key}` is given twice: give each override once.", usage)
         env[key] = value
     return env
-
-
-def _show(word: str) -> str:
-    """A word the person typed, echoed back: printable, clipped, and never read as markup."""
-    cleaned = "".join(ch if ch.isprintable() and ch != "`" else "?" for ch in unescape(word))
-    return escape(cleaned if len(cleaned) <= 40 else cleaned[:39] + "…")
 
 
 def commit_only(app: str, ref: str | None) -> None:

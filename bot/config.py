@@ -25,9 +25,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.commands import VERBS, is_app_name
+from bot.commands import is_app_name
 from bot.config_words import in_words
 from bot.freezes import EVERY_APP, Freeze
+from bot.usage import VERBS
 
 PROVIDERS = ("nometria", "stormkit", "sandbox")
 DEFAULT_BASE_URLS = {

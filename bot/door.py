@@ -1,32 +1,23 @@
 """The front door: a command or a click becomes one policy check, then one use-case; refusals
-and failures are audited here, in one place."""
+and failures are audited in one place (`Clicks._audited`, in bot/clicks.py, a part of the Door)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
-from typing import TypeVar
-
-from slack_sdk.models.views import View
+from collections.abc import Collection
 
 from bot import blocks, commands, home_view
 from bot.blocks import Message
-from bot.commands import USAGE, UsageError, no_such_app
+from bot.clicks import Clicks, Subject
+from bot.clicks import UseCases as UseCases  # noqa: PLC0414 - still importable from here
 from bot.config import AppConfig, Config
 from bot.freezes import frozen
 from bot.models import Action, Clock
 from bot.policy import Ask, NotAllowed, Policy, Refused, held_by
 from bot.providers.base import ProviderError
 from bot.store import Store
-from bot.usecases.approve import Approving
+from bot.usage import UsageError
 from bot.usecases.common import Actor, Audit
-from bot.usecases.deploy import Deploying
-from bot.usecases.home import Showing
-from bot.usecases.operate import Operating
-from bot.usecases.queue import Queueing
-from bot.usecases.report import Reporting
-from bot.usecases.rollback import Plan, RollingBack
 
 _ACTIONS: dict[type, Action] = {
     commands.Deploy: Action.DEPLOY,
@@ -37,30 +28,10 @@ _ACTIONS: dict[type, Action] = {
     commands.Unlock: Action.UNLOCK,
     commands.Rollback: Action.ROLLBACK,
 }
-T = TypeVar("T")
 _LOCK_MATTERS = frozenset({Action.DEPLOY, Action.RESTART, Action.LOCK, Action.UNLOCK})
 
 
-@dataclass
-class _Subject:
-    """What a refusal is about, filled in as it becomes known (a click names only a row)."""
-
-    app: str | None = None
-    deployment_id: str | None = None
-
-
-@dataclass(frozen=True)
-class UseCases:
-    deploy: Deploying
-    approve: Approving
-    rollback: RollingBack
-    operate: Operating
-    report: Reporting
-    queue: Queueing
-    home: Showing
-
-
-class Door:
+class Door(Clicks):
     def __init__(
         self,
         config: Config,
@@ -100,12 +71,6 @@ class Door:
         """The app names a command may give."""
         return self._config.apps.keys()
 
-    def app(self, name: str) -> AppConfig:
-        app = self._config.apps.get(name)
-        if app is not None:
-            return app
-        raise no_such_app(name, self._config.apps, USAGE["deploy"])
-
     async def command(self, request: commands.Command, actor: Actor) -> Message | None:
         """Carry out a parsed `/deploy`; refusals and failures are audited, then raised."""
         if isinstance(request, commands.Help):
@@ -116,7 +81,7 @@ class Door:
             action = Action(request.verb)
         else:
             action = _ACTIONS[type(request)]
-        subject = _Subject(request.app, getattr(request, "deployment_id", None))
+        subject = Subject(request.app, getattr(request, "deployment_id", None))
         return await self._audited(
             action, subject, actor, lambda: self._run(request, action, actor)
         )
@@ -159,80 +124,6 @@ class Door:
                 return await cases.rollback.prepare(app, request.deployment_id)
             case commands.Operate():
                 return await cases.operate(request, app, actor)
-
-    async def click(self, action_id: str, value: str, actor: Actor) -> Message | None:
-        subject = _Subject()
-        handlers = {
-            blocks.APPROVE: (
-                Action.APPROVE,
-                lambda: self._decide(Action.APPROVE, value, actor, subject),
-            ),
-            blocks.DISCARD: (
-                Action.DISCARD,
-                lambda: self._decide(Action.DISCARD, value, actor, subject),
-            ),
-            blocks.CANCEL: (Action.CANCEL, lambda: self._cancel(value, actor)),
-        }
-        if action_id not in handlers:
-            raise NotAllowed("That button is not one of mine; nothing was done.")
-        action, run = handlers[action_id]
-        return await self._audited(action, subject, actor, run)
-
-    async def _decide(self, action: Action, value: str, actor: Actor, subject: _Subject) -> None:
-        approving = self._cases.approve
-        row = await approving.clicked(value, actor)
-        subject.app, subject.deployment_id = row.app, row.deployment_id
-        row = await approving.undecided(row)
-        app = self.app(row.app)
-        self._policy.check(Ask(action, app, actor.user, actor.channel, requester=row.requester))
-        if action is Action.APPROVE:
-            await approving.approve(row, actor)
-        else:
-            await approving.discard(row, actor)
-
-    async def _cancel(self, value: str, actor: Actor) -> None:
-        row = await self._store.get(int(value)) if value.isdigit() else None
-        if row is None or row.app not in self._config.apps:
-            raise NotAllowed("That Cancel button names no deploy of mine; nothing was done.")
-        app = self.app(row.app)
-        self._policy.check(
-            Ask(Action.CANCEL, app, actor.user, actor.channel, requester=row.requester)
-        )
-        await self._cases.queue.cancel(row, actor)
-
-    async def rollback_form(self, value: str, actor: Actor, metadata: str) -> View:
-        """The rollback button's click: who may is checked before the form asking why opens."""
-
-        subject = _Subject()
-
-        async def form() -> View:
-            plan, app = self._plan(value, subject)
-            self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
-            return blocks.rollback_reason(app.name, plan.current, plan.target, metadata)
-
-        return await self._audited(Action.ROLLBACK, subject, actor, form)
-
-    async def rollback(self, value: str, reason: str, actor: Actor) -> Message | None:
-        """The form was sent with a reason: roll back (the policy is checked again)."""
-        subject = _Subject()
-        return await self._audited(
-            Action.ROLLBACK, subject, actor, lambda: self._rollback(value, reason, actor, subject)
-        )
-
-    def _plan(self, value: str, subject: _Subject) -> tuple[Plan, AppConfig]:
-        plan = Plan.parse(value)
-        subject.app, subject.deployment_id = plan.app, plan.target
-        try:
-            return plan, self.app(plan.app)
-        except UsageError:
-            raise NotAllowed(
-                "That rollback button names no app of mine; nothing was done."
-            ) from None
-
-    async def _rollback(self, value: str, reason: str, actor: Actor, subject: _Subject) -> Message:
-        plan, app = self._plan(value, subject)
-        self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
-        return await self._cases.rollback.confirm(plan, app, actor, reason)
 
     async def home_idle(self) -> None:
         """Let a Home tab refresh under way finish (shutdown, tests)."""
@@ -285,33 +176,8 @@ class Door:
             await self._cases.home.whisper(actor.channel, actor.user, confirmation)
             return confirmation
 
-        await self._audited(Action.ROLLBACK, _Subject(app.name), actor, run)
+        await self._audited(Action.ROLLBACK, Subject(app.name), actor, run)
         return (
             f":rewind: The rollback of *{app.name}* waits for your confirmation in "
             f"<#{actor.channel}>: it shows from and to, and asks why, before anything changes."
         )
-
-    async def _audited(
-        self,
-        action: Action,
-        subject: _Subject,
-        actor: Actor,
-        run: Callable[[], Awaitable[T]],
-    ) -> T:
-        error: Exception
-        try:
-            return await run()
-        except (NotAllowed, Refused, UsageError) as exc:
-            outcome, error = "refused", exc
-        except ProviderError as exc:
-            outcome, error = "failed", exc
-        detail = str(error)
-        await self._audit(
-            actor,
-            action,
-            subject.app,
-            outcome,
-            deployment_id=subject.deployment_id,
-            detail=detail,
-        )
-        raise error

@@ -19,7 +19,7 @@ import pytest
 import stamina
 from pydantic import SecretStr
 
-from bot import blocks
+from bot import blocks, history_blocks
 from bot import config as configuration
 from bot.config import Settings
 from bot.runtime import Runtime
@@ -198,7 +198,7 @@ class World:
         )
         assert response.status_code == 200
         [view] = await eventually(lambda: self.slack.views_opened[before:])
-        typed = {blocks.REASON_BLOCK: {blocks.REASON_INPUT: reason}}
+        typed = {history_blocks.REASON_BLOCK: {history_blocks.REASON_INPUT: reason}}
         sent = await self.driver.submit_view(view, typed, user=user)
         assert sent.status_code == 200
 

@@ -18,13 +18,8 @@ from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
 from bot import blocks
-from bot.commands import (
-    USAGE,
-    VERBS,
-    Command,
-    UsageError,
-    parse,
-)
+from bot.commands import Command, parse
+from bot.usage import USAGE, VERBS, UsageError
 from tests.conftest import World, eventually
 from tests.fakes.slack import APP_ID, TEAM_DOMAIN
 from tests.slack_client import VERIFICATION_TOKEN, SlackDriver

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot import blocks
+from bot import blocks, history_blocks
 from bot.blocks import Card
 from bot.models import Deployment, Status
 
@@ -102,7 +102,7 @@ def test_a_rollback_confirmation_says_from_and_to_and_asks_why_before_acting() -
     now = datetime(2026, 1, 1, tzinfo=UTC)
     live = Deployment(id="b", status=Status.LIVE, ref="main", created_at=now)
     older = Deployment(id="a", status=Status.ROLLED_BACK, created_at=now - timedelta(hours=3))
-    message = blocks.rollback_confirm("web", live, older, "{}", now=now)
+    message = history_blocks.rollback_confirm("web", live, older, "{}", now=now)
     assert message.text == "Roll back web from b to a?"
     section, actions = message.to_dicts()
     assert section["text"]["text"] == (
@@ -139,15 +139,17 @@ def test_a_deploy_in_line_shows_its_place_and_a_cancel_button() -> None:
 
 
 def test_the_rollback_form_asks_why_and_carries_the_plan() -> None:
-    form = blocks.rollback_reason("a-very-long-app-name-indeed", "d1", "d0", '{"plan": "x"}')
+    form = history_blocks.rollback_reason(
+        "a-very-long-app-name-indeed", "d1", "d0", '{"plan": "x"}'
+    )
     shown = form.to_dict()
-    assert shown["callback_id"] == blocks.ROLLBACK_REASON
+    assert shown["callback_id"] == history_blocks.ROLLBACK_REASON
     assert shown["private_metadata"] == '{"plan": "x"}'
     assert shown["title"]["text"] == "Roll back a-very-long-a…"  # Slack's 24 characters
     assert shown["submit"]["text"] == "Roll back"
     [_, field] = shown["blocks"]
-    assert field["block_id"] == blocks.REASON_BLOCK
-    assert field["element"]["action_id"] == blocks.REASON_INPUT
+    assert field["block_id"] == history_blocks.REASON_BLOCK
+    assert field["element"]["action_id"] == history_blocks.REASON_INPUT
     assert field["element"]["max_length"] == 300
     assert "`d1` to `d0`" in shown["blocks"][0]["text"]["text"]
 

@@ -4,17 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import (
-    USAGE,
-    Deploy,
-    Help,
-    History,
-    Stats,
-    UsageError,
-    commit_only,
-    parse,
-    reason_problem,
-)
+from bot.commands import Deploy, Help, History, Stats, commit_only, parse, reason_problem
+from bot.usage import USAGE, UsageError
 
 
 @pytest.mark.parametrize("text", ["", "   ", "help", "HELP"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from bot.console import EXAMPLE
+from bot.console.world import EXAMPLE
 
 # The built-in example, with the sandbox's phases shortened for a test.
 APPS = EXAMPLE.replace('"sandbox://local"', '"sandbox://local?step=0.3"')

@@ -6,10 +6,10 @@ from typing import Any, cast
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import UsageError
 from bot.door import Door
 from bot.listeners.actions.buttons import button
 from bot.listeners.commands.deploy import deploy
+from bot.usage import UsageError
 
 
 class Said:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot import blocks
+from bot import blocks, history_blocks
 from tests.conftest import STORMKIT_FLAVOURS, World, eventually
 
 CHANNEL = "C0DEPLOYS"
@@ -118,7 +118,7 @@ async def test_a_double_confirm_rolls_back_once(world: World) -> None:
             blocks.ROLLBACK, message_ts=ts, user="U0LEAD", channel=CHANNEL, ephemeral=True
         )
     forms = await eventually(lambda: world.slack.views_opened[1:] and world.slack.views_opened)
-    typed = {blocks.REASON_BLOCK: {blocks.REASON_INPUT: "errors"}}
+    typed = {history_blocks.REASON_BLOCK: {history_blocks.REASON_INPUT: "errors"}}
     await asyncio.gather(*(world.driver.submit_view(form, typed, user="U0LEAD") for form in forms))
     root = await eventually(lambda: _rollback_root(world, CHANNEL))
     await eventually(lambda: "Started" in "\n".join(world.slack.texts_in_thread(CHANNEL, root)))
@@ -189,7 +189,9 @@ async def test_a_rollback_asks_why_says_it_to_the_deployer_and_locks_with_it(
     assert form["submit"]["text"] == "Roll back"
     assert world.nometria.requests_to("POST", "/v1/deployments/") == []  # not before the form
 
-    typed = {blocks.REASON_BLOCK: {blocks.REASON_INPUT: "  checkout <broken> & slow "}}
+    typed = {
+        history_blocks.REASON_BLOCK: {history_blocks.REASON_INPUT: "  checkout <broken> & slow "}
+    }
     sent = await world.driver.submit_view(form, typed, user="U0LEAD")
     assert sent.status_code == 200
     assert not sent.content  # the form closes
@@ -219,11 +221,11 @@ async def test_a_blank_reason_keeps_the_form_open_and_does_nothing(world: World)
         blocks.ROLLBACK, message_ts=ts, user="U0LEAD", channel=CHANNEL, ephemeral=True
     )
     [form] = await eventually(lambda: world.slack.views_opened)
-    typed = {blocks.REASON_BLOCK: {blocks.REASON_INPUT: "   "}}
+    typed = {history_blocks.REASON_BLOCK: {history_blocks.REASON_INPUT: "   "}}
     sent = await world.driver.submit_view(form, typed, user="U0LEAD")
     assert sent.json() == {
         "response_action": "errors",
-        "errors": {blocks.REASON_BLOCK: "Say why, in a few words."},
+        "errors": {history_blocks.REASON_BLOCK: "Say why, in a few words."},
     }
     assert world.nometria.requests_to("POST") == []
     assert await world.runtime.store.lock_of("web") is None

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Deploy, UsageError, parse
+from bot.commands import Deploy, parse
+from bot.usage import UsageError
 from tests.conftest import World
 
 APPS = ("web", "docs", "blog")

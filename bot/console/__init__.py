@@ -26,41 +26,8 @@ from bot.config import Settings
 from bot.console.banner import banner
 from bot.console.slack import ConsoleSlack
 from bot.console.terminal import stdin_lines
+from bot.console.world import EXAMPLE, HELP, NAMES, ident
 from bot.runtime import Runtime
-
-EXAMPLE = """\
-# deploybot console's built-in example: two apps on the simulated `sandbox` platform.
-incident_channels = ["C0INCIDENT"]
-
-[providers.sandbox]
-base_url = "sandbox://local"
-
-[apps.web]
-provider = "sandbox"
-approvers = ["U0LEAD"]
-
-[apps.docs]
-provider = "sandbox"
-default_branch = "main"
-approval = true
-approvers = ["U0LEAD"]
-"""
-NAMES = {
-    "U0DEV": "dev",
-    "U0LEAD": "lead",
-    "U0ONCALL": "oncall",
-    "UBOT": "deploybot",
-    "C0DEPLOYS": "deploys",
-    "C0INCIDENT": "incident",
-    "C0RANDOM": "random",
-}
-HELP = """\
-Type what you would type in Slack: /deploy web, /deploy help, /deploy rollback web ...
-  /as <user>       act as another person (dev, lead, oncall, or a Slack user ID)
-  /in <channel>    move to another channel (deploys, incident, random, or an ID)
-  /home            open deploybot's Home tab (your apps, what is live, buttons)
-  <number>         press the button shown with that number
-  /help, /quit (or Ctrl-D, Ctrl-C)"""
 
 
 class Console:
@@ -161,10 +128,10 @@ class Console:
     def _move(self, word: str, rest: str) -> None:
         """/as someone else, or /in another channel."""
         if word == "/as":
-            self.user = _ident(rest, "U")
+            self.user = ident(rest, "U")
             self.write(f"You are @{NAMES.get(self.user, self.user)}.")
         else:
-            self.channel = _ident(rest.lstrip("#"), "C")
+            self.channel = ident(rest.lstrip("#"), "C")
             self.write(f"You are in #{NAMES.get(self.channel, self.channel)}.")
 
     async def _command(self, command: str, text: str) -> None:
@@ -312,14 +279,6 @@ class Console:
             acked = response.json()
             return acked if isinstance(acked, dict) else {}
         return {}
-
-
-def _ident(word: str, prefix: str) -> str:
-    word = word.strip()
-    for ident, name in NAMES.items():
-        if name == word.lower() and ident.startswith(prefix):
-            return ident
-    return word.upper() if word else ("U0DEV" if prefix == "U" else "C0DEPLOYS")
 
 
 async def _serve(app: web.Application) -> web.AppRunner:

@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot import blocks
 from bot.blocks import Message
-from bot.commands import UsageError
 from bot.notifier import BAD_TOKEN
 from bot.policy import NotAllowed, Refused
 from bot.providers.base import ProviderError
+from bot.usage import UsageError
 
 log = logging.getLogger(__name__)
 

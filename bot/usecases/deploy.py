@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot.blocks import Card, ref_words
-from bot.commands import USAGE, Deploy, UsageError, commit_only
+from bot.commands import Deploy, commit_only
 from bot.config import AppConfig
 from bot.home_blocks import escape
 from bot.models import Action, Approval, Kind, Status
 from bot.providers.base import Provider, ProviderError
 from bot.store import Store
 from bot.thread import Thread
+from bot.usage import USAGE, UsageError
 from bot.usecases.common import Actor, Audit, Gate
 
 

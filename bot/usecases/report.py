@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from bot import blocks, dora, home_blocks
+from bot import blocks, dora, history_blocks, home_blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
 from bot.home_blocks import freeze_lines
@@ -48,7 +48,7 @@ class Reporting:
                 said.append(f"(<@{back.requester}> rolled back to it {when})")
             if said:
                 notes[d.id] = " ".join(said)
-        return blocks.history(
+        return history_blocks.history(
             app.name,
             deployments,
             labels=labels,

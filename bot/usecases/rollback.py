@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from bot import blocks
+from bot import history_blocks
 from bot.blocks import Card, Message
 from bot.config import AppConfig
 from bot.home_blocks import escape
@@ -72,7 +72,9 @@ class RollingBack:
         """Show from -> to and a confirm button; nothing changes until it is clicked."""
         current, target = await self._from_to(app.name, wanted)
         plan = Plan(app.name, current.id, target.id, secrets.token_hex(8))
-        return blocks.rollback_confirm(app.name, current, target, plan.value(), now=self._now())
+        return history_blocks.rollback_confirm(
+            app.name, current, target, plan.value(), now=self._now()
+        )
 
     async def confirm(self, plan: Plan, app: AppConfig, actor: Actor, reason: str) -> Message:
         """Roll back for `reason` (typed in the form): it becomes the lock's reason and is said

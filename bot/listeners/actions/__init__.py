@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
+from bot import blocks, history_blocks
 from bot.door import Door
 from bot.listeners.actions.buttons import button
 from bot.listeners.actions.forms import rollback_reason
@@ -24,4 +24,4 @@ def register(app: AsyncApp, door: Door) -> None:
 
     for action_id in blocks.ACTIONS:
         app.action({"action_id": action_id})(handle)  # a dict matcher tolerates a bare action
-    app.view(blocks.ROLLBACK_REASON)(submitted)
+    app.view(history_blocks.ROLLBACK_REASON)(submitted)

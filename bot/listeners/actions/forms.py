@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 
-from bot import blocks
+from bot import history_blocks
 from bot.commands import reason_problem
 from bot.door import Door
 from bot.listeners.dedupe import first_time
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def typed_reason(body: dict[str, Any]) -> str:
     values = ((body.get("view") or {}).get("state") or {}).get("values") or {}
-    value = (values.get(blocks.REASON_BLOCK) or {}).get(blocks.REASON_INPUT) or {}
+    value = (values.get(history_blocks.REASON_BLOCK) or {}).get(history_blocks.REASON_INPUT) or {}
     typed = value.get("value")
     return typed.strip() if isinstance(typed, str) else ""
 
@@ -32,7 +32,7 @@ async def rollback_reason(door: Door, ack: AsyncAck, body: dict[str, Any]) -> No
     reason = typed_reason(body)
     problem = reason_problem(reason)
     if problem is not None:
-        await ack(response_action="errors", errors={blocks.REASON_BLOCK: problem})
+        await ack(response_action="errors", errors={history_blocks.REASON_BLOCK: problem})
         return
     await ack()
     door.working()

@@ -7,10 +7,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 
 from bot import blocks
-from bot.commands import UsageError, parse
+from bot.commands import parse
 from bot.door import Door
 from bot.listeners.dedupe import first_time
 from bot.listeners.errors import answer, on_error
+from bot.usage import UsageError
 from bot.usecases.common import Actor
 
 
