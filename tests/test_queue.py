@@ -20,6 +20,17 @@ def _root_text(world: World, ts: str) -> str:
     return message.all_text if message else ""
 
 
+def _has_cancel(world: World, ts: str) -> bool:
+    """The root shows its Cancel button (its edit may trail the text that says its place)."""
+    message = world.slack.message(CHANNEL, ts)
+    return message is not None and any(
+        element.get("action_id") == blocks.CANCEL
+        for block in message.blocks
+        for element in block.get("elements") or []
+        if isinstance(element, dict)
+    )
+
+
 def _thread(world: World, ts: str) -> str:
     return "\n".join(world.slack.texts_in_thread(CHANNEL, ts))
 
@@ -74,7 +85,8 @@ async def test_cancel_takes_a_deploy_out_of_the_line_for_its_requester_only(worl
     second = await _deploy(world, "docs", user="U0DEV", count=2)
     third = await _deploy(world, "docs", user="U0DEV2", count=3)
     await eventually(lambda: "number 2 in line" in _root_text(world, third))
-    await eventually(lambda: "next in line" in _root_text(world, second))  # its Cancel is there
+    await eventually(lambda: "next in line" in _root_text(world, second))
+    await eventually(lambda: _has_cancel(world, second))
 
     before = len(world.slack.ephemerals)
     await world.driver.click(blocks.CANCEL, message_ts=second, user="U0DEV2", channel=CHANNEL)
