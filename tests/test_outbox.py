@@ -100,7 +100,8 @@ async def test_a_burst_is_delivered_in_order_with_the_root_edits_merged(db: Data
     posts = [text for way, _, text in slack.calls if way == "post"]
     edits = [text for way, _, text in slack.calls if way == "update"]
     assert posts == ["is building", "publish it?"]
-    assert edits[-1] == "live" and len(edits) <= 2  # "building" may go alone, before the reply
+    assert edits[-1] == "live"
+    assert len(edits) <= 2  # "building" may go alone, before the reply
     # The root showed "live" only once the reply queued before that edit was out.
     assert slack.calls.index(("update", "root", "live")) > slack.calls.index(
         ("post", "root", "is building")
