@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import World, eventually
+from tests.fakes.slack_limits import SlackLimits
 
 CHANNEL = "C0DEPLOYS"
 PACE = 0.2
@@ -86,3 +87,38 @@ async def test_a_status_change_is_replied_in_the_thread_before_the_root_is_edite
         i for i, c in enumerate(first) if c.method == "chat.update" and c.args["ts"] == root
     )
     assert started < edited
+
+
+@pytest.mark.parametrize(
+    "settings_extra",
+    [
+        {
+            "deploybot_channel_pace": PACE,
+            "deploybot_channel_burst": 3,
+            "deploybot_edits_per_minute": 6,
+        }
+    ],
+)
+async def test_a_burst_of_changes_stays_within_slacks_limits(world: World) -> None:
+    """The fake Slack enforces the limits its docs state (a short burst, then one post a pace
+    per channel; a budget of edits for the workspace): the bot is never answered 429."""
+    world.slack.limits = SlackLimits(
+        post_every=PACE, post_burst=3, updates_per_minute=6, update_burst=6
+    )
+    for app in ("web", "docs"):
+        await world.driver.command(app, channel=CHANNEL)
+    await eventually(lambda: len(world.slack.root_messages(CHANNEL)) == 2)
+    roots = world.slack.root_messages(CHANNEL)
+    for ts in [root.ts for root in roots]:
+        await eventually(lambda ts=ts: "Started" in world.last_reply(CHANNEL, ts), within=10)  # type: ignore[misc]
+    for _ in range(3):  # three changes each at once: six replies, and edits of both roots
+        world.clock.advance(1)
+        await world.runtime.poller.poll_once()
+    await world.runtime.outbox.idle()
+
+    for root in roots:
+        assert "is live" in world.last_reply(CHANNEL, root.ts)
+        shown = world.slack.message(CHANNEL, root.ts)
+        assert shown is not None
+        assert "live" in shown.text
+    assert world.slack.limits.refused == {}

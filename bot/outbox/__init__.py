@@ -80,7 +80,9 @@ class Outbox:
         except Exception:
             await self._ledger.marked([row.id], State.FAILED)
             raise
-        await self._ledger.marked([row.id], State.SENT)
+        async with self._db.transaction() as session:
+            await self._ledger.mark(session, [row.id], State.SENT)
+            await self._posts.root_posted(session, channel)
         return ts
 
     def add(self, items: Iterable[Outgoing]) -> Also:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database, aware
 from bot.metrics import HELD_CHANNELS
 from bot.models import Clock
+from bot.outbox.pace import PostPace
 from bot.outbox.table import ChannelLease
 
 Also = Callable[[AsyncSession], Awaitable[None]]
@@ -85,6 +86,21 @@ class ChannelLeases:
             )
         self._held.pop(channel, None)
         HELD_CHANNELS.set(len(self._held))
+
+    async def spend(self, session: AsyncSession, channel: str, pace: PostPace) -> None:
+        """A post went to the channel outside its holder's queue (a root): the row's `due`
+        counts it, for whoever holds the channel next."""
+        now = self._now()
+        due = await session.scalar(
+            select(ChannelLease.not_before).where(ChannelLease.channel == channel)
+        )
+        due = pace.after(aware(due) if due else now, now)
+        statement = (
+            self._insert(ChannelLease)
+            .values(channel=channel, not_before=due)
+            .on_conflict_do_update(index_elements=[ChannelLease.channel], set_={"not_before": due})
+        )
+        await session.execute(statement)
 
     async def release_all(self) -> None:
         async with self._db.transaction() as session:

@@ -44,6 +44,7 @@ class Posting:
         self._prompt_sent = prompt_sent
         self._senders: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        self._due: dict[str, datetime] = {}  # the channels held here: their pace so far
 
     def kick(self, channels: Iterable[str]) -> None:
         """Make sure a sender runs for each channel; one per channel keeps their order."""
@@ -68,18 +69,28 @@ class Posting:
             due = await self._channels.take(channel)
             if due is None:
                 return  # another replica delivers it; the next sweep looks again
+            self._due[channel] = due
             sent: list[int] = []
             try:
                 while batch := await self._ledger.posts(channel, sent=sent):
-                    due = await self._post_all(channel, batch, due, sent)
+                    await self._post_all(channel, batch, sent)
                     everything = len(batch) < BATCH and len(sent) == len(batch)
                     if everything and channel not in self._again:
                         break  # all there was is out; what was queued since kicked us again
             finally:
+                due = self._due.pop(channel)
                 await self._channels.release(channel, due=due, also=self._marker(sent))
                 self._delivered()
             if channel not in self._again:
                 return
+
+    async def root_posted(self, session: AsyncSession, channel: str) -> None:
+        """A root went to the channel ahead of the queue: it counts against the channel's pace
+        all the same (Slack counts every post), here or in the channel's row."""
+        if channel in self._due:
+            self._due[channel] = self._pace.after(self._due[channel], self._now())
+        else:
+            await self._channels.spend(session, channel, self._pace)
 
     def _marker(self, sent: list[int]) -> Callable[[AsyncSession], Awaitable[None]]:
         async def mark(session: AsyncSession) -> None:
@@ -87,12 +98,11 @@ class Posting:
 
         return mark
 
-    async def _post_all(
-        self, channel: str, batch: list[OutboxRow], due: datetime, sent: list[int]
-    ) -> datetime:
-        """Post a batch at the channel's pace; return the channel's `due` after it."""
+    async def _post_all(self, channel: str, batch: list[OutboxRow], sent: list[int]) -> None:
+        """Post a batch at the channel's pace (its `due` kept in `self._due` as it goes)."""
         for row in batch:
-            if (wait := (self._pace.earliest(due, self._now()) - self._now())).total_seconds() > 0:
+            wait = self._pace.earliest(self._due[channel], self._now()) - self._now()
+            if wait.total_seconds() > 0:
                 await asyncio.sleep(wait.total_seconds())  # the pace, or Retry-After: the point
             hold = timedelta(0)
             try:
@@ -104,11 +114,11 @@ class Posting:
             except Exception:
                 log.exception("delivering message %s to %s", row.id, channel)
                 await self._ledger.failed(row, [row.id], None)
-            due = self._pace.after(due, self._now())  # a refused call counts as well
+            due = self._pace.after(self._due[channel], self._now())  # a refusal counts too
             if hold:
                 due = max(due, self._pace.hold(self._now(), hold))
+            self._due[channel] = due
             await self._channels.keep(channel)
-        return due
 
     async def _post(self, row: OutboxRow) -> None:
         if row.attempts > 1 and (ts := await already_posted(self._notifier, row)) is not None:
