@@ -61,7 +61,7 @@ def test_deploy_watch_approve_and_roll_back(console: pexpect.spawn) -> None:
     console.sendline("/as lead")
     console.expect("You are @lead")
     console.sendline(approve)
-    console.expect("Approved by @lead")
+    console.expect(r"thread \d+, a reply edited\s+│ ✅ Approved by @lead")  # the prompt, no buttons
     console.expect(r"docs is live")
 
     console.sendline("/in incident")

@@ -171,7 +171,8 @@ class ConsoleSlack:
         if message.user:
             return f"{where} (only @{self.name(message.user)} sees this)"
         if message.thread_ts:
-            return f"{where} thread {self.roots.get(message.thread_ts, '?')}"
+            reply = f"{where} thread {self.roots.get(message.thread_ts, '?')}"
+            return f"{reply}, a reply {how}" if how else reply  # the prompt, its buttons gone
         return f"{where} message {self.roots[message.ts]}{' ' + how if how else ''}"
 
     def _open_form(self, args: Json) -> Json:
