@@ -289,7 +289,6 @@ class Runtime:
             self.scheduler.shutdown(wait=False)
         await self.door.drain()
         await self.door.home_stop()
-        await self.outbox.idle()
         await self.outbox.release()
         released = await self.store.release(REPLICA)
         self.poller.released()

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bot import blocks, migrations
 from bot.db import Database
 from bot.notifier import Notifier
 from bot.outbox import Edit, Outbox, Reply
 from bot.outbox.pace import EditBudget, PostPace
+from bot.outbox.table import OutboxRow, State
 from tests.conftest import eventually
 from tests.fakes.notifier import FakeNotifier
 
@@ -183,3 +184,20 @@ async def test_a_reply_costs_three_store_round_trips(db: Database) -> None:
     await outbox.idle()
     assert slack.calls == [("post", "root", "is live")]
     assert len(begun) <= 4  # three, and the editor's one look for edits
+
+
+async def test_a_graceful_stop_leaves_edits_waiting_for_budget_to_the_next(db: Database) -> None:
+    """SIGTERM hands over at once: edits waiting for the budget are given back, not awaited."""
+    slack = FakeNotifier()
+    outbox = _outbox(db, slack, edits_per_minute=6)  # a bucket of 6, then one every 10 s
+    await outbox.send([Edit("C9", f"other-{i}", blocks.note("spend")) for i in range(6)])
+    await eventually(lambda: len(slack.calls) == 6)
+    await outbox.send([Edit("C1", "root", blocks.note("live"))])
+    stopping = time.monotonic()
+    await outbox.release()
+    assert time.monotonic() - stopping < 5
+    assert len(slack.calls) == 6
+    async with db.session() as session:
+        row = (await session.scalars(select(OutboxRow).order_by(OutboxRow.id.desc()))).first()
+        assert row is not None
+        assert (row.target_ts, row.state, row.owner) == ("root", State.PENDING, None)

@@ -121,7 +121,10 @@ class Outbox:
             await asyncio.gather(*running, return_exceptions=True)
 
     async def release(self) -> None:
-        """Give back the messages this process took and did not send (a graceful stop)."""
+        """Give back the messages this process took and did not send (a graceful stop): the
+        posts under way are finished first, edits waiting for the workspace's budget are not."""
+        await self._edits.stop()
+        await self.idle()
         sending = (OutboxRow.state == State.SENDING.value) & (OutboxRow.owner == self._owner)
         async with self._db.transaction() as session:
             await session.execute(

@@ -29,12 +29,29 @@ class Editing:
         self._budget = budget
         self._task: asyncio.Task[None] | None = None
         self._again = False
+        self._stopping = asyncio.Event()
 
     def kick(self) -> None:
+        if self._stopping.is_set():
+            return
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._drain())
         else:
             self._again = True
+
+    async def stop(self) -> None:
+        """Stop editing now: an edit waiting for its budget is left to whoever comes next."""
+        self._stopping.set()
+        await asyncio.gather(*self.running(), return_exceptions=True)
+
+    async def _budget_or_stop(self) -> bool:
+        """Wait for one edit's share of the budget; False if the process stops meanwhile."""
+        share = asyncio.ensure_future(self._budget.take())
+        stop = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait({share, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in (share, stop):
+            waiting.cancel()
+        return not self._stopping.is_set()
 
     def running(self) -> list[asyncio.Task[None]]:
         return [self._task] if self._task is not None and not self._task.done() else []
@@ -51,7 +68,8 @@ class Editing:
                         return
                     continue
                 for row, covers in merged(batch):
-                    await self._budget.take()  # taken now, the edit waits for its share
+                    if not await self._budget_or_stop():
+                        return  # what was taken and not sent is given back by the release
                     try:
                         await self._notifier.update(
                             row.channel, row.target_ts or "", row.text, row.blocks
