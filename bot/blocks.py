@@ -130,6 +130,20 @@ def ref_words(ref: str | None) -> str:
     return f"`{escape(ref)}`" if ref else DEFAULT_REF
 
 
+def state_words(status: Status, *, discarded: bool = False, awaiting: bool = False) -> str:
+    """A deployment's state in every list of deployments (`status`, `history`, the Home tab), in
+    our words where the provider's say less: a build someone discarded, one that waits for an
+    approval (`awaiting`), and one that was live and was replaced (Nometria's "rolled_back",
+    which does not mean a rollback went away from it)."""
+    if discarded:
+        return "discarded"
+    if awaiting and status is Status.READY:
+        return "waiting for approval"
+    if status is Status.ROLLED_BACK:
+        return "was live"
+    return status.label
+
+
 def say(text: str) -> list[Block]:
     """One section of mrkdwn, clipped to Slack's limit."""
     return [SectionBlock(text=clip(text, SECTION_LIMIT))]
