@@ -64,7 +64,8 @@ async def test_what_waits_for_your_approval_links_its_thread(world: World) -> No
     dev = await _opened(world, "U0DEV")
 
     link = f"archives/{CHANNEL}/p{root.ts.replace('.', '')}|thread>"
-    assert ":eyes: Waits for your approval" in lead
+    assert ":eyes: Waits for your approval: deploy " in lead
+    assert "), by <@U0DEV>, just now" in lead  # its state in brackets, then who and when
     assert link in lead
     assert ":eyes:" not in dev  # the requester may not approve their own
     assert link in dev  # but sees it in flight
