@@ -102,3 +102,12 @@ async def test_a_stormkit_rollback_target_keeps_its_deployer_apart(world: World)
     assert "(<@U0LEAD> rolled back to it just now)" in line
     assert "by <@U0LEAD>" not in line  # they did not deploy it
     assert line.endswith("← *live*")
+
+
+async def test_a_refused_action_is_said_with_its_verb(world: World) -> None:
+    """Recent actions read as sentences: "asked to roll back", not "asked to rollback"."""
+    world.nometria.seed_history("proj_abc123", n=2)
+    assert "may roll back" in await world.ask("rollback web", user="U0DEV")
+    answer = await world.ask("status web")
+    assert "<@U0DEV> asked to roll back: was refused" in answer
+    assert "asked to rollback" not in answer

@@ -141,6 +141,10 @@ _DONE: dict[str, str] = {
 }
 
 
+# What someone asked for, where the action's name is not the verb ("asked to rollback").
+_ASKED: dict[str, str] = {Action.ROLLBACK: "roll back", Action.LOGS: "read the logs of"}
+
+
 def _action(entry: AuditEntry, now: datetime) -> str:
     when = blocks.age(entry.at or now, now=now)
     dep = f" `{entry.deployment_id}`" if entry.deployment_id else ""
@@ -148,4 +152,5 @@ def _action(entry: AuditEntry, now: datetime) -> str:
         verb = _DONE.get(entry.action, entry.action)  # a StrEnum key matches its value
         return f"{when}: <@{entry.user}> {verb}{dep}"
     what = "was refused" if entry.outcome == "refused" else "failed"
-    return f"{when}: <@{entry.user}> asked to {entry.action}{dep}: {what}"
+    asked = _ASKED.get(entry.action, entry.action)
+    return f"{when}: <@{entry.user}> asked to {asked}{dep}: {what}"
