@@ -126,6 +126,7 @@ async def test_publish_makes_a_built_stormkit_deployment_live(world: World) -> N
     await world.live_after_publish(CHANNEL, root.ts)
     assert world.stormkit.published_id() == older
     assert live != older
+    await world.runtime.outbox.idle()  # the root's edit follows the reply
     now = world.slack.message(CHANNEL, root.ts)
     assert now is not None
     assert now.text.startswith(":white_check_mark: Publish docs")  # still a publish thread
