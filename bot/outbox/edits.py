@@ -44,12 +44,12 @@ class Editing:
         self._stopping.set()
         await asyncio.gather(*self.running(), return_exceptions=True)
 
-    async def _budget_or_stop(self) -> bool:
-        """Wait for one edit's share of the budget; False if the process stops meanwhile."""
-        share = asyncio.ensure_future(self._budget.take())
+    async def _room_or_stop(self) -> bool:
+        """Wait until the budget has room for an edit; False if the process stops meanwhile."""
+        room = asyncio.ensure_future(self._budget.room())
         stop = asyncio.ensure_future(self._stopping.wait())
-        await asyncio.wait({share, stop}, return_when=asyncio.FIRST_COMPLETED)
-        for waiting in (share, stop):
+        await asyncio.wait({room, stop}, return_when=asyncio.FIRST_COMPLETED)
+        for waiting in (room, stop):
             waiting.cancel()
         return not self._stopping.is_set()
 
@@ -62,14 +62,18 @@ class Editing:
         try:
             while True:
                 self._again = False
+                if not await self._room_or_stop():
+                    return
+                # As many messages as the budget has room for now: their edits go at once.
                 batch = await self._ledger.edits(self._budget.ready(BATCH), sent=sent)
                 if not batch:
                     if not self._again:
                         return
                     continue
                 for row, covers in merged(batch):
-                    if not await self._budget_or_stop():
+                    if self._stopping.is_set():
                         return  # what was taken and not sent is given back by the release
+                    await self._budget.take()
                     try:
                         await self._notifier.update(
                             row.channel, row.target_ts or "", row.text, row.blocks

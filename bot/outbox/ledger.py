@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -60,21 +60,19 @@ class Ledger:
         their order). Under PostgreSQL's row locks a replica racing for the same rows re-reads
         them after this one commits and finds them taken; SQLite has one writer at a time.
         """
-        edit, post, other = aliased(OutboxRow), aliased(OutboxRow), aliased(OutboxRow)
+        edit, post = aliased(OutboxRow), aliased(OutboxRow)
         reply_first = exists().where(
             post.channel == edit.channel,
             post.kind == Way.POST.value,
             post.id < edit.id,
             post.state.in_((State.PENDING.value, State.SENDING.value)),
         )
-        in_hand = exists().where(
-            other.channel == edit.channel,
-            other.target_ts == edit.target_ts,
-            other.id != edit.id,
-            other.state == State.SENDING.value,
-            other.lease_until >= self._now(),
+        may_go = and_(
+            edit.kind == Way.UPDATE.value,
+            self.undelivered(edit),
+            ~reply_first,
+            ~self._in_hand(edit),
         )
-        may_go = and_(edit.kind == Way.UPDATE.value, self.undelivered(edit), ~reply_first, ~in_hand)
         oldest = (
             select(edit.channel, edit.target_ts)
             .where(may_go)
@@ -82,16 +80,42 @@ class Ledger:
             .order_by(func.min(edit.id))
             .limit(most)
         )
-        # Every edit of those messages that may go, so they merge into one edit each.
-        ready = select(edit.id).where(may_go, tuple_(edit.channel, edit.target_ts).in_(oldest))
-        return await self._take(ready, sent=sent)
+        # Every edit of those messages that may go, so they merge into one edit each. Looked up
+        # outside the write transaction (SQLite's one writer waits for no search), then taken
+        # by id with the conditions that another replica could have changed checked again.
+        async with self._db.session() as session:
+            ids = list(
+                await session.scalars(
+                    select(edit.id).where(may_go, tuple_(edit.channel, edit.target_ts).in_(oldest))
+                )
+            )
+        if not ids:
+            await self.marked(sent, State.SENT)
+            sent.clear()
+            return []
+        return await self._take(ids, sent=sent, also=~self._in_hand(OutboxRow))
 
-    async def _take(self, ids: Any, *, sent: list[int]) -> list[OutboxRow]:
+    def _in_hand(self, edit: Any) -> ColumnElement[bool]:
+        """Another replica is sending an edit of the same message."""
+        other = aliased(OutboxRow)
+        return exists().where(
+            other.channel == edit.channel,
+            other.target_ts == edit.target_ts,
+            other.id != edit.id,
+            other.state == State.SENDING.value,
+            other.owner != self._owner,
+            other.lease_until >= self._now(),
+        )
+
+    async def _take(
+        self, ids: Any, *, sent: list[int], also: ColumnElement[bool] | None = None
+    ) -> list[OutboxRow]:
+        chosen = OutboxRow.id.in_(ids if isinstance(ids, list) else ids.scalar_subquery())
         async with self._db.transaction() as session:
             await self.mark(session, sent, State.SENT)
             taken = await session.scalars(
                 update(OutboxRow)
-                .where(OutboxRow.id.in_(ids.scalar_subquery()), self.undelivered())
+                .where(chosen, self.undelivered(), also if also is not None else true())
                 .values(
                     state=State.SENDING.value,
                     owner=self._owner,

@@ -8,6 +8,7 @@ waits only for the replies before it in its channel, and an edit only for other 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -52,17 +53,24 @@ class EditBudget:
 
     def __init__(self, per_minute: float) -> None:
         self._limiter = AsyncLimiter(per_minute, 60) if per_minute > 0 else None
+        self._drip = 60 / per_minute if per_minute > 0 else 0.0  # seconds per edit earned
 
     def ready(self, most: int) -> int:
-        """How many edits may go now without waiting (at least one: the caller waits for it)."""
+        """How many edits may go now without waiting, up to `most`."""
         if self._limiter is None:
             return most
-        count = 1
+        count = 0
         while count < most and self._limiter.has_capacity(count + 1):
             count += 1
         return count
 
+    async def room(self) -> None:
+        """Wait until one edit may go (without taking its share: nothing may be left to edit)."""
+        if not self.ready(1):
+            # A full bucket leaks one edit's share in one drip; the editor is its only user.
+            await asyncio.sleep(self._drip)  # the rate limit itself: what waiting is for
+
     async def take(self) -> None:
-        """Wait for one edit's share of the allowance."""
+        """Take one edit's share (waits if there is none)."""
         if self._limiter is not None:
             await self._limiter.acquire()
