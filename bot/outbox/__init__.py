@@ -55,6 +55,7 @@ class Outbox:
         self._channels = ChannelLeases(db, clock=clock, owner=owner, seconds=lease_seconds)
         self._edits = Editing(self._ledger, notifier, EditBudget(edits_per_minute))
         self._posts = Posting(
+            db,
             self._ledger,
             self._channels,
             notifier,

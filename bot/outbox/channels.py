@@ -2,15 +2,17 @@
 
 One replica at a time holds a channel (a lease row per channel), so the channel's order and pace
 hold across replicas; `not_before` carries the channel's pace (`PostPace`'s `due`) and Slack's
-`Retry-After` to whoever holds it next.
+`Retry-After` to whoever holds it next. Channels are taken and let go many at once, in the
+transaction that takes or marks their posts: one store round trip for a burst of channels.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,8 +21,6 @@ from bot.metrics import HELD_CHANNELS
 from bot.models import Clock
 from bot.outbox.pace import PostPace
 from bot.outbox.table import ChannelLease
-
-Also = Callable[[AsyncSession], Awaitable[None]]
 
 
 class ChannelLeases:
@@ -34,7 +34,12 @@ class ChannelLeases:
         self._insert = upsert
 
     async def take(self, channel: str) -> datetime | None:
-        """Hold the channel (one statement); None if another replica does. Returns its `due`."""
+        """Hold one channel; None if another replica does. Returns its `due`."""
+        async with self._db.transaction() as session:
+            return (await self.take_all(session, [channel])).get(channel)
+
+    async def take_all(self, session: AsyncSession, channels: Sequence[str]) -> dict[str, datetime]:
+        """Hold those channels no other replica holds (one statement); each with its `due`."""
         now = self._now()
         until = now + self._lease
         free = or_(
@@ -44,21 +49,21 @@ class ChannelLeases:
         )
         statement = (
             self._insert(ChannelLease)
-            .values(channel=channel, owner=self._owner, lease_until=until)
+            .values([{"channel": c, "owner": self._owner, "lease_until": until} for c in channels])
             .on_conflict_do_update(
                 index_elements=[ChannelLease.channel],
                 set_={"owner": self._owner, "lease_until": until},
                 where=free,
             )
-            .returning(ChannelLease.not_before)
+            .returning(ChannelLease.channel, ChannelLease.not_before)
         )
-        async with self._db.transaction() as session:
-            taken = (await session.execute(statement)).first()
-        if taken is None:
-            return None
-        self._held[channel] = until
+        taken = {
+            row.channel: aware(row.not_before) if row.not_before else now
+            for row in await session.execute(statement)
+        }
+        self._held.update(dict.fromkeys(taken, until))
         HELD_CHANNELS.set(len(self._held))
-        return aware(taken.not_before) if taken.not_before else now
+        return taken
 
     async def keep(self, channel: str) -> None:
         """Renew the lease once half of it is gone (not on every post: a write each)."""
@@ -74,17 +79,23 @@ class ChannelLeases:
             )
         self._held[channel] = until
 
-    async def release(self, channel: str, *, due: datetime, also: Also | None = None) -> None:
-        """Let the channel go with its `due`, in one transaction with `also` (what was sent)."""
+    async def release(self, channel: str, *, due: datetime) -> None:
         async with self._db.transaction() as session:
-            if also is not None:
-                await also(session)
-            await session.execute(
-                update(ChannelLease)
-                .where(ChannelLease.channel == channel, ChannelLease.owner == self._owner)
-                .values(owner=None, lease_until=None, not_before=due)
-            )
-        self._held.pop(channel, None)
+            await self.release_all_of(session, {channel: due})
+
+    async def release_all_of(self, session: AsyncSession, dues: Mapping[str, datetime]) -> None:
+        """Let these channels go, each with its `due`, in the caller's transaction."""
+        if not dues:
+            return
+        table = cast(Table, ChannelLease.__table__)  # Core: one statement run with many rows
+        await session.execute(
+            update(table)
+            .where(table.c.channel == bindparam("which"), table.c.owner == self._owner)
+            .values(owner=None, lease_until=None, not_before=bindparam("due")),
+            [{"which": channel, "due": due} for channel, due in dues.items()],
+        )
+        for channel in dues:
+            self._held.pop(channel, None)
         HELD_CHANNELS.set(len(self._held))
 
     async def spend(self, session: AsyncSession, channel: str, pace: PostPace) -> None:
@@ -103,6 +114,7 @@ class ChannelLeases:
         await session.execute(statement)
 
     async def release_all(self) -> None:
+        """A graceful stop: every channel this replica holds is free at once."""
         async with self._db.transaction() as session:
             await session.execute(
                 update(ChannelLease)

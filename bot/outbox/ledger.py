@@ -40,17 +40,39 @@ class Ledger:
         expired = (row.state == State.SENDING.value) & (row.lease_until < self._now())
         return and_(row.kind != Way.ROOT.value, or_(row.state == State.PENDING.value, expired))
 
-    async def posts(self, channel: str, *, sent: list[int]) -> list[OutboxRow]:
-        """The channel's oldest undelivered posts, taken in one statement; `sent` is marked
-        delivered in the same transaction (and emptied)."""
+    async def posts_of(
+        self, session: AsyncSession, channels: Sequence[str]
+    ) -> dict[str, list[OutboxRow]]:
+        """Each channel's oldest undelivered posts (up to BATCH a channel), taken in one
+        statement in the caller's transaction, oldest first."""
         undelivered = self.undelivered()
-        oldest = (
-            select(OutboxRow.id)
-            .where(OutboxRow.channel == channel, OutboxRow.kind == Way.POST.value, undelivered)
-            .order_by(OutboxRow.id)
-            .limit(BATCH)
+        ranked = (
+            select(
+                OutboxRow.id,
+                func.row_number()
+                .over(partition_by=OutboxRow.channel, order_by=OutboxRow.id)
+                .label("place"),
+            )
+            .where(OutboxRow.channel.in_(channels), OutboxRow.kind == Way.POST.value, undelivered)
+            .subquery()
         )
-        return await self._take(oldest, sent=sent)
+        oldest = select(ranked.c.id).where(ranked.c.place <= BATCH)
+        taken = await session.scalars(
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(oldest), undelivered)
+            .values(
+                state=State.SENDING.value,
+                owner=self._owner,
+                lease_until=self._now() + self._lease,
+                attempts=OutboxRow.attempts + 1,
+            )
+            .returning(OutboxRow),
+            execution_options={"synchronize_session": False},
+        )
+        by_channel: dict[str, list[OutboxRow]] = {}
+        for row in sorted(taken, key=lambda row: row.id):
+            by_channel.setdefault(row.channel, []).append(row)
+        return by_channel
 
     async def edits(self, most: int, *, sent: list[int]) -> list[OutboxRow]:
         """The edits that may go now of up to `most` messages, oldest first, from any channel.

@@ -1,15 +1,23 @@
-"""Posting: one sender per channel, at the channel's pace, while this replica holds it."""
+"""Posting: a sender per channel, at the channel's pace, while this replica holds the channel.
+
+The store sees bursts, not channels: every channel kicked while a transaction was under way is
+held, and its posts taken, in the next one; every channel whose sender finished meanwhile has its
+posts marked and is let go in one more. So 200 channels each with a reply to post cost a few
+transactions, not 600 (a group commit; SQLite has one writer).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import Database
 from bot.models import Clock
 from bot.notifier import Notifier
 from bot.outbox.channels import ChannelLeases
@@ -23,9 +31,18 @@ log = logging.getLogger("bot.outbox")
 PromptSent = Callable[[int, str], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class _Finished:
+    channel: str
+    sent: list[int]
+    due: datetime
+    more: bool  # a full batch, or posts to try again: the channel is looked at again
+
+
 class Posting:
     def __init__(
         self,
+        db: Database,
         ledger: Ledger,
         channels: ChannelLeases,
         notifier: Notifier,
@@ -35,6 +52,7 @@ class Posting:
         delivered: Callable[[], None],
         prompt_sent: PromptSent | None,
     ) -> None:
+        self._db = db
         self._ledger = ledger
         self._channels = channels
         self._notifier = notifier
@@ -42,61 +60,94 @@ class Posting:
         self._pace = pace
         self._delivered = delivered  # posts went out: edits queued behind them may follow
         self._prompt_sent = prompt_sent
-        self._senders: dict[str, asyncio.Task[None]] = {}
-        self._again: set[str] = set()
+        self._wanted: set[str] = set()  # channels to look at in the next taking
+        self._senders: dict[str, asyncio.Task[None]] = {}  # held here, being posted to
+        self._again: set[str] = set()  # kicked while their sender ran
+        self._finished: list[_Finished] = []
         self._due: dict[str, datetime] = {}  # the channels held here: their pace so far
+        self._being_taken: set[str] = set()  # in the transaction taking them now
+        self._reserved: dict[str, int] = {}  # roots posted to those meanwhile
+        self._taking: asyncio.Task[None] | None = None
+        self._settling: asyncio.Task[None] | None = None
 
     def kick(self, channels: Iterable[str]) -> None:
-        """Make sure a sender runs for each channel; one per channel keeps their order."""
+        """Post what was queued for these channels; one sender per channel keeps their order."""
         for channel in channels:
-            task = self._senders.get(channel)
-            if task is None or task.done():
-                self._senders[channel] = asyncio.create_task(self._drain(channel))
-            else:
-                self._again.add(channel)  # it may be past its last look: it looks once more
+            (self._again if channel in self._senders else self._wanted).add(channel)
+        if self._wanted and (self._taking is None or self._taking.done()):
+            self._taking = asyncio.create_task(self._take_all())
 
     def running(self) -> list[asyncio.Task[None]]:
-        return [task for task in self._senders.values() if not task.done()]
-
-    async def _drain(self, channel: str) -> None:
-        """Post a channel's messages while this replica holds the channel, in their order.
-
-        Store round trips: one to hold the channel, one per batch taken (which also marks the
-        batch before it sent), one to let it go with the last batch marked.
-        """
-        while True:
-            self._again.discard(channel)
-            due = await self._channels.take(channel)
-            if due is None:
-                return  # another replica delivers it; the next sweep looks again
-            self._due[channel] = due
-            sent: list[int] = []
-            try:
-                while batch := await self._ledger.posts(channel, sent=sent):
-                    await self._post_all(channel, batch, sent)
-                    everything = len(batch) < BATCH and len(sent) == len(batch)
-                    if everything and channel not in self._again:
-                        break  # all there was is out; what was queued since kicked us again
-            finally:
-                due = self._due.pop(channel)
-                await self._channels.release(channel, due=due, also=self._marker(sent))
-                self._delivered()
-            if channel not in self._again:
-                return
+        tasks = [*self._senders.values(), self._taking, self._settling]
+        return [task for task in tasks if task is not None and not task.done()]
 
     async def root_posted(self, session: AsyncSession, channel: str) -> None:
-        """A root went to the channel ahead of the queue: it counts against the channel's pace
-        all the same (Slack counts every post), here or in the channel's row."""
+        """A root went to the channel ahead of its queue: it counts against the channel's pace
+        all the same (Slack counts every post), from when Slack answered (never earlier than
+        Slack counted it): in memory while the channel is held or being taken here, else in
+        the channel's row, in the transaction that marks the root sent."""
         if channel in self._due:
             self._due[channel] = self._pace.after(self._due[channel], self._now())
+        elif channel in self._being_taken:
+            self._reserved[channel] = self._reserved.get(channel, 0) + 1
         else:
             await self._channels.spend(session, channel, self._pace)
 
-    def _marker(self, sent: list[int]) -> Callable[[AsyncSession], Awaitable[None]]:
-        async def mark(session: AsyncSession) -> None:
-            await self._ledger.mark(session, sent, State.SENT)
+    async def _take_all(self) -> None:
+        """Hold every wanted channel no other replica holds, and take their posts: one
+        transaction for all that were kicked while the last one ran."""
+        while wanted := sorted(self._wanted - self._senders.keys()):
+            self._again |= self._wanted & self._senders.keys()  # their senders look again
+            self._wanted.clear()
+            self._being_taken = set(wanted)
+            try:
+                async with self._db.transaction() as session:
+                    held = await self._channels.take_all(session, wanted)
+                    posts = await self._ledger.posts_of(session, list(held)) if held else {}
+                    idle = {c: due for c, due in held.items() if c not in posts}
+                    await self._channels.release_all_of(session, idle)  # nothing to post
+            except Exception:
+                log.exception("taking the posts of %s channels", len(wanted))
+                return  # the next sweep looks again
+            finally:
+                self._being_taken = set()
+                reserved, self._reserved = self._reserved, {}
+            for channel, batch in posts.items():
+                due = held[channel]
+                for _ in range(reserved.get(channel, 0)):  # roots posted as it was taken
+                    due = self._pace.after(due, self._now())
+                self._due[channel] = due
+                self._senders[channel] = asyncio.create_task(self._send(channel, batch))
 
-        return mark
+    async def _send(self, channel: str, batch: list[OutboxRow]) -> None:
+        sent: list[int] = []
+        try:
+            await self._post_all(channel, batch, sent)
+        finally:
+            more = len(batch) >= BATCH or len(sent) < len(batch)
+            self._finished.append(_Finished(channel, sent, self._due[channel], more))
+            if self._settling is None or self._settling.done():
+                self._settling = asyncio.create_task(self._settle_all())
+
+    async def _settle_all(self) -> None:
+        """Mark what was posted and let the channels go: one transaction for every channel
+        whose sender finished while the last one ran."""
+        while self._finished:
+            done, self._finished = self._finished, []
+            try:
+                async with self._db.transaction() as session:
+                    await self._ledger.mark(session, [i for d in done for i in d.sent], State.SENT)
+                    await self._channels.release_all_of(session, {d.channel: d.due for d in done})
+            except Exception:
+                log.exception("marking the posts of %s channels", len(done))
+            for finished in done:
+                self._senders.pop(finished.channel, None)
+                self._due.pop(finished.channel, None)
+                if finished.more or finished.channel in self._again:
+                    self._again.discard(finished.channel)
+                    self._wanted.add(finished.channel)
+            self._delivered()
+            self.kick(())
 
     async def _post_all(self, channel: str, batch: list[OutboxRow], sent: list[int]) -> None:
         """Post a batch at the channel's pace (its `due` kept in `self._due` as it goes)."""
