@@ -58,11 +58,15 @@ async def test_a_usage_error_is_the_ack_and_reaches_no_use_case() -> None:
 
 
 async def test_a_command_is_acked_then_carried_out_as_who_asked_where() -> None:
-    """An empty ack first, then the parsed request reaches the door with who and where."""
+    """The listener returns with the empty ack said and nothing else done (Bolt answers Slack
+    then); the parsed request then reaches the door with who and where."""
     said, door = Said(), StubDoor()
     command = {"text": "web main", "user_id": "U0DEV", "channel_id": "C0DEPLOYS"}
-    await deploy(cast(Door, door), said.ack, command, said.respond)  # type: ignore[arg-type]
+    work = await deploy(cast(Door, door), said.ack, command, said.respond)  # type: ignore[arg-type]
     assert said.acks == [{}]
+    assert door.commands == []
+    assert work is not None
+    await work
     [(request, actor)] = door.commands
     assert (request.app, request.ref) == ("web", "main")
     assert (actor.user, actor.channel) == ("U0DEV", "C0DEPLOYS")
@@ -72,7 +76,7 @@ async def test_a_click_without_its_details_changes_nothing_and_says_so() -> None
     """No user or channel in the body: the person is told, the door is not asked."""
     said = Said()
     body = {"actions": [{"action_id": "deploybot_approve", "value": "1"}]}
-    await button(
+    work = await button(
         cast(Door, StubDoor()),
         said.ack,  # type: ignore[arg-type]
         body,
@@ -80,4 +84,5 @@ async def test_a_click_without_its_details_changes_nothing_and_says_so() -> None
         cast(AsyncWebClient, None),
     )
     assert said.acks == [{}]
+    await work
     assert "missing its details" in said.responses[0]["text"]
