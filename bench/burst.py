@@ -43,6 +43,7 @@ class Result:
     reads_per_tick: float
     idle_reads: int
     rss: float
+    refused: str
 
     @property
     def last(self) -> float:
@@ -73,10 +74,10 @@ async def slack_call_seconds(b: Bench) -> float:
     url = f"{b.slack.base_url}/api/chat.postMessage"
     headers = {"Authorization": f"Bearer {BOT_TOKEN}"}
     times = []
-    for _ in range(20):
+    for i in range(20):
         started = time.perf_counter()
-        response = await b.http.post(
-            url, json={"channel": "C0TIMING", "text": "timing"}, headers=headers
+        response = await b.http.post(  # a channel each: within Slack's pace
+            url, json={"channel": f"C0TIMING{i}", "text": "timing"}, headers=headers
         )
         response.raise_for_status()
         times.append(time.perf_counter() - started)
@@ -154,7 +155,9 @@ async def run(which: str, case: Case, profile: Path | None = None) -> Result:
         await asyncio.sleep(3 * case.interval)  # three idle ticks: nothing should be polled
         idle = b.provider_reads() - idle
         slack_call = await slack_call_seconds(b)
-        return Result(which, case, setup, slack_call, latencies, per_tick, idle, b.peak_rss_mb())
+        return Result(
+            which, case, setup, slack_call, latencies, per_tick, idle, b.peak_rss_mb(), b.refused()
+        )
 
 
 async def py_spy(b: Bench, out: Path) -> asyncio.subprocess.Process:
@@ -180,7 +183,8 @@ def report(result: Result) -> None:
     )
     print(
         f"{'':>11}provider requests per tick {result.reads_per_tick:.0f}, over 3 idle ticks "
-        f"{result.idle_reads}; set-up {result.setup:.1f} s; peak RSS {result.rss:.0f} MB"
+        f"{result.idle_reads}; set-up {result.setup:.1f} s; peak RSS {result.rss:.0f} MB; "
+        f"{result.refused}"
     )
 
 

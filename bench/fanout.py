@@ -117,7 +117,7 @@ async def notification_latency(b: Bench, plan: Plan) -> list[float]:
     return sorted(first.values())
 
 
-async def naive(plan: Plan) -> list[float]:
+async def naive(plan: Plan) -> tuple[list[float], str]:
     """The naive bot's notification latency on the same plan (it paces nothing)."""
     async with bench(
         provider_latency=plan.latency, poll_interval=plan.interval, pace=plan.pace, which="naive"
@@ -139,7 +139,7 @@ async def naive(plan: Plan) -> list[float]:
 
         await eventually(started, within=120, every=0.25)
         await quiet(b, plan.interval)
-        return await notification_latency(b, plan)
+        return await notification_latency(b, plan), b.refused()
 
 
 async def main(plan: Plan, *, smoke: bool = False) -> bool:
@@ -158,8 +158,9 @@ async def main(plan: Plan, *, smoke: bool = False) -> bool:
         await ticks_after(b, idle_ticks + 3, plan)
         idle = b.provider_reads() - idle_reads
         rss = b.peak_rss_mb()
+        refused = b.refused()
 
-    theirs = await naive(plan)
+    theirs, their_refused = await naive(plan)
     pacing = plan.deployments / plan.channels * plan.pace  # the replies, at Slack's pace
     bound = plan.interval + pacing
     p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
@@ -178,9 +179,10 @@ async def main(plan: Plan, *, smoke: bool = False) -> bool:
         f"ratio {latencies[-1] / bound:.2f}"
     )
     print(
-        f"  naive bot (no pacing): p50 {percentile(theirs, 50):.1f} s, "
-        f"p99 {percentile(theirs, 99):.1f} s, last {theirs[-1]:.1f} s"
+        f"  naive bot (no pacing, waits out each 429): p50 {percentile(theirs, 50):.1f} s, "
+        f"p99 {percentile(theirs, 99):.1f} s, last {theirs[-1]:.1f} s; {their_refused}"
     )
+    print(f"  deploybot: {refused}")
     print(f"memory: peak RSS of the bot {rss:.0f} MB")
     if smoke:  # too small for the targets: proves the script and the counts still work
         return abs(requests - plan.deployments) < 0.5 and idle == 0

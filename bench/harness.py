@@ -29,6 +29,7 @@ from tests.fakes.clock import ManualClock
 from tests.fakes.nometria import FakeNometria
 from tests.fakes.server import serve
 from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_limits import SlackLimits
 from tests.fakes.stormkit import FakeStormkit
 from tests.processes import BotProcess, free_port, start_bot
 from tests.slack_client import SlackDriver
@@ -68,6 +69,12 @@ class Bench:
             if request.method == "GET"
         )
 
+    def refused(self) -> str:
+        """What Slack answered with 429 (its limits), for the report."""
+        counts = self.slack.limits.refused if self.slack.limits else {}
+        posts, edits = counts.get("chat.postMessage", 0), counts.get("chat.update", 0)
+        return f"Slack's 429s: {posts} posts, {edits} edits"
+
     def peak_rss_mb(self) -> float:
         status = Path(f"/proc/{self.bot.process.pid}/status").read_text(encoding="utf-8")
         kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
@@ -103,7 +110,8 @@ async def bench(
     which: str = "deploybot",
 ) -> AsyncIterator[Bench]:
     clock = ManualClock()
-    slack = FakeSlack(token=BOT_TOKEN)
+    # Slack's documented limits, enforced for every bot: what the naive bot would meet too.
+    slack = FakeSlack(token=BOT_TOKEN, limits=SlackLimits(post_every=max(pace, 0.01)))
     nometria = FakeNometria(api_key=NOMETRIA_KEY, clock=clock, step=1.0)
     stormkit = FakeStormkit(env_key=STORMKIT_KEY, clock=clock, step=1.0)
     nometria.latency = stormkit.latency = provider_latency

@@ -17,6 +17,7 @@ from typing import Any
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 
 from bot import blocks, providers
 from bot import config as configuration
@@ -36,6 +37,12 @@ class NaiveBot:
         self.http = provider_http.client(connections=100)
         self.providers: dict[str, Provider] = providers.build_all(config, self.http)
         self.slack = slack_client(settings)
+        # Naive, not broken: against Slack's limits it waits out every 429, however many.
+        self.slack.retry_handlers = [
+            h
+            for h in self.slack.retry_handlers
+            if not isinstance(h, AsyncRateLimitErrorRetryHandler)
+        ] + [AsyncRateLimitErrorRetryHandler(max_retry_count=1000)]
         self.config = config
         self.tasks: set[asyncio.Task[None]] = set()
         signing = settings.slack_signing_secret

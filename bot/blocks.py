@@ -130,6 +130,20 @@ def ref_words(ref: str | None) -> str:
     return f"`{escape(ref)}`" if ref else DEFAULT_REF
 
 
+def state_words(status: Status, *, discarded: bool = False, awaiting: bool = False) -> str:
+    """A deployment's state in every list of deployments (`status`, `history`, the Home tab), in
+    our words where the provider's say less: a build someone discarded, one that waits for an
+    approval (`awaiting`), and one that was live and was replaced (Nometria's "rolled_back",
+    which does not mean a rollback went away from it)."""
+    if discarded:
+        return "discarded"
+    if awaiting and status is Status.READY:
+        return "waiting for approval"
+    if status is Status.ROLLED_BACK:
+        return "was live"
+    return status.label
+
+
 def say(text: str) -> list[Block]:
     """One section of mrkdwn, clipped to Slack's limit."""
     return [SectionBlock(text=clip(text, SECTION_LIMIT))]
@@ -257,11 +271,14 @@ def help_text() -> str:
     lines = "\n".join(f"• `{line}`" for line in USAGE.values())
     return (
         f"*deploybot* deploys your apps from Slack.\n{lines}\n"
-        "During a freeze or a lock deploys are refused (rollbacks still work); an approver may "
-        'deploy anyway with `--force "reason"`, which is said in the channel and audited.\n'
+        "During a freeze or a lock, deploys are refused until it ends or someone unlocks; "
+        "rollbacks still work. An approver (or, for an app without approvers, anyone who may "
+        'deploy it) may deploy anyway with `--force "reason"`, which is said in the channel and '
+        "audited.\n"
         "One deployment per app at a time: a deploy of an app that is deploying waits in line "
         "(its requester can Cancel it) and starts by itself in its turn; rollbacks never wait.\n"
-        "A rollback's button asks why: the reason is said in its thread and kept as the lock's.\n"
+        "A rollback locks the app's deploys until someone unlocks it; its button asks why, and "
+        "the reason is said in its thread and kept as the lock's.\n"
         "`history` lists the last deployments, the provider's too; `stats` gives the DORA "
         "figures (frequency, change failure rate, time to restore, build time), 30 days by "
         "default.\nIf a deployment you asked for fails, I also send you a direct message with "

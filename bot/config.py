@@ -56,7 +56,9 @@ class Settings(BaseSettings):
     deploybot_poll_interval: float = Field(default=10.0, gt=0)
     port: int = Field(default=3000, ge=0, le=65535)
     # Operations: how the bot behaves under load and faults (README, "Operations").
-    deploybot_channel_pace: float = Field(default=1.0, ge=0)
+    deploybot_channel_pace: float = Field(default=1.0, ge=0)  # seconds a post, per channel
+    deploybot_channel_burst: int = Field(default=3, ge=1)  # posts back to back after a lull
+    deploybot_edits_per_minute: float = Field(default=50.0, ge=0)  # chat.update, Tier 3; 0: any
     deploybot_lease_seconds: float | None = Field(default=None, gt=0)
     deploybot_outage_notice_after: float = Field(default=120.0, ge=0)
     deploybot_max_duration: float = Field(default=3600.0, gt=0)

@@ -153,9 +153,10 @@ class Door(Clicks):
             return f":unlock: *{app.name}* is unlocked by <@{user}>."
         channel = await self._cases.home.channel_for(app)
         if channel is None:
+            verb = "rollback " if action_id == home_view.HOME_ROLLBACK else ""
             raise Refused(
-                f"`{app.name}` was never deployed from a channel: type `/deploy {app.name}` "
-                "in the channel where its thread should be."
+                f"`{app.name}` was never deployed from a channel, so there is none to follow it "
+                f"in: type `/deploy {verb}{app.name}` in the channel where its thread should be."
             )
         actor = Actor(user, channel)
         if action_id == home_view.HOME_DEPLOY:

@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from bot.blocks import ROLLBACK, Message, age, clip, escape, say
+from bot.blocks import ROLLBACK, Message, age, clip, escape, say, state_words
 from bot.commands import MAX_REASON
 from bot.models import Deployment, Status
 
@@ -90,7 +90,7 @@ def history(
     was live); `notes`: who did what with it ("by @dev (@lead rolled back to it 5m ago)")."""
     lines = []
     for d in deployments:
-        label = labels.get(d.id, d.status.label)
+        label = labels.get(d.id) or state_words(d.status)
         note = f" {notes[d.id]}" if d.id in notes else ""
         mark = " ← *live*" if d.status is Status.LIVE else ""
         lines.append(f"{d.status.emoji} {label}: {describe(d, now=now)}{note}{mark}")

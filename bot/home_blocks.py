@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
 
-from bot.blocks import SECTION_LIMIT, age
+from bot.blocks import SECTION_LIMIT, age, state_words
 from bot.blocks import escape as escape  # noqa: PLC0414 - still importable from here
 from bot.freezes import Freeze, Window, frozen, upcoming
-from bot.models import Deployment, Kind, Status, Tracked
+from bot.models import Approval, Deployment, Kind, Status, Tracked
 from bot.stats import Stats, duration, frequency
 
 MAX_BLOCKS = 50
@@ -71,6 +71,8 @@ class HistoryRow:
     who: str | None = None  # Slack user ID; None: started outside the bot
     seconds: int | None = None
     rollback: bool = False
+    discarded: bool = False
+    awaiting: bool = False  # waits for an approver's decision
 
 
 def history_row(row: Tracked) -> HistoryRow:
@@ -82,6 +84,8 @@ def history_row(row: Tracked) -> HistoryRow:
         ref=row.ref,
         who=row.requester,
         rollback=row.kind is Kind.ROLLBACK,
+        discarded=row.approval is Approval.DISCARDED,
+        awaiting=row.pending,
     )
 
 
@@ -118,6 +122,8 @@ def _merged(deployment: Deployment, ours: HistoryRow | None) -> HistoryRow:
         who=ours.who if ours else None,
         seconds=seconds,
         rollback=ours.rollback if ours else False,
+        discarded=ours.discarded if ours else False,
+        awaiting=ours.awaiting if ours else False,
     )
 
 
@@ -136,7 +142,7 @@ def _history_line(row: HistoryRow, *, now: datetime) -> str:
     parts = [f"{row.status.emoji} {what}"]
     if row.ref:
         parts.append(f"`{escape(_clip(row.ref, 60))}`")
-    parts.append(row.status.label)
+    parts.append(state_words(row.status, discarded=row.discarded, awaiting=row.awaiting))
     parts.append(f"by <@{row.who}>" if row.who else "outside deploybot")
     parts.append(age(row.when, now=now) if row.when else "time unknown")
     if row.seconds is not None:

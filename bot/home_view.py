@@ -19,7 +19,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot import home_blocks
-from bot.blocks import age, escape
+from bot.blocks import age, escape, state_words
 from bot.home_blocks import HistoryRow
 from bot.models import AppLock, Deployment, Tracked
 from bot.stats import Stats
@@ -79,7 +79,7 @@ def _app(app: AppHome, *, now: datetime) -> list[Block]:
     if app.lock is not None:
         lock = app.lock
         found.append(SectionBlock(text=f":lock: Locked by <@{lock.locked_by}>: {lock.reason}"))
-    lines = [_linked(":eyes: Waits for your approval", item, now) for item in app.awaiting_you]
+    lines = [_linked(":eyes: Waits for your approval:", item, now) for item in app.awaiting_you]
     lines += [_linked(item.row.status.emoji, item, now) for item in app.in_flight]
     if lines:
         found.append(SectionBlock(text="\n".join(lines)))
@@ -116,7 +116,8 @@ def _linked(head: str, item: Linked, now: datetime) -> str:
     ref = f" of `{escape(row.ref)}`" if row.ref else ""
     thread = f"<{item.link}|thread>" if item.link else f"thread in <#{row.channel}>"
     return (
-        f"{head} {row.kind.value} {what}{ref}: {row.status.label}, by <@{row.requester}>, "
+        f"{head} {row.kind.value} {what}{ref} ({state_words(row.status, awaiting=row.pending)}), "
+        f"by <@{row.requester}>, "
         f"{age(row.created_at, now=now)} · {thread}"
     )
 

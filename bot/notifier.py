@@ -1,9 +1,7 @@
-"""Slack's chat calls for the outbox: redacts every string, paces each channel, counts errors."""
+"""Slack's chat calls for the outbox: redacts every string, counts errors (the outbox paces)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -53,28 +51,10 @@ class NoBlindRepost(AsyncConnectionErrorRetryHandler):
         )
 
 
-class Pacer:
-    """About one message a second per channel, as chat.postMessage allows (per process)."""
-
-    def __init__(self, interval: float) -> None:
-        self._interval = interval
-        self._next: dict[str, float] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-
-    async def turn(self, channel: str) -> None:
-        lock = self._locks.setdefault(channel, asyncio.Lock())
-        async with lock:
-            wait = self._next.get(channel, 0.0) - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)  # rate limiting: the wait is the point
-            self._next[channel] = time.monotonic() + self._interval
-
-
 class Notifier:
-    def __init__(self, client: AsyncWebClient, redact: Redactor, *, pace: float = 1.0) -> None:
+    def __init__(self, client: AsyncWebClient, redact: Redactor) -> None:
         self._client = client
         self._redact = redact
-        self._pacer = Pacer(pace)
 
     async def post(
         self,
@@ -86,7 +66,6 @@ class Notifier:
         broadcast: bool = False,
         metadata: dict[str, Any] | None = None,
     ) -> str:
-        await self._pacer.turn(channel)
         response = await self._counted(
             "chat.postMessage",
             self._client.chat_postMessage(
@@ -102,7 +81,6 @@ class Notifier:
         return str(response["ts"])
 
     async def update(self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
-        await self._pacer.turn(channel)
         await self._counted(
             "chat.update",
             self._client.chat_update(

@@ -97,7 +97,7 @@ class Policy:
             return
         if ask.force is None:
             anyway = (
-                f" {_forcers(app)} may deploy anyway, saying why: "
+                f" {_capital(_forcers(app))} may deploy anyway, saying why: "
                 f'`/deploy {app.name} --force "reason"`.'
                 if ask.action is Action.DEPLOY
                 else ""
@@ -216,12 +216,26 @@ def _approvers(app: AppConfig) -> str:
 
 def _forcers(app: AppConfig) -> str:
     """Who may deploy through a lock or a freeze."""
-    return f"Its approvers ({_people(app.approvers)})" if app.approvers else "Its deployers"
+    return (
+        f"its approvers ({_people(app.approvers)})" if app.approvers else "those who may deploy it"
+    )
+
+
+def lock_terms(app: AppConfig) -> str:
+    """What a lock holds, as it is announced; a deploy asked for then is refused in these terms."""
+    return (
+        f"Deploys are refused until it is unlocked (`/deploy unlock {app.name}`); "
+        f'{_forcers(app)} may deploy anyway with `--force "reason"`. Rollbacks still work.'
+    )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 def _unlockers(app: AppConfig, lock: AppLock) -> str:
     """Who may unlock: who locked it, and the approvers (without approvers, its deployers)."""
     others = f"its approvers ({_people(app.approvers)})" if app.approvers else "its deployers"
     if lock.locked_by in app.approvers:
-        return others[0].upper() + others[1:]
+        return _capital(others)
     return f"<@{lock.locked_by}> or {others}"

@@ -168,7 +168,7 @@ class Runtime:
         db = await open_store(settings)
         store = Store(db, clock=clock, owner=REPLICA, lease_seconds=settings.poll_lease_seconds)
         slack = slack_client(settings)
-        notifier = Notifier(slack, redact, pace=settings.deploybot_channel_pace)
+        notifier = Notifier(slack, redact)
         outbox = Outbox(
             db,
             notifier,
@@ -176,6 +176,8 @@ class Runtime:
             owner=REPLICA,
             lease_seconds=settings.claim_seconds,
             pace=settings.deploybot_channel_pace,
+            burst=settings.deploybot_channel_burst,
+            edits_per_minute=settings.deploybot_edits_per_minute,
             prompt_sent=store.set_prompt_ts,
         )
         adapters = providers.build_all(config, http)
@@ -287,7 +289,6 @@ class Runtime:
             self.scheduler.shutdown(wait=False)
         await self.door.drain()
         await self.door.home_stop()
-        await self.outbox.idle()
         await self.outbox.release()
         released = await self.store.release(REPLICA)
         self.poller.released()

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pexpect
 import pytest
 
+from bot.console.render import lines
 from bot.console.world import EXAMPLE
 
 # The built-in example, with the sandbox's phases shortened for a test.
@@ -61,7 +64,7 @@ def test_deploy_watch_approve_and_roll_back(console: pexpect.spawn) -> None:
     console.sendline("/as lead")
     console.expect("You are @lead")
     console.sendline(approve)
-    console.expect("Approved by @lead")
+    console.expect(r"thread \d+, a reply edited\s+│ ✅ Approved by @lead")  # the prompt, no buttons
     console.expect(r"docs is live")
 
     console.sendline("/in incident")
@@ -168,7 +171,7 @@ def test_home_shows_the_tab_and_its_buttons_work(console: pexpect.spawn) -> None
     console.expect("by @dev")
     deploy = _button(console, "Deploy")
     console.sendline(deploy)
-    console.expect("Type y to go on")
+    console.expect(r"Deploy web\? It is followed in a thread in #deploys\. Type y to go on")
     console.sendline("y")
     console.expect("#deploys message 2")
     console.expect("@dev's Home tab")
@@ -192,3 +195,44 @@ def test_a_second_deploy_waits_in_line_and_can_be_cancelled(tmp_path: Path) -> N
     console.expect(r"web is live")
     console.sendline("/quit")
     console.expect(pexpect.EOF)
+
+
+def test_each_row_of_buttons_shows_where_its_block_stands() -> None:
+    """A Home tab has a row of buttons per app: each is printed under its app, numbered in
+    order, and a confirm reads as Slack shows it (title, then its text with names)."""
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*docs* (sandbox)"}},
+        {"type": "actions", "elements": [_element("Roll back…", "docs")]},
+        {"type": "section", "text": {"type": "mrkdwn", "text": "*web* (sandbox)"}},
+        {
+            "type": "actions",
+            "elements": [
+                _element("Deploy main", "web", confirm="It is followed in <#C0DEPLOYS>."),
+                _element("Roll back…", "web"),
+            ],
+        },
+    ]
+    out, buttons = lines(blocks, "", {"C0DEPLOYS": "deploys"}.__getitem__, itertools.count(7))
+    assert out == [
+        "docs (sandbox)",
+        "[7] Roll back…",
+        "web (sandbox)",
+        "[8] Deploy main   [9] Roll back…",
+    ]
+    assert [(n, b.value) for n, b in buttons] == [(7, "docs"), (8, "web"), (9, "web")]
+    assert buttons[1][1].confirm == "Deploy web? It is followed in #deploys."
+
+
+def _element(label: str, value: str, *, confirm: str | None = None) -> dict[str, object]:
+    button: dict[str, object] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": "a",
+        "value": value,
+    }
+    if confirm is not None:
+        button["confirm"] = {
+            "title": {"type": "plain_text", "text": f"Deploy {value}?"},
+            "text": {"type": "mrkdwn", "text": confirm},
+        }
+    return button

@@ -64,7 +64,8 @@ async def test_what_waits_for_your_approval_links_its_thread(world: World) -> No
     dev = await _opened(world, "U0DEV")
 
     link = f"archives/{CHANNEL}/p{root.ts.replace('.', '')}|thread>"
-    assert ":eyes: Waits for your approval" in lead
+    assert ":eyes: Waits for your approval: deploy " in lead
+    assert "), by <@U0DEV>, just now" in lead  # its state in brackets, then who and when
     assert link in lead
     assert ":eyes:" not in dev  # the requester may not approve their own
     assert link in dev  # but sees it in flight
@@ -158,3 +159,23 @@ async def test_the_messages_tab_draws_nothing(world: World) -> None:
     assert response.status_code == 200
     await world.runtime.door.drain()
     assert "U0DEV" not in world.slack.home_views
+
+
+async def test_roll_back_from_home_without_a_channel_names_the_rollback_command(
+    world: World,
+) -> None:
+    """An app never deployed through the bot has no channel to follow a rollback in: the tab
+    says to type the rollback there, not a deploy."""
+    world.nometria.seed_history("proj_abc123", n=2)
+    await _opened(world, "U0LEAD")
+
+    await world.driver.click_home("deploybot_home_rollback", "web", user="U0LEAD")
+
+    said = await eventually(
+        lambda: (
+            "never deployed from a channel" in world.slack.home_text("U0LEAD")
+            and world.slack.home_text("U0LEAD")
+        )
+    )
+    assert "type `/deploy rollback web` in the channel where its thread should be" in said
+    assert _rollbacks(world) == []

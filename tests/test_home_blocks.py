@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from slack_sdk.models.blocks import Block
 
-from bot import home_blocks
+from bot import history_blocks, home_blocks
+from bot.blocks import state_words
 from bot.freezes import Freeze
 from bot.home_blocks import HistoryRow, escape, freeze_context, freeze_lines, merge_history
 from bot.models import Deployment, Status
@@ -108,7 +110,7 @@ def test_history_merges_ours_with_the_providers() -> None:
                 "*web*: the last 4 deployments, newest first\n"
                 ":octagonal_sign: _not started_ · stopped · by <@U3> · 30m ago\n"
                 ":white_check_mark: `d2` · `main` · live · by <@U1> · 1h ago · took 1m 35s\n"
-                ":rewind: rollback to `d1` · `a1b2c3d` · rolled back · by <@U2> · 3h ago"
+                ":rewind: rollback to `d1` · `a1b2c3d` · was live · by <@U2> · 3h ago"
                 " · took 40s\n"
                 ":x: `dx` · `feat/&lt;x&gt;` · failed · outside deploybot · 2d ago"
             ),
@@ -198,3 +200,34 @@ def test_stats_with_nothing_finished() -> None:
         "no failures or rollbacks",
         "no build times reported",
     ]
+
+
+@pytest.mark.parametrize(
+    ("status", "discarded", "awaiting", "word"),
+    [
+        (Status.ROLLED_BACK, False, False, "was live"),
+        (Status.READY, True, False, "discarded"),
+        (Status.READY, False, True, "waiting for approval"),
+        (Status.LIVE, False, False, "live"),
+        (Status.FAILED, False, False, "failed"),
+    ],
+)
+def test_history_and_status_say_one_word_for_a_state(
+    status: Status, discarded: bool, awaiting: bool, word: str
+) -> None:
+    """`/deploy history` (and the Home tab) and `/deploy status` name a deployment's state alike:
+    a replaced one "was live" in both, never "rolled back" in one of them."""
+    deployment = Deployment(id="d1", status=status, created_at=NOW - timedelta(hours=1))
+    row = HistoryRow(
+        id="d1", status=status, when=deployment.created_at, discarded=discarded, awaiting=awaiting
+    )
+    [history] = dicts(home_blocks.history("web", [row], now=NOW))
+    label = state_words(status, discarded=discarded, awaiting=awaiting)
+    status_message = history_blocks.history(
+        "web", [deployment], labels={"d1": label}, notes={}, now=NOW, lock=None, audit=[]
+    )
+    [status_text] = [b["text"]["text"] for b in status_message.to_dicts()]
+    assert label == word
+    assert f"· {word} ·" in history["text"]["text"]
+    assert f" {word}: `d1`" in status_text
+    assert "rolled back" not in history["text"]["text"] + status_text

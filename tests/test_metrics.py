@@ -50,16 +50,21 @@ async def test_metrics_count_what_happened(world: World) -> None:
 
 
 async def test_metrics_show_the_deployments_and_channels_this_replica_holds(world: World) -> None:
-    """A building deployment is held after a tick; a channel while its messages go out."""
+    """A building deployment is held after a tick; a channel while its posts go out."""
     held = ("deploybot_held_channels", ())
-    world.slack.delay("chat.update", seconds=30, times=1)  # the root's first edit hangs
     await world.driver.command("web", channel=CHANNEL)
-    await eventually(lambda: world.slack.calls_to("chat.update"))
+    root = (await eventually(lambda: world.slack.root_messages(CHANNEL)))[0].ts
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
+    await world.runtime.outbox.idle()
+    assert (await _scrape(world))[held] == 0
+    world.slack.delay("chat.postMessage", seconds=30, times=1)  # the next reply hangs
+    world.clock.advance(1)
+    await world.runtime.poller.poll_once()  # the build started: its reply goes, and hangs
+    await eventually(lambda: "is building" in world.last_reply(CHANNEL, root))
     assert (await _scrape(world))[held] == 1
     world.slack.release()
     await world.runtime.outbox.idle()
     assert (await _scrape(world))[held] == 0
-    await world.tick()
     assert (await _scrape(world))[("deploybot_in_flight_deployments", ())] == 1
     await world.runtime.stop()  # a graceful stop hands everything over
     assert (await _scrape(world))[("deploybot_in_flight_deployments", ())] == 0

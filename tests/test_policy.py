@@ -9,7 +9,7 @@ import pytest
 from bot.config import AppConfig
 from bot.freezes import Freeze, Frozen, frozen
 from bot.models import Action, AppLock
-from bot.policy import Ask, NotAllowed, Policy, Refused
+from bot.policy import Ask, NotAllowed, Policy, Refused, lock_terms
 
 WEB = AppConfig(
     name="web",
@@ -152,6 +152,23 @@ def test_a_frozen_refusal_says_why_until_when_and_how_to_force() -> None:
     assert "`web` is frozen until Sun 27 Dec 08:00 UTC: Holidays &lt;all&gt;." in said
     assert '`/deploy web --force "reason"`' in said
     assert "Rollbacks still work." in said
+
+
+def test_a_lock_is_announced_in_the_terms_its_refusal_gives() -> None:
+    """Who the announcement says may force is who the policy lets through, with or without
+    approvers; nothing says deploys "wait"."""
+    with pytest.raises(Refused) as refused:
+        Policy().check(Ask(Action.DEPLOY, WEB, "U0DEV", HERE, LOCKED))
+    assert "Its approvers (<@U0LEAD>, <@U0LEAD2>) may deploy anyway" in str(refused.value)
+    terms = lock_terms(WEB)
+    assert terms.startswith("Deploys are refused until it is unlocked (`/deploy unlock web`)")
+    assert (
+        'its approvers (<@U0LEAD>, <@U0LEAD2>) may deploy anyway with `--force "reason"`' in terms
+    )
+    assert "wait" not in terms
+    assert "those who may deploy it may deploy anyway" in lock_terms(OPEN)
+    lock = AppLock(app="open", reason="", locked_by="U0DEV", channel=HERE)
+    Policy().check(Ask(Action.DEPLOY, OPEN, "U0ANY", HERE, lock, force="hotfix"))
 
 
 def test_rollbacks_and_restarts_ignore_a_freeze_and_a_restart_cannot_force() -> None:

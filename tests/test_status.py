@@ -20,6 +20,11 @@ def _line_of(answer: str, dep: str) -> str:
     return line
 
 
+def _history_line(answer: str, dep: str) -> str:
+    [line] = [line for line in answer.splitlines() if f"`{dep}` · " in line]
+    return line
+
+
 async def test_a_rollback_leaves_the_older_deployments_as_they_were(world: World) -> None:
     """Nometria calls every replaced deployment "rolled_back": status says "was live", and the
     rollback's own line says who rolled back to it; the original build keeps its deployer."""
@@ -43,6 +48,11 @@ async def test_a_rollback_leaves_the_older_deployments_as_they_were(world: World
     assert "← *live*" in newest
     assert "<@U0LEAD> rolled back to" in answer  # the recent actions
 
+    history = await world.ask("history web")  # the same deployments, in the same words
+    for dep in (live, previous, oldest):
+        assert " · was live · " in _history_line(history, dep)
+    assert "rolled back ·" not in history
+
 
 async def test_a_discarded_build_and_a_failed_deploy_say_so(world: World) -> None:
     """A discarded Stormkit build is "discarded", not "ready"; a deploy that failed is "failed",
@@ -63,6 +73,7 @@ async def test_a_discarded_build_and_a_failed_deploy_say_so(world: World) -> Non
     answer = await world.ask("status blog")
     assert _line_of(answer, built).startswith(":package: discarded:")
     assert f"<@U0DEV> discarded `{built}`" in answer
+    assert " · discarded · by <@U0DEV>" in _history_line(await world.ask("history blog"), built)
 
     world.nometria.fail_next()
     await world.driver.command("web", channel=CHANNEL)
@@ -91,3 +102,12 @@ async def test_a_stormkit_rollback_target_keeps_its_deployer_apart(world: World)
     assert "(<@U0LEAD> rolled back to it just now)" in line
     assert "by <@U0LEAD>" not in line  # they did not deploy it
     assert line.endswith("← *live*")
+
+
+async def test_a_refused_action_is_said_with_its_verb(world: World) -> None:
+    """Recent actions read as sentences: "asked to roll back", not "asked to rollback"."""
+    world.nometria.seed_history("proj_abc123", n=2)
+    assert "may roll back" in await world.ask("rollback web", user="U0DEV")
+    answer = await world.ask("status web")
+    assert "<@U0DEV> asked to roll back: was refused" in answer
+    assert "asked to rollback" not in answer

@@ -14,6 +14,9 @@ async def test_help_lists_every_command(world: World, text: str) -> None:
     answer = await world.ask(text)
     for line in ("/deploy <app> [ref]", "/deploy rollback <app>", "/deploy lock <app>"):
         assert line in answer
+    # What locks do is said as the lock's announcement and refusal say it.
+    assert "During a freeze or a lock, deploys are refused until" in answer
+    assert "A rollback locks the app's deploys until someone unlocks it" in answer
 
 
 @pytest.mark.parametrize(
@@ -123,6 +126,7 @@ async def test_publish_makes_a_built_stormkit_deployment_live(world: World) -> N
     await world.live_after_publish(CHANNEL, root.ts)
     assert world.stormkit.published_id() == older
     assert live != older
+    await world.runtime.outbox.idle()  # the root's edit follows the reply
     now = world.slack.message(CHANNEL, root.ts)
     assert now is not None
     assert now.text.startswith(":white_check_mark: Publish docs")  # still a publish thread
@@ -149,6 +153,10 @@ async def test_a_lock_stops_deploys_until_unlocked(world: World) -> None:
     """Lock and unlock are said once, in the channel; the refusal names who can unlock."""
     locked = await world.aloud("lock web db migration running", user="U0DEV")
     assert "*web* is locked by <@U0DEV>: db migration running." in locked
+    # The announcement says what the refusal below does: refused, not "waiting", and who may force.
+    assert "Deploys are refused until it is unlocked (`/deploy unlock web`)" in locked
+    assert 'its approvers (<@U0LEAD>) may deploy anyway with `--force "reason"`' in locked
+    assert "Rollbacks still work." in locked
     refused = await world.ask("web", user="U0DEV")
     assert "`web` is locked by <@U0DEV>: db migration running" in refused
     assert "<@U0DEV> or its approvers (<@U0LEAD>) can `/deploy unlock web`" in refused
@@ -161,7 +169,7 @@ async def test_a_lock_stops_deploys_until_unlocked(world: World) -> None:
 async def test_a_lock_without_a_reason_and_a_second_lock(world: World) -> None:
     """No reason reads "locked by @lead." once; locking again is refused, the reason kept."""
     locked = await world.aloud("lock web", user="U0LEAD")
-    assert "*web* is locked by <@U0LEAD>. Deploys wait" in locked
+    assert "*web* is locked by <@U0LEAD>. Deploys are refused until it is unlocked" in locked
     again = await world.ask("lock web another reason", user="U0DEV")
     assert "`web` is already locked by <@U0LEAD>. To give another reason" in again
     assert "`/deploy unlock web` first" in again

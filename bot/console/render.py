@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +28,12 @@ EMOJI = {
     ":hourglass:": "⌛",
     ":arrows_counterclockwise:": "🔄",
     ":gear:": "⚙️ ",
+    ":eyes:": "👀",
+    ":bar_chart:": "📊",
+    ":cold_face:": "🥶",
+    ":calendar:": "📅",
+    ":wave:": "👋",
+    ":arrow_forward:": "▶️ ",
 }
 
 
@@ -36,7 +42,7 @@ class Button:
     label: str
     action_id: str
     value: str
-    confirm: str | None  # the confirm dialog's text, when the button asks first
+    confirm: str | None  # the confirm dialog's title and text, when the button asks first
 
 
 def mrkdwn(text: str, name: Callable[[str], str]) -> str:
@@ -51,11 +57,12 @@ def mrkdwn(text: str, name: Callable[[str], str]) -> str:
 
 
 def lines(
-    blocks: list[dict[str, Any]], text: str, name: Callable[[str], str]
-) -> tuple[list[str], list[Button]]:
-    """The lines to print for a message, and its buttons in the order they are numbered."""
+    blocks: list[dict[str, Any]], text: str, name: Callable[[str], str], numbers: Iterator[int]
+) -> tuple[list[str], list[tuple[int, Button]]]:
+    """The lines to print for a message, each row of buttons where its block stands (a Home tab
+    has one per app), and the buttons with the numbers `numbers` gave them."""
     out: list[str] = []
-    buttons: list[Button] = []
+    buttons: list[tuple[int, Button]] = []
     for block in blocks or [{"type": "section", "text": {"text": text}}]:
         kind = block.get("type")
         if kind == "header":
@@ -69,16 +76,21 @@ def lines(
             if fields:
                 out.append(" | ".join(fields))
         elif kind == "context":
-            out.append("  " + " ".join(mrkdwn(e.get("text", ""), name) for e in block["elements"]))
+            said = " ".join(mrkdwn(e.get("text", ""), name) for e in block["elements"])
+            out.extend("  " + line for line in said.splitlines())
         elif kind == "actions":
-            for element in block["elements"]:
-                confirm = (element.get("confirm") or {}).get("text", {}).get("text")
-                buttons.append(
-                    Button(
-                        element["text"]["text"],
-                        element["action_id"],
-                        element.get("value", ""),
-                        confirm,
-                    )
-                )
+            row = [(next(numbers), _button(element, name)) for element in block["elements"]]
+            out.append("   ".join(f"[{n}] {b.label}" for n, b in row))
+            buttons += row
     return out, buttons
+
+
+def _button(element: dict[str, Any], name: Callable[[str], str]) -> Button:
+    confirm = element.get("confirm") or {}
+    asked = [mrkdwn(confirm[part]["text"], name) for part in ("title", "text") if part in confirm]
+    return Button(
+        element["text"]["text"],
+        element["action_id"],
+        element.get("value", ""),
+        " ".join(asked) or None,
+    )

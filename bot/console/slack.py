@@ -157,13 +157,10 @@ class ConsoleSlack:
     def _show(self, message: Message, how: str, *, head: str | None = None) -> None:
         for number, _ in message.buttons:
             self.buttons.pop(number, None)  # an edit takes its old buttons away
-        body, buttons = lines(message.blocks, message.text, self.name)
-        message.buttons = [(next(self._button_numbers), b) for b in buttons]
+        body, message.buttons = lines(message.blocks, message.text, self.name, self._button_numbers)
         for number, button in message.buttons:
             self.buttons[number] = (message, button)
         shown = [f"┌ {head or self._head(message, how)}", *(f"│ {line}" for line in body)]
-        if message.buttons:
-            shown.append("│ " + "   ".join(f"[{n}] {b.label}" for n, b in message.buttons))
         self._write("\n".join(shown) + "\n└")
 
     def _head(self, message: Message, how: str) -> str:
@@ -171,7 +168,8 @@ class ConsoleSlack:
         if message.user:
             return f"{where} (only @{self.name(message.user)} sees this)"
         if message.thread_ts:
-            return f"{where} thread {self.roots.get(message.thread_ts, '?')}"
+            reply = f"{where} thread {self.roots.get(message.thread_ts, '?')}"
+            return f"{reply}, a reply {how}" if how else reply  # the prompt, its buttons gone
         return f"{where} message {self.roots[message.ts]}{' ' + how if how else ''}"
 
     def _open_form(self, args: Json) -> Json:
@@ -180,7 +178,7 @@ class ConsoleSlack:
         self.form = view
         title = (view.get("title") or {}).get("text", "")
         shown_blocks = [b for b in view.get("blocks") or [] if b.get("type") != "input"]
-        body, _ = lines(shown_blocks, "", self.name)
+        body, _ = lines(shown_blocks, "", self.name, itertools.count())
         labels = [
             (b.get("label") or {}).get("text", "")
             for b in view.get("blocks") or []

@@ -1,16 +1,13 @@
-"""The only writer to Slack: every message is an outbox row first; delivered in order per
-channel, paced, edits merged, never twice."""
+"""The only writer to Slack: every message is an outbox row first; posts delivered in order
+per channel at the channel's pace, edits on the workspace's budget and merged, never twice."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
 
-from slack_sdk.errors import SlackApiError
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.blocks import Message
@@ -18,22 +15,19 @@ from bot.db import Database
 from bot.models import Clock
 from bot.notifier import Notifier
 from bot.outbox.channels import ChannelLeases
+from bot.outbox.edits import Editing
 from bot.outbox.items import Direct, Edit, Outgoing, Reply
-from bot.outbox.merge import merged
-from bot.outbox.slack import FINAL_ERRORS, already_posted, metadata, retry_after
+from bot.outbox.ledger import Ledger
+from bot.outbox.pace import EditBudget, PostPace
+from bot.outbox.posts import Posting, PromptSent
+from bot.outbox.slack import metadata
 from bot.outbox.table import OutboxRow, State, Way
 
 __all__ = ["Also", "Direct", "Edit", "Outbox", "Outgoing", "Reply"]
 
-log = logging.getLogger(__name__)
-
-GIVE_UP_AFTER = 5  # attempts; a message Slack keeps refusing is logged, not retried forever
-BATCH = 10  # messages a sender takes at once: fewer writes to the store per message
 MAX_BLOCKS = 50
 
-
 Also = Callable[[AsyncSession], None]
-PromptSent = Callable[[int, str], Awaitable[None]]
 
 
 class Outbox:
@@ -46,6 +40,8 @@ class Outbox:
         owner: str,
         lease_seconds: float = 30.0,
         pace: float = 0.0,
+        burst: int = 3,
+        edits_per_minute: float = 0.0,
         prompt_sent: PromptSent | None = None,
     ) -> None:
         self._db = db
@@ -54,11 +50,19 @@ class Outbox:
         self._owner = owner
         # Longer than a Slack call can take, or a live sender's message could be taken over.
         self._lease = timedelta(seconds=lease_seconds)
-        self._prompt_sent = prompt_sent
-        self._senders: dict[str, asyncio.Task[None]] = {}
-        self._again: set[str] = set()
-        self._pace = timedelta(seconds=pace)
+        self._edits_queued = False
+        self._ledger = Ledger(db, clock=clock, owner=owner, lease=self._lease)
         self._channels = ChannelLeases(db, clock=clock, owner=owner, seconds=lease_seconds)
+        self._edits = Editing(self._ledger, notifier, EditBudget(edits_per_minute))
+        self._posts = Posting(
+            self._ledger,
+            self._channels,
+            notifier,
+            clock=clock,
+            pace=PostPace(timedelta(seconds=pace), burst),
+            delivered=self._edits.kick,
+            prompt_sent=prompt_sent,
+        )
 
     async def post_now(self, channel: str, message: Message) -> str:
         """Post a new channel message ahead of the queue and return its ts.
@@ -74,14 +78,17 @@ class Outbox:
                 channel, message.text, row.blocks, metadata=metadata(row.id)
             )
         except Exception:
-            await self._mark([row.id], State.FAILED)
+            await self._ledger.marked([row.id], State.FAILED)
             raise
-        await self._mark([row.id], State.SENT)
+        async with self._db.transaction() as session:
+            await self._ledger.mark(session, [row.id], State.SENT)
+            await self._posts.root_posted(session, channel)
         return ts
 
     def add(self, items: Iterable[Outgoing]) -> Also:
         """Write these messages in someone else's transaction (a status change's)."""
         rows = [self._of(item) for item in items]
+        self._edits_queued |= any(row.kind == Way.UPDATE for row in rows)
         return lambda session: session.add_all(rows)
 
     async def send(self, items: Sequence[Outgoing]) -> None:
@@ -91,29 +98,33 @@ class Outbox:
         self.kick({item.channel for item in items})
 
     def kick(self, channels: Iterable[str]) -> None:
-        """Make sure a sender runs for each channel; one per channel keeps their order."""
-        for channel in channels:
-            task = self._senders.get(channel)
-            if task is None or task.done():
-                self._senders[channel] = asyncio.create_task(self._drain(channel))
-            else:
-                self._again.add(channel)  # it may be past its last look: it looks once more
+        """Start delivering what was queued for these channels: their posts, and edits."""
+        self._posts.kick(channels)
+        if self._edits_queued:  # else the editor looks once the posts are out, if it must
+            self._edits_queued = False
+            self._edits.kick()
 
     async def sweep(self) -> None:
         """Pick up what a crash, a restart or another replica left undelivered."""
         async with self._db.session() as session:
             channels = await session.scalars(
-                select(OutboxRow.channel).where(self._undelivered()).distinct()
+                select(OutboxRow.channel)
+                .where(self._ledger.undelivered(), OutboxRow.kind == Way.POST.value)
+                .distinct()
             )
-            self.kick(list(channels))
+            self._posts.kick(list(channels))
+        self._edits.kick()
 
     async def idle(self) -> None:
         """Wait until every sender has finished (tests and shutdown)."""
-        while running := [t for t in self._senders.values() if not t.done()]:
+        while running := self._posts.running() + self._edits.running():
             await asyncio.gather(*running, return_exceptions=True)
 
     async def release(self) -> None:
-        """Give back the messages this process took and did not send (a graceful stop)."""
+        """Give back the messages this process took and did not send (a graceful stop): the
+        posts under way are finished first, edits waiting for the workspace's budget are not."""
+        await self._edits.stop()
+        await self.idle()
         sending = (OutboxRow.state == State.SENDING.value) & (OutboxRow.owner == self._owner)
         async with self._db.transaction() as session:
             await session.execute(
@@ -185,118 +196,3 @@ class Outbox:
             attempts=1 if sending else 0,
             created_at=self._now(),
         )
-
-    def _undelivered(self) -> Any:
-        expired = (OutboxRow.state == State.SENDING.value) & (OutboxRow.lease_until < self._now())
-        return (OutboxRow.kind != Way.ROOT.value) & or_(
-            OutboxRow.state == State.PENDING.value, expired
-        )
-
-    async def _drain(self, channel: str) -> None:
-        """Deliver a channel's messages while this replica holds the channel (one at a time)."""
-        while True:
-            self._again.discard(channel)
-            not_before = await self._channels.take(channel)
-            if not_before is None:
-                return  # another replica delivers it; the next sweep looks again
-            try:
-                while batch := await self._claim(channel):
-                    not_before = await self._deliver_all(channel, batch, not_before)
-            finally:
-                await self._channels.release(channel, not_before=not_before)
-            if channel not in self._again:
-                return
-
-    async def _deliver_all(
-        self, channel: str, batch: list[OutboxRow], not_before: datetime
-    ) -> datetime:
-        """Send a batch at the channel's pace; return when the channel may be written to next."""
-        sent: list[int] = []
-        try:
-            for row, covers in merged(batch):
-                if (wait := (not_before - self._now()).total_seconds()) > 0:
-                    await asyncio.sleep(wait)  # the pace, or Slack's Retry-After: the point
-                try:
-                    await self._deliver(row)
-                    sent.extend(covers)
-                except SlackApiError as exc:
-                    await self._failed(row, covers, exc)
-                    not_before = self._now() + retry_after(exc)
-                except Exception:
-                    log.exception("delivering message %s to %s", row.id, channel)
-                    await self._failed(row, covers, None)
-                not_before = max(not_before, self._now() + self._pace)
-                await self._channels.renew(channel, not_before=not_before)
-        finally:
-            await self._mark(sent, State.SENT)
-        return not_before
-
-    async def _claim(self, channel: str) -> list[OutboxRow]:
-        """The oldest undelivered messages of a channel, taken with a lease in one statement.
-
-        Under PostgreSQL's row locks a replica that races for the same rows re-reads them after
-        this one commits and finds them taken; SQLite has one writer at a time.
-        """
-        undelivered = self._undelivered()
-        oldest = (
-            select(OutboxRow.id)
-            .where(OutboxRow.channel == channel, undelivered)
-            .order_by(OutboxRow.id)
-            .limit(BATCH)
-            .scalar_subquery()
-        )
-        async with self._db.transaction() as session:
-            taken = await session.scalars(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_(oldest), undelivered)
-                .values(
-                    state=State.SENDING.value,
-                    owner=self._owner,
-                    lease_until=self._now() + self._lease,
-                    attempts=OutboxRow.attempts + 1,
-                )
-                .returning(OutboxRow),
-                execution_options={"synchronize_session": False},
-            )
-            return sorted(taken, key=lambda row: row.id)
-
-    async def _deliver(self, row: OutboxRow) -> None:
-        if row.kind == Way.UPDATE:
-            await self._notifier.update(row.channel, row.target_ts or "", row.text, row.blocks)
-            return
-        if row.attempts > 1 and (ts := await already_posted(self._notifier, row)) is not None:
-            # Posted before a crash, or before its connection dropped: not posted twice.
-            await self._posted(row, ts)
-            return
-        ts = await self._notifier.post(
-            row.channel,
-            row.text,
-            row.blocks,
-            thread_ts=row.thread_ts,
-            broadcast=row.broadcast,
-            metadata=metadata(row.id),
-        )
-        await self._posted(row, ts)
-
-    async def _posted(self, row: OutboxRow, ts: str) -> None:
-        if row.purpose == "prompt" and row.tracked_id is not None and self._prompt_sent:
-            await self._prompt_sent(row.tracked_id, ts)
-
-    async def _mark(self, ids: list[int], state: State) -> None:
-        if ids:
-            async with self._db.transaction() as session:
-                await session.execute(
-                    update(OutboxRow).where(OutboxRow.id.in_(ids)).values(state=state.value)
-                )
-
-    async def _failed(self, row: OutboxRow, covers: list[int], exc: SlackApiError | None) -> None:
-        code = str(exc.response.get("error") or exc.response.status_code) if exc else "unexpected"
-        final = row.attempts >= GIVE_UP_AFTER or code in FINAL_ERRORS
-        log.warning("Slack refused message %s in %s: %s", row.id, row.channel, code)
-        state = State.FAILED if final else State.PENDING
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(OutboxRow)
-                .where(OutboxRow.id.in_(covers))
-                .values(state=state.value, lease_until=None)
-            )

@@ -1,21 +1,26 @@
-"""Which replica delivers a channel's messages, and when it may write next.
+"""Which replica delivers a channel's posts, and when its pace lets it post next.
 
 One replica at a time holds a channel (a lease row per channel), so the channel's order and pace
-hold across replicas; `not_before` carries the pace and Slack's `Retry-After` to whoever holds it
-next.
+hold across replicas; `not_before` carries the channel's pace (`PostPace`'s `due`) and Slack's
+`Retry-After` to whoever holds it next.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import Database, aware
 from bot.metrics import HELD_CHANNELS
 from bot.models import Clock
+from bot.outbox.pace import PostPace
 from bot.outbox.table import ChannelLease
+
+Also = Callable[[AsyncSession], Awaitable[None]]
 
 
 class ChannelLeases:
@@ -23,45 +28,79 @@ class ChannelLeases:
         self._db = db
         self._now = clock
         self._owner = owner
-        self._lease = timedelta(seconds=seconds)  # longer than a Slack call, renewed after each
-        self._held: set[str] = set()
+        self._lease = timedelta(seconds=seconds)  # longer than a Slack call, renewed as it runs
+        self._held: dict[str, datetime] = {}  # channel: until when this replica holds it
+        upsert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
+        self._insert = upsert
 
     async def take(self, channel: str) -> datetime | None:
-        """Hold the channel; None if another replica does. Returns when it may be written to."""
+        """Hold the channel (one statement); None if another replica does. Returns its `due`."""
         now = self._now()
-        try:
-            async with self._db.transaction() as session:
-                session.add(ChannelLease(channel=channel))
-        except IntegrityError:
-            pass  # its row exists already
+        until = now + self._lease
         free = or_(
             ChannelLease.owner.is_(None),
             ChannelLease.owner == self._owner,
             ChannelLease.lease_until < now,
         )
+        statement = (
+            self._insert(ChannelLease)
+            .values(channel=channel, owner=self._owner, lease_until=until)
+            .on_conflict_do_update(
+                index_elements=[ChannelLease.channel],
+                set_={"owner": self._owner, "lease_until": until},
+                where=free,
+            )
+            .returning(ChannelLease.not_before)
+        )
         async with self._db.transaction() as session:
-            taken = (
-                await session.execute(
-                    update(ChannelLease)
-                    .where(ChannelLease.channel == channel, free)
-                    .values(owner=self._owner, lease_until=now + self._lease)
-                    .returning(ChannelLease.channel, ChannelLease.not_before),
-                    execution_options={"synchronize_session": False},
-                )
-            ).first()
+            taken = (await session.execute(statement)).first()
         if taken is None:
             return None
-        self._held.add(channel)
+        self._held[channel] = until
         HELD_CHANNELS.set(len(self._held))
         return aware(taken.not_before) if taken.not_before else now
 
-    async def renew(self, channel: str, *, not_before: datetime) -> None:
-        await self._set(channel, owner=self._owner, until=self._now() + self._lease, at=not_before)
+    async def keep(self, channel: str) -> None:
+        """Renew the lease once half of it is gone (not on every post: a write each)."""
+        now = self._now()
+        if self._held.get(channel, now) - now > self._lease / 2:
+            return
+        until = now + self._lease
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(ChannelLease)
+                .where(ChannelLease.channel == channel, ChannelLease.owner == self._owner)
+                .values(lease_until=until)
+            )
+        self._held[channel] = until
 
-    async def release(self, channel: str, *, not_before: datetime) -> None:
-        await self._set(channel, owner=None, until=None, at=not_before)
-        self._held.discard(channel)
+    async def release(self, channel: str, *, due: datetime, also: Also | None = None) -> None:
+        """Let the channel go with its `due`, in one transaction with `also` (what was sent)."""
+        async with self._db.transaction() as session:
+            if also is not None:
+                await also(session)
+            await session.execute(
+                update(ChannelLease)
+                .where(ChannelLease.channel == channel, ChannelLease.owner == self._owner)
+                .values(owner=None, lease_until=None, not_before=due)
+            )
+        self._held.pop(channel, None)
         HELD_CHANNELS.set(len(self._held))
+
+    async def spend(self, session: AsyncSession, channel: str, pace: PostPace) -> None:
+        """A post went to the channel outside its holder's queue (a root): the row's `due`
+        counts it, for whoever holds the channel next."""
+        now = self._now()
+        due = await session.scalar(
+            select(ChannelLease.not_before).where(ChannelLease.channel == channel)
+        )
+        due = pace.after(aware(due) if due else now, now)
+        statement = (
+            self._insert(ChannelLease)
+            .values(channel=channel, not_before=due)
+            .on_conflict_do_update(index_elements=[ChannelLease.channel], set_={"not_before": due})
+        )
+        await session.execute(statement)
 
     async def release_all(self) -> None:
         async with self._db.transaction() as session:
@@ -72,13 +111,3 @@ class ChannelLeases:
             )
         self._held.clear()
         HELD_CHANNELS.set(0)
-
-    async def _set(
-        self, channel: str, *, owner: str | None, until: datetime | None, at: datetime
-    ) -> None:
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(ChannelLease)
-                .where(ChannelLease.channel == channel, ChannelLease.owner == self._owner)
-                .values(owner=owner, lease_until=until, not_before=at)
-            )

@@ -10,6 +10,7 @@ from bot.outbox.table import Way
 
 class Queued(Protocol):
     id: int
+    channel: str
     kind: str
     target_ts: str | None
 
@@ -21,14 +22,14 @@ def merged(batch: Sequence[Q]) -> list[tuple[Q, list[int]]]:
     """Edits of one message collapse into the newest, sent where the newest stood: one
     chat.update for a root that changed three times while it waited for its turn, and no
     reply queued after the first of them waits behind it."""
-    covers: dict[str | None, list[int]] = {}
+    covers: dict[tuple[str, str | None], list[int]] = {}
     for row in batch:
         if row.kind == Way.UPDATE:
-            covers.setdefault(row.target_ts, []).append(row.id)
+            covers.setdefault((row.channel, row.target_ts), []).append(row.id)
     plan: list[tuple[Q, list[int]]] = []
     for row in batch:
         if row.kind != Way.UPDATE:
             plan.append((row, [row.id]))
-        elif covers[row.target_ts][-1] == row.id:
-            plan.append((row, covers[row.target_ts]))
+        elif (merged := covers[(row.channel, row.target_ts)])[-1] == row.id:
+            plan.append((row, merged))
     return plan

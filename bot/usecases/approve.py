@@ -62,7 +62,8 @@ class Approving:
         if row.deployment_id is None:
             await self._store.drop_untriggered(row.id)
         row = await self._store.get(row.id) or row
+        # Audited as decided, before it is said: the audit never trails what people read.
+        await self._audit(actor, Action.DISCARD, row.app, "ok", deployment_id=row.deployment_id)
         note = f"Discarded by <@{actor.user}>: not published."
         await self._thread.update(row, self._thread.card(row))  # says so from now on
         await self._thread.edit_prompt(row, blocks.note(f":wastebasket: {note}"))
-        await self._audit(actor, Action.DISCARD, row.app, "ok", deployment_id=row.deployment_id)

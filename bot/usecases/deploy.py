@@ -9,7 +9,7 @@ from bot.blocks import Card, ref_words
 from bot.commands import Deploy, commit_only
 from bot.config import AppConfig
 from bot.home_blocks import escape
-from bot.models import Action, Approval, Kind, Status
+from bot.models import Action, Approval, Deployment, Kind, Status, Tracked
 from bot.providers.base import Provider, ProviderError
 from bot.store import Store
 from bot.thread import Thread
@@ -70,16 +70,12 @@ class Deploying:
         except ProviderError as exc:
             await self._thread.could_not_start(card, actor.channel, root_ts, exc)
             raise
-        row = await self._store.track(
-            kind=Kind.DEPLOY,
-            app=app.name,
-            provider=app.provider,
-            deployment_id=deployment.id,
-            channel=actor.channel,
-            root_ts=root_ts,
-            requester=actor.user,
-            ref=ref or deployment.ref,  # the branch the provider chose, once it says
-            status=deployment.status,
+        row = await self._track(
+            app,
+            actor,
+            root_ts,
+            ref or deployment.ref,  # the branch the provider chose, once it says
+            deployment=deployment,
             approval=Approval.PENDING if app.approval else None,
         )
         await self._thread.started(row, deployment)
@@ -106,19 +102,8 @@ class Deploying:
             place=len(ahead) + 1,
         )
         root_ts = await self._thread.open(actor.channel, card)
-        row = await self._store.track(
-            kind=Kind.DEPLOY,
-            app=app.name,
-            provider=app.provider,
-            deployment_id=None,
-            channel=actor.channel,
-            root_ts=root_ts,
-            requester=actor.user,
-            ref=request.ref,
-            env=request.env,
-            status=Status.QUEUED,
-            waiting=True,
-            forced=request.force,
+        row = await self._track(
+            app, actor, root_ts, request.ref, env=request.env, waiting=True, forced=request.force
         )
         line = await self._store.in_line(app.name)
         await self._thread.in_line(line)
@@ -132,6 +117,37 @@ class Deploying:
         await self._thread.say(row, text)
         await self._audit(
             actor, Action.DEPLOY, app.name, "waiting", detail=f"number {place} in line"
+        )
+
+    async def _track(
+        self,
+        app: AppConfig,
+        actor: Actor,
+        root_ts: str,
+        ref: str | None,
+        *,
+        deployment: Deployment | None = None,
+        approval: Approval | None = None,
+        env: Mapping[str, str] | None = None,
+        waiting: bool = False,
+        forced: str | None = None,
+    ) -> Tracked:
+        """A deploy `actor` asked for, followed from its root: triggered (`deployment`), or
+        not yet (queued: waiting in line, or for an approver)."""
+        return await self._store.track(
+            kind=Kind.DEPLOY,
+            app=app.name,
+            provider=app.provider,
+            deployment_id=deployment.id if deployment is not None else None,
+            channel=actor.channel,
+            root_ts=root_ts,
+            requester=actor.user,
+            ref=ref,
+            status=deployment.status if deployment is not None else Status.QUEUED,
+            approval=approval,
+            env=env,
+            waiting=waiting,
+            forced=forced,
         )
 
     async def _break_glass(self, app: AppConfig, actor: Actor, held: str, reason: str) -> None:
@@ -149,18 +165,8 @@ class Deploying:
     ) -> None:
         """No separate publish: nothing is triggered until an approver clicks."""
         root_ts = await self._thread.open(actor.channel, card.but(waiting_for=app.approvers))
-        row = await self._store.track(
-            kind=Kind.DEPLOY,
-            app=app.name,
-            provider=app.provider,
-            deployment_id=None,
-            channel=actor.channel,
-            root_ts=root_ts,
-            requester=actor.user,
-            ref=request.ref,
-            env=request.env,
-            status=Status.QUEUED,
-            approval=Approval.PENDING,
+        row = await self._track(
+            app, actor, root_ts, request.ref, env=request.env, approval=Approval.PENDING
         )
         overrides = f" {overridden(request.env)}" if request.env else ""
         approvers = ", ".join(f"<@{a}>" for a in app.approvers)

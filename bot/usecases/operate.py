@@ -10,7 +10,7 @@ from bot.commands import Lock, Operate
 from bot.config import AppConfig
 from bot.models import Action, AppLock, Approval, Kind, Status
 from bot.mrkdwn import escape
-from bot.policy import Refused, locked_by
+from bot.policy import Refused, lock_terms, locked_by
 from bot.providers.base import Provider
 from bot.redact import Redactor
 from bot.store import Store
@@ -136,7 +136,7 @@ class Operating:
         """Said once, in the channel (the person who locked it sees it there too)."""
         lock = AppLock(app.name, escape(request.reason), actor.user, actor.channel)
         await self._store.lock(app.name, reason=lock.reason, user=actor.user, channel=actor.channel)
-        text = f":lock: *{app.name}* is {locked_by(lock)}. Deploys wait; rollbacks still work."
+        text = f":lock: *{app.name}* is {locked_by(lock)}. {lock_terms(app)}"
         await self._thread.announce(actor.channel, text)
         await self._audit(actor, Action.LOCK, app.name, "ok", detail=lock.reason)
 

@@ -9,7 +9,7 @@ from bot import blocks, dora, history_blocks, home_blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
 from bot.home_blocks import freeze_lines
-from bot.models import Action, Approval, AuditEntry, Clock, Deployment, Kind, Status, Tracked
+from bot.models import Action, Approval, AuditEntry, Clock, Deployment, Kind, Tracked
 from bot.policy import locked_by
 from bot.providers.base import Provider
 from bot.stats import Stats, compute
@@ -39,7 +39,7 @@ class Reporting:
         lock = await self._store.lock_of(app.name)
         now = self._now()
         audit = [_action(a, now) for a in await self._store.recent(app.name)]
-        labels = {d.id: label for d in deployments if (label := _label(d, deploys.get(d.id)))}
+        labels = {d.id: _label(d, deploys.get(d.id)) for d in deployments}
         notes = {}
         for d in deployments:
             said = [f"by <@{deploys[d.id].requester}>"] if d.id in deploys else []
@@ -117,16 +117,12 @@ class Reporting:
         return Message("Apps", tuple(blocks.say(text)))
 
 
-def _label(deployment: Deployment, row: Tracked | None) -> str | None:
-    """Where the provider's word says less than we know: a build someone discarded, one that
-    waits for an approval, and (Nometria's "rolled_back") one that was live and was replaced."""
-    if row is not None and row.approval is Approval.DISCARDED:
-        return "discarded"
-    if row is not None and row.pending and deployment.status is Status.READY:
-        return "waiting for approval"
-    if deployment.status is Status.ROLLED_BACK:
-        return "was live"
-    return None
+def _label(deployment: Deployment, row: Tracked | None) -> str:
+    return blocks.state_words(
+        deployment.status,
+        discarded=row is not None and row.approval is Approval.DISCARDED,
+        awaiting=row is not None and row.pending,
+    )
 
 
 # What a recent action did, said as done; "ok" would read as "it went well" for a deploy that
@@ -145,6 +141,10 @@ _DONE: dict[str, str] = {
 }
 
 
+# What someone asked for, where the action's name is not the verb ("asked to rollback").
+_ASKED: dict[str, str] = {Action.ROLLBACK: "roll back", Action.LOGS: "read the logs of"}
+
+
 def _action(entry: AuditEntry, now: datetime) -> str:
     when = blocks.age(entry.at or now, now=now)
     dep = f" `{entry.deployment_id}`" if entry.deployment_id else ""
@@ -152,4 +152,5 @@ def _action(entry: AuditEntry, now: datetime) -> str:
         verb = _DONE.get(entry.action, entry.action)  # a StrEnum key matches its value
         return f"{when}: <@{entry.user}> {verb}{dep}"
     what = "was refused" if entry.outcome == "refused" else "failed"
-    return f"{when}: <@{entry.user}> asked to {entry.action}{dep}: {what}"
+    asked = _ASKED.get(entry.action, entry.action)
+    return f"{when}: <@{entry.user}> asked to {asked}{dep}: {what}"

@@ -1,7 +1,8 @@
-"""A stand-in for bot.notifier.Notifier in unit tests: records the calls, can refuse a post."""
+"""A stand-in for bot.notifier.Notifier in unit tests: records the calls, can refuse them."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -9,33 +10,44 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 
 class FakeNotifier:
-    """Records what Slack would get; can refuse the next post."""
+    """Records what Slack would get, and when; can refuse the next posts (or edits)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, str]] = []
+        self.times: list[tuple[float, str, str]] = []  # (monotonic, "post"/"update", channel)
         self.refuse: str | None = None
         self.refuse_status = 200
+        self.refuse_on = "post"
         self.retry_after: str | None = None
         self.refused = 0
 
     async def post(self, channel: str, text: str, blocks: Any, **options: Any) -> str:
-        if self.refuse:
-            response = AsyncSlackResponse(
-                client=None,
-                http_verb="POST",
-                api_url="",
-                req_args={},
-                data={"ok": False, "error": self.refuse},
-                headers={"Retry-After": self.retry_after} if self.retry_after else {},
-                status_code=self.refuse_status,
-            )
-            self.refused += 1
-            raise SlackApiError(self.refuse, response)
-        self.calls.append(("post", options.get("thread_ts") or "", text))
+        self._maybe_refuse("post")
+        self._record("post", channel, options.get("thread_ts") or "", text)
         return f"ts-{len(self.calls)}"
 
     async def update(self, channel: str, ts: str, text: str, blocks: Any) -> None:
-        self.calls.append(("update", ts, text))
+        self._maybe_refuse("update")
+        self._record("update", channel, ts, text)
 
     async def find_by_metadata(self, *args: Any) -> str | None:
         return None
+
+    def _record(self, method: str, channel: str, ts: str, text: str) -> None:
+        self.calls.append((method, ts, text))
+        self.times.append((time.monotonic(), method, channel))
+
+    def _maybe_refuse(self, method: str) -> None:
+        if not self.refuse or method != self.refuse_on:
+            return
+        response = AsyncSlackResponse(
+            client=None,
+            http_verb="POST",
+            api_url="",
+            req_args={},
+            data={"ok": False, "error": self.refuse},
+            headers={"Retry-After": self.retry_after} if self.retry_after else {},
+            status_code=self.refuse_status,
+        )
+        self.refused += 1
+        raise SlackApiError(self.refuse, response)

@@ -38,6 +38,7 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from tests.fakes.clock import MANUAL_CLOCK_START, Clock
+from tests.fakes.slack_limits import SlackLimits
 
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
@@ -218,8 +219,17 @@ class _ResponseTarget:
 class FakeSlack:
     """Fake Slack Web API plus response_url endpoint; see the module docstring."""
 
-    def __init__(self, token: str = DEFAULT_TOKEN, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        token: str = DEFAULT_TOKEN,
+        *,
+        clock: Clock | None = None,
+        limits: SlackLimits | None = None,
+    ) -> None:
         self.token = token
+        #: Slack's rate limits, enforced with 429s when given (off by default, as most tests
+        #: are about other things).
+        self.limits = limits
         self.app_tokens: set[str] = set()  # app-level (xapp-) tokens, for Socket Mode
         self.clock = clock
         self.base_url: str | None = None
@@ -513,6 +523,11 @@ class FakeSlack:
     ) -> tuple[int, Json, dict[str, str]] | None:
         fault = next((f for f in self._faults if f.matches(method, args)), None)
         if fault is None:
+            wait = (
+                self.limits.retry_after(method, str(args.get("channel"))) if self.limits else None
+            )
+            if wait is not None:
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": str(wait)}
             return None
         fault.times -= 1
         if fault.kind == "rate_limit":

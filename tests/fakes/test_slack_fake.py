@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_limits import SlackLimits
 from tests.slack_client import SlackDriver, sign
 
 TOKEN = "xoxb-test-token"
@@ -279,6 +280,29 @@ async def test_rate_limit_without_retry_raises(fake: FakeSlack, client: AsyncWeb
     assert caught.value.response.status_code == 429
     assert caught.value.response.headers["Retry-After"] == "7"
     assert caught.value.response["error"] == "ratelimited"
+
+
+async def test_slacks_limits_when_enforced_per_channel_posts_and_workspace_edits() -> None:
+    """Posts: a short burst per channel, then 429 with Retry-After; another channel is free.
+    Edits: one budget for the whole workspace, whatever the channel."""
+    fake = FakeSlack(token=TOKEN, limits=SlackLimits(post_every=5, post_burst=3, update_burst=2))
+    async with serving(fake.app()) as served:
+        fake.bind(served.url)
+        client = AsyncWebClient(token=TOKEN, base_url=fake.api_url)
+        posted = [await client.chat_postMessage(channel=CHANNEL, text=f"{i}") for i in range(3)]
+        with pytest.raises(SlackApiError) as caught:
+            await client.chat_postMessage(channel=CHANNEL, text="one too many")
+        assert caught.value.response.status_code == 429
+        assert int(caught.value.response.headers["Retry-After"]) in range(4, 6)
+        assert (await client.chat_postMessage(channel="C0OTHER", text="elsewhere"))["ok"]
+        for ts, channel in ((posted[0]["ts"], CHANNEL), (posted[1]["ts"], CHANNEL)):
+            assert (await client.chat_update(channel=channel, ts=ts, text="edited"))["ok"]
+        with pytest.raises(SlackApiError) as caught:
+            await client.chat_update(channel=CHANNEL, ts=posted[2]["ts"], text="edited")
+        assert caught.value.response.status_code == 429
+    assert fake.limits is not None
+    assert fake.limits.refused == {"chat.postMessage": 1, "chat.update": 1}
+    assert [m.text for m in fake.messages[CHANNEL]] == ["edited", "edited", "2"]
 
 
 async def test_server_error(fake: FakeSlack, client: AsyncWebClient) -> None:

@@ -1,0 +1,131 @@
+"""The outbox's rows as work: which are undelivered, taking some with a lease, marking them.
+
+Posts are taken by channel, oldest first, by whoever holds the channel. Edits are taken across
+channels, and only once the posts queued before them in their channel are out (a status change's
+reply goes before its root's edit) and no other replica is editing the same message.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from bot.db import Database
+from bot.models import Clock
+from bot.outbox.slack import FINAL_ERRORS
+from bot.outbox.table import OutboxRow, State, Way
+
+log = logging.getLogger("bot.outbox")
+
+GIVE_UP_AFTER = 5  # attempts; a message Slack keeps refusing is logged, not retried forever
+BATCH = 10  # messages taken at once: fewer writes to the store per message
+
+
+class Ledger:
+    def __init__(self, db: Database, *, clock: Clock, owner: str, lease: timedelta) -> None:
+        self._db = db
+        self._now = clock
+        self._owner = owner
+        self._lease = lease
+
+    def undelivered(self, row: Any = OutboxRow) -> ColumnElement[bool]:
+        """Not sent yet: pending, or taken by a replica whose lease ran out (never a root)."""
+        expired = (row.state == State.SENDING.value) & (row.lease_until < self._now())
+        return and_(row.kind != Way.ROOT.value, or_(row.state == State.PENDING.value, expired))
+
+    async def posts(self, channel: str, *, sent: list[int]) -> list[OutboxRow]:
+        """The channel's oldest undelivered posts, taken in one statement; `sent` is marked
+        delivered in the same transaction (and emptied)."""
+        undelivered = self.undelivered()
+        oldest = (
+            select(OutboxRow.id)
+            .where(OutboxRow.channel == channel, OutboxRow.kind == Way.POST.value, undelivered)
+            .order_by(OutboxRow.id)
+            .limit(BATCH)
+        )
+        return await self._take(oldest, sent=sent)
+
+    async def edits(self, most: int, *, sent: list[int]) -> list[OutboxRow]:
+        """The edits that may go now of up to `most` messages, oldest first, from any channel.
+
+        An edit waits while a post queued before it in its channel is undelivered, and while
+        another replica is sending an edit of the same message (so a message's edits land in
+        their order). Under PostgreSQL's row locks a replica racing for the same rows re-reads
+        them after this one commits and finds them taken; SQLite has one writer at a time.
+        """
+        edit, post, other = aliased(OutboxRow), aliased(OutboxRow), aliased(OutboxRow)
+        reply_first = exists().where(
+            post.channel == edit.channel,
+            post.kind == Way.POST.value,
+            post.id < edit.id,
+            post.state.in_((State.PENDING.value, State.SENDING.value)),
+        )
+        in_hand = exists().where(
+            other.channel == edit.channel,
+            other.target_ts == edit.target_ts,
+            other.id != edit.id,
+            other.state == State.SENDING.value,
+            other.lease_until >= self._now(),
+        )
+        may_go = and_(edit.kind == Way.UPDATE.value, self.undelivered(edit), ~reply_first, ~in_hand)
+        oldest = (
+            select(edit.channel, edit.target_ts)
+            .where(may_go)
+            .group_by(edit.channel, edit.target_ts)
+            .order_by(func.min(edit.id))
+            .limit(most)
+        )
+        # Every edit of those messages that may go, so they merge into one edit each.
+        ready = select(edit.id).where(may_go, tuple_(edit.channel, edit.target_ts).in_(oldest))
+        return await self._take(ready, sent=sent)
+
+    async def _take(self, ids: Any, *, sent: list[int]) -> list[OutboxRow]:
+        async with self._db.transaction() as session:
+            await self.mark(session, sent, State.SENT)
+            taken = await session.scalars(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids.scalar_subquery()), self.undelivered())
+                .values(
+                    state=State.SENDING.value,
+                    owner=self._owner,
+                    lease_until=self._now() + self._lease,
+                    attempts=OutboxRow.attempts + 1,
+                )
+                .returning(OutboxRow),
+                execution_options={"synchronize_session": False},
+            )
+            rows = sorted(taken, key=lambda row: row.id)
+        sent.clear()
+        return rows
+
+    async def mark(self, session: AsyncSession, ids: Sequence[int], state: State) -> None:
+        if ids:
+            await session.execute(
+                update(OutboxRow).where(OutboxRow.id.in_(ids)).values(state=state.value)
+            )
+
+    async def marked(self, ids: Sequence[int], state: State) -> None:
+        """Mark in a transaction of its own."""
+        if ids:
+            async with self._db.transaction() as session:
+                await self.mark(session, ids, state)
+
+    async def failed(self, row: OutboxRow, covers: list[int], exc: SlackApiError | None) -> None:
+        """Slack refused it: pending again for another attempt, or failed for good."""
+        code = str(exc.response.get("error") or exc.response.status_code) if exc else "unexpected"
+        final = row.attempts >= GIVE_UP_AFTER or code in FINAL_ERRORS
+        log.warning("Slack refused message %s in %s: %s", row.id, row.channel, code)
+        state = State.FAILED if final else State.PENDING
+        async with self._db.transaction() as session:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(covers))
+                .values(state=state.value, lease_until=None)
+            )
