@@ -110,8 +110,11 @@ async def bench(
     which: str = "deploybot",
 ) -> AsyncIterator[Bench]:
     clock = ManualClock()
-    # Slack's documented limits, enforced for every bot: what the naive bot would meet too.
-    slack = FakeSlack(token=BOT_TOKEN, limits=SlackLimits(post_every=max(pace, 0.01)))
+    # Slack's firm limit, a post a second per channel (short bursts allowed), enforced for every
+    # bot. Edits are not limited here: Tier 3's "50+ a minute" is a floor, not the limit, and
+    # held to it the naive bot's follow loops would stall behind their own root edits.
+    limits = SlackLimits(post_every=max(pace, 0.01), updates_per_minute=0)
+    slack = FakeSlack(token=BOT_TOKEN, limits=limits)
     nometria = FakeNometria(api_key=NOMETRIA_KEY, clock=clock, step=1.0)
     stormkit = FakeStormkit(env_key=STORMKIT_KEY, clock=clock, step=1.0)
     nometria.latency = stormkit.latency = provider_latency

@@ -27,6 +27,7 @@ from bot import listeners, migrations, providers
 from bot.config import Config, ConfigError, Settings
 from bot.db import Database
 from bot.door import Door, UseCases
+from bot.listeners.workspace import OneWorkspace
 from bot.metrics import DORA_DAYS, REGISTRY, set_dora
 from bot.models import Clock, utcnow
 from bot.notifier import BAD_TOKEN, NoBlindRepost, Notifier
@@ -154,6 +155,7 @@ class Runtime:
     door: Door
     poller: Poller
     bolt: AsyncApp
+    workspace: OneWorkspace
     report: Reporting
     scheduler: AsyncIOScheduler = field(default_factory=AsyncIOScheduler)
     _slack_checked: tuple[float, bool] = (-HEALTH_CACHE, False)  # when, and whether it answered
@@ -220,15 +222,20 @@ class Runtime:
             lease_seconds=settings.poll_lease_seconds,
             concurrency=settings.deploybot_poll_concurrency,
         )
+        workspace = OneWorkspace(slack)
+        workspace.ask()  # now, not on the first requests' way
         signing = settings.slack_signing_secret
         bolt = AsyncApp(
             logger=_bolt_logger(),
             client=slack,
+            authorize=workspace,
             signing_secret=signing.get_secret_value() if signing else None,
-            process_before_response=False,
+            process_before_response=True,  # listeners ack and return (bot/listeners/after_ack.py)
         )
         listeners.register(bolt, door)
-        runtime = cls(config, http, db, store, outbox, slack, door, poller, bolt, cases.report)
+        runtime = cls(
+            config, http, db, store, outbox, slack, door, poller, bolt, workspace, cases.report
+        )
         poller.schedule(runtime.scheduler, settings.deploybot_poll_interval)
         runtime.scheduler.start()
         return runtime
@@ -297,6 +304,7 @@ class Runtime:
                 "handed over %s: the next tick of any replica polls them", _deployments(released)
             )
         await self.http.aclose()
+        self.workspace.close()
         if self.slack.session is not None:
             await self.slack.session.close()
         await self.db.close()
@@ -304,11 +312,13 @@ class Runtime:
 
 class _TokenFromEnvironment(logging.Filter):
     """Bolt reads SLACK_BOT_TOKEN from the environment by itself even when given a client, then
-    warns on every start that the token "will be unused" (bolt-python#983). We give it only the
-    client, so the warning says nothing true about this bot: drop that one line."""
+    warns on every start that the token "will be unused" (bolt-python#983), and, given an
+    `authorize`, that it "will be ignored". We give it only the client, whose token the
+    authorization hands back (bot/listeners/workspace.py): neither line says anything true."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "`token` will be unused" not in record.getMessage()
+        message = record.getMessage()
+        return "`token` will be unused" not in message and "will be ignored" not in message
 
 
 def _bolt_logger() -> logging.Logger:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
 from bot import blocks, history_blocks
 from tests.conftest import STORMKIT_FLAVOURS, World, eventually
 
+_ROLLBACK = re.compile(r"\bRollback\b")  # a rollback's root, not "Rollbacks still work"
 CHANNEL = "C0DEPLOYS"
 
 
@@ -34,7 +36,7 @@ async def _confirm(world: World, ts: str, *, user: str, channel: str) -> None:
 
 
 def _rollback_root(world: World, channel: str) -> str:
-    roots = [m for m in world.slack.root_messages(channel) if "Rollback" in m.text]
+    roots = [m for m in world.slack.root_messages(channel) if _ROLLBACK.search(m.text)]
     return roots[-1].ts if roots else ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -9,7 +10,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.door import Door
 from bot.home_view import HOME_ACTIONS
-from bot.listeners.dedupe import first_time
+from bot.listeners.after_ack import carry_on
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +25,13 @@ async def opened(door: Door, event: dict[str, Any]) -> None:
         log.exception("drawing the Home tab of %s", user)
 
 
-async def clicked(door: Door, ack: AsyncAck, body: dict[str, Any]) -> None:
+async def clicked(door: Door, ack: AsyncAck, body: dict[str, Any]) -> asyncio.Task[None]:
+    """The ack; then the click, carried out in the task returned."""
     await ack()
-    door.working()
-    if not await first_time(door, body):
-        return
+    return carry_on(door, body, None, lambda: _clicked(door, body))
+
+
+async def _clicked(door: Door, body: dict[str, Any]) -> None:
     user = (body.get("user") or {}).get("id")
     action = (body.get("actions") or [{}])[0]
     action_id, value = action.get("action_id"), action.get("value")
@@ -41,8 +44,9 @@ async def clicked(door: Door, ack: AsyncAck, body: dict[str, Any]) -> None:
 
 
 def register(app: AsyncApp, door: Door) -> None:
-    async def on_opened(event: dict[str, Any]) -> None:
-        await opened(door, event)
+    async def on_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
+        # Bolt acknowledges an event when its listener returns: the tab is drawn after that.
+        carry_on(door, body, None, lambda: opened(door, event))
 
     async def on_click(ack: AsyncAck, body: dict[str, Any]) -> None:
         await clicked(door, ack, body)

@@ -39,7 +39,7 @@ class _Bucket:
 class SlackLimits:
     post_every: float = 1.0  # seconds per chat.postMessage, per channel
     post_burst: int = 3
-    updates_per_minute: float = 50.0  # chat.update for the workspace
+    updates_per_minute: float = 50.0  # chat.update for the workspace; 0: not limited
     update_burst: int = 50
     refused: dict[str, int] = field(default_factory=dict)  # method: 429s answered
     _buckets: dict[tuple[str, str], _Bucket] = field(default_factory=dict)
@@ -48,7 +48,7 @@ class SlackLimits:
         """None if the call is within the limits; else the Retry-After to answer with."""
         if method == "chat.postMessage":
             key, capacity, rate = (method, channel), self.post_burst, 1 / self.post_every
-        elif method == "chat.update":
+        elif method == "chat.update" and self.updates_per_minute > 0:
             key, capacity, rate = (method, ""), self.update_burst, self.updates_per_minute / 60
         else:
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -10,8 +11,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import blocks
 from bot.door import Door
-from bot.listeners.dedupe import first_time
-from bot.listeners.errors import answer, on_error
+from bot.listeners.after_ack import carry_on
+from bot.listeners.errors import answer
 from bot.usecases.common import Actor
 
 
@@ -37,11 +38,15 @@ async def button(
     body: dict[str, Any],
     respond: AsyncRespond,
     client: AsyncWebClient,
-) -> None:
+) -> asyncio.Task[None]:
+    """The ack; then the click, carried out in the task returned."""
     await ack()
-    door.working()
-    if not await first_time(door, body):
-        return
+    return carry_on(door, body, respond, lambda: _clicked(door, body, respond, client))
+
+
+async def _clicked(
+    door: Door, body: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
+) -> None:
     actions = body.get("actions") or [{}]
     action_id, value = actions[0].get("action_id"), actions[0].get("value")
     actor = actor_of(body)
@@ -52,15 +57,10 @@ async def button(
             replace_original=False,
         )
         return
-    try:
-        if action_id == blocks.ROLLBACK:
-            await _ask_why(door, body, value, actor, client)
-            return
-        reply = await door.click(action_id, value, actor)
-    except Exception as exc:  # noqa: BLE001 - every failure is answered in one place
-        await on_error(exc, body, respond)
+    if action_id == blocks.ROLLBACK:
+        await _ask_why(door, body, value, actor, client)
         return
-    await answer(respond, reply)
+    await answer(respond, await door.click(action_id, value, actor))
 
 
 async def _ask_why(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -12,7 +13,7 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from bot import history_blocks
 from bot.commands import reason_problem
 from bot.door import Door
-from bot.listeners.dedupe import first_time
+from bot.listeners.after_ack import carry_on
 from bot.listeners.errors import answer, on_error
 from bot.usecases.common import Actor
 
@@ -26,18 +27,22 @@ def typed_reason(body: dict[str, Any]) -> str:
     return typed.strip() if isinstance(typed, str) else ""
 
 
-async def rollback_reason(door: Door, ack: AsyncAck, body: dict[str, Any]) -> None:
+async def rollback_reason(
+    door: Door, ack: AsyncAck, body: dict[str, Any]
+) -> asyncio.Task[None] | None:
     """A blank or unshowable reason is said in the form, which stays open; otherwise the form
-    closes and the rollback is carried out, answered where its button was."""
+    closes and the rollback is carried out (in the task returned), answered where its button
+    was."""
     reason = typed_reason(body)
     problem = reason_problem(reason)
     if problem is not None:
         await ack(response_action="errors", errors={history_blocks.REASON_BLOCK: problem})
-        return
+        return None
     await ack()
-    door.working()
-    if not await first_time(door, body):
-        return
+    return carry_on(door, body, None, lambda: _roll_back(door, body, reason))
+
+
+async def _roll_back(door: Door, body: dict[str, Any], reason: str) -> None:
     try:
         meta = json.loads((body.get("view") or {}).get("private_metadata") or "")
         plan, channel, url = meta["plan"], meta["channel"], meta["response_url"]

@@ -14,7 +14,7 @@ COMMANDS = ("/deploy",)
 
 def register(app: AsyncApp, door: Door) -> None:
     async def handle(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        await deploy(door, ack, command, respond)
+        await deploy(door, ack, command, respond)  # returns once acked; the rest carries on
 
     for name in COMMANDS:
         app.command(name)(handle)
