@@ -68,7 +68,8 @@ class Settings(BaseSettings):
 
     @property
     def poll_lease_seconds(self) -> float:
-        """How long a replica holds the deployments it polls, renewed at each tick's start and end.
+        """How long a replica holds the deployments it polls, renewed at each tick's start (and
+        at the end of a long one).
 
         Two intervals: a replica that dies has its deployments taken over by the next tick of
         another one after that, so within three intervals of its last renewal.

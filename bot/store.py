@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.changes import Also, GroupCommit
 from bot.db import Database
 from bot.models import Approval, Clock, Kind, Status, Tracked
 from bot.records import Records
 from bot.rows import IN_FLIGHT, Line, tracked
 from bot.tables import TrackedRow
 
-# What else to write in the transaction that wins a change (the messages about it).
-Also = Callable[[AsyncSession], None]
+__all__ = ["Also", "Store"]
 
 
 class Store(Line, Records):
@@ -27,6 +26,7 @@ class Store(Line, Records):
         self._now = clock
         self.owner = owner  # the replica that polls what it tracks, until its lease runs out
         self._lease = timedelta(seconds=lease_seconds)
+        self._changes = GroupCommit(db, clock=clock)
 
     # -- deployments -------------------------------------------------------------------------
 
@@ -149,7 +149,7 @@ class Store(Line, Records):
         free = or_(
             TrackedRow.owner.is_(None), TrackedRow.owner == owner, TrackedRow.lease_until < now
         )
-        async with self._db.transaction() as session:
+        async with self._db.transaction(first=True) as session:
             rows = await session.scalars(
                 update(TrackedRow)
                 .where(*IN_FLIGHT, free)
@@ -161,7 +161,7 @@ class Store(Line, Records):
 
     async def renew(self, owner: str, *, seconds: float) -> None:
         """Hold what this replica polls for `seconds` more (a long tick keeps its leases)."""
-        async with self._db.transaction() as session:
+        async with self._db.transaction(first=True) as session:
             await session.execute(
                 update(TrackedRow)
                 .where(*IN_FLIGHT, TrackedRow.owner == owner)
@@ -185,12 +185,13 @@ class Store(Line, Records):
 
         Only one caller wins a change; its messages are in the outbox before anyone can see the
         new status, so a crash between the two can neither lose nor double them. `bypassed`:
-        it went live while its approval was pending.
+        it went live while its approval was pending. Changes made within a few milliseconds of
+        each other share their transaction (bot/changes.py), each with its own compare-and-set.
         """
-        values: dict[str, object] = {"status": new.value}
+        values: tuple[tuple[str, str], ...] = (("status", new.value),)
         if bypassed:
-            values["approval"] = Approval.BYPASSED.value
-        return await self._change(row_id, {"status": expected.value}, values, also)
+            values += (("approval", Approval.BYPASSED.value),)
+        return await self._changes.change(row_id, expected=expected.value, values=values, also=also)
 
     async def decide(self, row_id: int, *, decision: Approval, user: str) -> bool:
         """Settle a pending approval once: a second click, or a concurrent one, gets False."""
