@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import time
 from collections.abc import AsyncIterator
@@ -93,6 +94,20 @@ async def test_replies_in_one_channel_burst_then_keep_the_pace(db: Database) -> 
     assert [text for _, _, text in slack.calls] == [f"reply {i}" for i in range(5)]
     gaps = _gaps(slack, "post", "C1")
     assert max(gaps[:2]) < 0.1  # the first three back to back
+    assert min(gaps[2:]) >= 0.18  # then one a pace
+
+
+async def test_roots_posted_together_in_one_channel_keep_its_pace(db: Database) -> None:
+    """Ten `/deploy` in one channel at once: the roots go a burst, then one a pace (Slack
+    would refuse the rest), and every command gets its root."""
+    slack = FakeNotifier()
+    outbox = _outbox(db, slack, pace=0.2, burst=3)
+    roots = await asyncio.gather(
+        *(outbox.post_now("C1", blocks.note(f"Deploy app{i}")) for i in range(6))
+    )
+    assert len(set(roots)) == 6
+    gaps = _gaps(slack, "post", "C1")
+    assert max(gaps[:2]) < 0.1  # a burst of three
     assert min(gaps[2:]) >= 0.18  # then one a pace
 
 

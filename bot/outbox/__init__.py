@@ -74,16 +74,17 @@ class Outbox:
         row = self._row(channel, Way.ROOT, message, state=State.SENDING)
         async with self._db.transaction() as session:
             session.add(row)
-        try:
-            ts = await self._notifier.post(
-                channel, message.text, row.blocks, metadata=metadata(row.id)
-            )
-        except Exception:
-            await self._ledger.marked([row.id], State.FAILED)
-            raise
-        async with self._db.transaction() as session:
-            await self._ledger.mark(session, [row.id], State.SENT)
-            await self._posts.root_posted(session, channel)
+        async with self._posts.root_turn(channel):  # roots posted together go at its pace
+            try:
+                ts = await self._notifier.post(
+                    channel, message.text, row.blocks, metadata=metadata(row.id)
+                )
+            except Exception:
+                await self._ledger.marked([row.id], State.FAILED)
+                raise
+            async with self._db.transaction() as session:
+                await self._ledger.mark(session, [row.id], State.SENT)
+                await self._posts.root_posted(session, channel)
         return ts
 
     def add(self, items: Iterable[Outgoing]) -> Also:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -65,6 +66,8 @@ class Posting:
         self._again: set[str] = set()  # kicked while their sender ran
         self._finished: list[_Finished] = []
         self._due: dict[str, datetime] = {}  # the channels held here: their pace so far
+        self._root_locks: dict[str, asyncio.Lock] = {}
+        self._root_due: dict[str, datetime] = {}  # the pace of this process's recent roots
         self._being_taken: set[str] = set()  # in the transaction taking them now
         self._reserved: dict[str, int] = {}  # roots posted to those meanwhile
         self._taking: asyncio.Task[None] | None = None
@@ -81,13 +84,30 @@ class Posting:
         tasks = [*self._senders.values(), self._taking, self._settling]
         return [task for task in tasks if task is not None and not task.done()]
 
+    @asynccontextmanager
+    async def root_turn(self, channel: str) -> AsyncIterator[None]:
+        """A root's turn in its channel: roots of this process go one at a time, each when
+        the channel's pace allows (ten `/deploy` in one channel at once would otherwise meet
+        Slack's 429s, and fail after slack_sdk's three retries)."""
+        lock = self._root_locks.setdefault(channel, asyncio.Lock())
+        async with lock:
+            due = self._due.get(channel) or self._root_due.get(channel) or self._now()
+            wait = self._pace.earliest(due, self._now()) - self._now()
+            if wait.total_seconds() > 0:
+                await asyncio.sleep(wait.total_seconds())  # the channel's pace: the point
+            yield
+        if (paid := self._root_due.get(channel)) is not None and paid < self._now():
+            del self._root_due[channel]  # paid up: the channel's row says the same
+
     async def root_posted(self, session: AsyncSession, channel: str) -> None:
         """A root went to the channel ahead of its queue: it counts against the channel's pace
         all the same (Slack counts every post), from when Slack answered (never earlier than
         Slack counted it): in memory while the channel is held or being taken here, else in
         the channel's row, in the transaction that marks the root sent."""
+        now = self._now()
+        self._root_due[channel] = self._pace.after(self._root_due.get(channel, now), now)
         if channel in self._due:
-            self._due[channel] = self._pace.after(self._due[channel], self._now())
+            self._due[channel] = self._pace.after(self._due[channel], now)
         elif channel in self._being_taken:
             self._reserved[channel] = self._reserved.get(channel, 0) + 1
         else:
