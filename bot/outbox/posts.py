@@ -66,8 +66,8 @@ class Posting:
         self._again: set[str] = set()  # kicked while their sender ran
         self._finished: list[_Finished] = []
         self._due: dict[str, datetime] = {}  # the channels held here: their pace so far
-        self._root_locks: dict[str, asyncio.Lock] = {}
-        self._root_due: dict[str, datetime] = {}  # the pace of this process's recent roots
+        self._turns: dict[str, asyncio.Lock] = {}  # one post in flight per channel, here
+        self._root_due: dict[str, datetime] = {}  # the pace of channels not held, by roots
         self._being_taken: set[str] = set()  # in the transaction taking them now
         self._reserved: dict[str, int] = {}  # roots posted to those meanwhile
         self._taking: asyncio.Task[None] | None = None
@@ -86,11 +86,10 @@ class Posting:
 
     @asynccontextmanager
     async def root_turn(self, channel: str) -> AsyncIterator[None]:
-        """A root's turn in its channel: roots of this process go one at a time, each when
-        the channel's pace allows (ten `/deploy` in one channel at once would otherwise meet
-        Slack's 429s, and fail after slack_sdk's three retries)."""
-        lock = self._root_locks.setdefault(channel, asyncio.Lock())
-        async with lock:
+        """A root's turn in its channel: one post at a time in a channel in this process,
+        roots and replies alike, each when the channel's pace allows (ten `/deploy` in one
+        channel at once would otherwise meet Slack's 429s, and fail after its retries)."""
+        async with self._turn(channel):
             due = self._due.get(channel) or self._root_due.get(channel) or self._now()
             wait = self._pace.earliest(due, self._now()) - self._now()
             if wait.total_seconds() > 0:
@@ -99,13 +98,17 @@ class Posting:
         if (paid := self._root_due.get(channel)) is not None and paid < self._now():
             del self._root_due[channel]  # paid up: the channel's row says the same
 
+    def _turn(self, channel: str) -> asyncio.Lock:
+        return self._turns.setdefault(channel, asyncio.Lock())
+
     async def root_posted(self, session: AsyncSession, channel: str) -> None:
         """A root went to the channel ahead of its queue: it counts against the channel's pace
         all the same (Slack counts every post), from when Slack answered (never earlier than
         Slack counted it): in memory while the channel is held or being taken here, else in
         the channel's row, in the transaction that marks the root sent."""
         now = self._now()
-        self._root_due[channel] = self._pace.after(self._root_due.get(channel, now), now)
+        if channel not in self._due:
+            self._root_due[channel] = self._pace.after(self._root_due.get(channel, now), now)
         if channel in self._due:
             self._due[channel] = self._pace.after(self._due[channel], now)
         elif channel in self._being_taken:
@@ -133,7 +136,7 @@ class Posting:
                 self._being_taken = set()
                 reserved, self._reserved = self._reserved, {}
             for channel, batch in posts.items():
-                due = held[channel]
+                due = max(held[channel], self._root_due.pop(channel, held[channel]))
                 for _ in range(reserved.get(channel, 0)):  # roots posted as it was taken
                     due = self._pace.after(due, self._now())
                 self._due[channel] = due
@@ -162,7 +165,9 @@ class Posting:
                 log.exception("marking the posts of %s channels", len(done))
             for finished in done:
                 self._senders.pop(finished.channel, None)
-                self._due.pop(finished.channel, None)
+                due = self._due.pop(finished.channel, finished.due)
+                if due > self._now():  # the roots posted next here keep to it
+                    self._root_due[finished.channel] = due
                 if finished.more or finished.channel in self._again:
                     self._again.discard(finished.channel)
                     self._wanted.add(finished.channel)
@@ -172,23 +177,24 @@ class Posting:
     async def _post_all(self, channel: str, batch: list[OutboxRow], sent: list[int]) -> None:
         """Post a batch at the channel's pace (its `due` kept in `self._due` as it goes)."""
         for row in batch:
-            wait = self._pace.earliest(self._due[channel], self._now()) - self._now()
-            if wait.total_seconds() > 0:
-                await asyncio.sleep(wait.total_seconds())  # the pace, or Retry-After: the point
-            hold = timedelta(0)
-            try:
-                await self._post(row)
-                sent.append(row.id)
-            except SlackApiError as exc:
-                await self._ledger.failed(row, [row.id], exc)
-                hold = retry_after(exc)
-            except Exception:
-                log.exception("delivering message %s to %s", row.id, channel)
-                await self._ledger.failed(row, [row.id], None)
-            due = self._pace.after(self._due[channel], self._now())  # a refusal counts too
-            if hold:
-                due = max(due, self._pace.hold(self._now(), hold))
-            self._due[channel] = due
+            async with self._turn(channel):  # a root may be going to the channel just now
+                wait = self._pace.earliest(self._due[channel], self._now()) - self._now()
+                if wait.total_seconds() > 0:
+                    await asyncio.sleep(wait.total_seconds())  # the pace, or Retry-After
+                hold = timedelta(0)
+                try:
+                    await self._post(row)
+                    sent.append(row.id)
+                except SlackApiError as exc:
+                    await self._ledger.failed(row, [row.id], exc)
+                    hold = retry_after(exc)
+                except Exception:
+                    log.exception("delivering message %s to %s", row.id, channel)
+                    await self._ledger.failed(row, [row.id], None)
+                due = self._pace.after(self._due[channel], self._now())  # a refusal counts too
+                if hold:
+                    due = max(due, self._pace.hold(self._now(), hold))
+                self._due[channel] = due
             await self._channels.keep(channel)
 
     async def _post(self, row: OutboxRow) -> None:
