@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select, true, tuple_, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -45,7 +45,6 @@ class Ledger:
     ) -> dict[str, list[OutboxRow]]:
         """Each channel's oldest undelivered posts (up to BATCH a channel), taken in one
         statement in the caller's transaction, oldest first."""
-        undelivered = self.undelivered()
         ranked = (
             select(
                 OutboxRow.id,
@@ -53,24 +52,16 @@ class Ledger:
                 .over(partition_by=OutboxRow.channel, order_by=OutboxRow.id)
                 .label("place"),
             )
-            .where(OutboxRow.channel.in_(channels), OutboxRow.kind == Way.POST.value, undelivered)
+            .where(
+                OutboxRow.channel.in_(channels),
+                OutboxRow.kind == Way.POST.value,
+                self.undelivered(),
+            )
             .subquery()
         )
         oldest = select(ranked.c.id).where(ranked.c.place <= BATCH)
-        taken = await session.scalars(
-            update(OutboxRow)
-            .where(OutboxRow.id.in_(oldest), undelivered)
-            .values(
-                state=State.SENDING.value,
-                owner=self._owner,
-                lease_until=self._now() + self._lease,
-                attempts=OutboxRow.attempts + 1,
-            )
-            .returning(OutboxRow),
-            execution_options={"synchronize_session": False},
-        )
         by_channel: dict[str, list[OutboxRow]] = {}
-        for row in sorted(taken, key=lambda row: row.id):
+        for row in await self._lease_rows(session, OutboxRow.id.in_(oldest)):
             by_channel.setdefault(row.channel, []).append(row)
         return by_channel
 
@@ -130,26 +121,29 @@ class Ledger:
         )
 
     async def _take(
-        self, ids: Any, *, sent: list[int], also: ColumnElement[bool] | None = None
+        self, ids: list[int], *, sent: list[int], also: ColumnElement[bool]
     ) -> list[OutboxRow]:
-        chosen = OutboxRow.id.in_(ids if isinstance(ids, list) else ids.scalar_subquery())
         async with self._db.transaction() as session:
             await self.mark(session, sent, State.SENT)
-            taken = await session.scalars(
-                update(OutboxRow)
-                .where(chosen, self.undelivered(), also if also is not None else true())
-                .values(
-                    state=State.SENDING.value,
-                    owner=self._owner,
-                    lease_until=self._now() + self._lease,
-                    attempts=OutboxRow.attempts + 1,
-                )
-                .returning(OutboxRow),
-                execution_options={"synchronize_session": False},
-            )
-            rows = sorted(taken, key=lambda row: row.id)
+            rows = await self._lease_rows(session, OutboxRow.id.in_(ids), also)
         sent.clear()
         return rows
+
+    async def _lease_rows(self, session: AsyncSession, *chosen: Any) -> list[OutboxRow]:
+        """Take the chosen rows that are still undelivered (one statement), oldest first."""
+        taken = await session.scalars(
+            update(OutboxRow)
+            .where(*chosen, self.undelivered())
+            .values(
+                state=State.SENDING.value,
+                owner=self._owner,
+                lease_until=self._now() + self._lease,
+                attempts=OutboxRow.attempts + 1,
+            )
+            .returning(OutboxRow),
+            execution_options={"synchronize_session": False},
+        )
+        return sorted(taken, key=lambda row: row.id)
 
     async def mark(self, session: AsyncSession, ids: Sequence[int], state: State) -> None:
         if ids:
