@@ -14,7 +14,7 @@ from bot import blocks, history_blocks
 from bot.blocks import Message
 from bot.config import AppConfig, Config
 from bot.models import Action
-from bot.policy import Ask, NotAllowed, Policy, Refused
+from bot.policy import Ask, NotAllowed, Policy, Refused, locked_by
 from bot.providers.base import ProviderError
 from bot.store import Store
 from bot.usage import USAGE, UsageError, no_such_app
@@ -110,7 +110,14 @@ class Clicks:
         async def form() -> View:
             plan, app = self._plan(value, subject)
             self._policy.check(Ask(Action.ROLLBACK, app, actor.user, actor.channel))
-            return history_blocks.rollback_reason(app.name, plan.current, plan.target, metadata)
+            lock = await self._store.lock_of(app.name)  # kept by the rollback, as it says
+            return history_blocks.rollback_reason(
+                app.name,
+                plan.current,
+                plan.target,
+                metadata,
+                locked=locked_by(lock) if lock else None,
+            )
 
         return await self._audited(Action.ROLLBACK, subject, actor, form)
 

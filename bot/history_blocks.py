@@ -39,12 +39,22 @@ def rollback_confirm(
     return Message(summary, (*say(text), ActionsBlock(block_id="rollback", elements=[button])))
 
 
-def rollback_reason(app: str, current: str, target: str, metadata: str) -> View:
-    """The form a rollback's button opens: why, said in the thread and kept as the lock's reason."""
-    text = (
-        f"*{app}* goes back from `{current}` to `{target}`, and its deploys stay locked until "
-        "someone unlocks. Your reason is said in the rollback's thread and becomes the lock's."
-    )
+def rollback_reason(
+    app: str, current: str, target: str, metadata: str, *, locked: str | None = None
+) -> View:
+    """The form a rollback's button opens: why, said in the thread and kept as the lock's
+    reason; or, when the app is `locked` already ("locked by @dev: why"), that lock stays."""
+    if locked:
+        text = (
+            f"*{app}* goes back from `{current}` to `{target}`. It stays {locked}, until "
+            "someone unlocks. Your reason is said in the rollback's thread."
+        )
+    else:
+        text = (
+            f"*{app}* goes back from `{current}` to `{target}`, and its deploys stay locked "
+            "until someone unlocks. Your reason is said in the rollback's thread and becomes "
+            "the lock's."
+        )
     reason = PlainTextInputElement(
         action_id=REASON_INPUT,
         max_length=MAX_REASON,

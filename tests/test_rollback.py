@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 import pytest
@@ -167,6 +168,10 @@ async def test_a_rollback_keeps_a_lock_already_there(world: World) -> None:
     lock = await world.runtime.store.lock_of("web")
     assert lock is not None
     assert (lock.locked_by, lock.reason) == ("U0DEV", "db migration running")
+    # The form said so before the reason was typed: that lock stays, the reason is only said.
+    form = json.dumps(world.slack.views_opened[-1])
+    assert "It stays locked by <@U0DEV>: db migration running" in form
+    assert "becomes the lock" not in form
 
 
 async def test_a_rollback_asks_why_says_it_to_the_deployer_and_locks_with_it(
@@ -188,6 +193,7 @@ async def test_a_rollback_asks_why_says_it_to_the_deployer_and_locks_with_it(
     )
     [form] = await eventually(lambda: world.slack.views_opened)
     assert form["title"]["text"] == "Roll back web?"
+    assert "becomes the lock's" in json.dumps(form)  # no lock yet: the reason will be its
     assert form["submit"]["text"] == "Roll back"
     assert world.nometria.requests_to("POST", "/v1/deployments/") == []  # not before the form
 
