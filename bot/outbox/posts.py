@@ -67,9 +67,7 @@ class Posting:
         self._finished: list[_Finished] = []
         self._due: dict[str, datetime] = {}  # the channels held here: their pace so far
         self._turns: dict[str, asyncio.Lock] = {}  # one post in flight per channel, here
-        self._root_due: dict[str, datetime] = {}  # the pace of channels not held, by roots
-        self._being_taken: set[str] = set()  # in the transaction taking them now
-        self._reserved: dict[str, int] = {}  # roots posted to those meanwhile
+        self._root_due: dict[str, datetime] = {}  # channels not held here: their roots' pace
         self._taking: asyncio.Task[None] | None = None
         self._settling: asyncio.Task[None] | None = None
 
@@ -104,17 +102,15 @@ class Posting:
     async def root_posted(self, session: AsyncSession, channel: str) -> None:
         """A root went to the channel ahead of its queue: it counts against the channel's pace
         all the same (Slack counts every post), from when Slack answered (never earlier than
-        Slack counted it): in memory while the channel is held or being taken here, else in
-        the channel's row, in the transaction that marks the root sent."""
+        Slack counted it): in memory (the channel's sender here, or this process's next take
+        of it), and in the channel's row for whoever holds it next, in the transaction that
+        marks the root sent."""
         now = self._now()
-        if channel not in self._due:
-            self._root_due[channel] = self._pace.after(self._root_due.get(channel, now), now)
         if channel in self._due:
             self._due[channel] = self._pace.after(self._due[channel], now)
-        elif channel in self._being_taken:
-            self._reserved[channel] = self._reserved.get(channel, 0) + 1
-        else:
-            await self._channels.spend(session, channel, self._pace)
+            return  # the sender lets the channel go with it
+        self._root_due[channel] = self._pace.after(self._root_due.get(channel, now), now)
+        await self._channels.spend(session, channel, self._pace)
 
     async def _take_all(self) -> None:
         """Hold every wanted channel no other replica holds, and take their posts: one
@@ -122,7 +118,6 @@ class Posting:
         while wanted := sorted(self._wanted - self._senders.keys()):
             self._again |= self._wanted & self._senders.keys()  # their senders look again
             self._wanted.clear()
-            self._being_taken = set(wanted)
             try:
                 async with self._db.transaction() as session:
                     held = await self._channels.take_all(session, wanted)
@@ -132,14 +127,9 @@ class Posting:
             except Exception:
                 log.exception("taking the posts of %s channels", len(wanted))
                 return  # the next sweep looks again
-            finally:
-                self._being_taken = set()
-                reserved, self._reserved = self._reserved, {}
             for channel, batch in posts.items():
-                due = max(held[channel], self._root_due.pop(channel, held[channel]))
-                for _ in range(reserved.get(channel, 0)):  # roots posted as it was taken
-                    due = self._pace.after(due, self._now())
-                self._due[channel] = due
+                # The row, or this process's roots posted while it was being taken: the later.
+                self._due[channel] = max(held[channel], self._root_due.pop(channel, held[channel]))
                 self._senders[channel] = asyncio.create_task(self._send(channel, batch))
 
     async def _send(self, channel: str, batch: list[OutboxRow]) -> None:
