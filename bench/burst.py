@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.harness import BOTS, Bench, app_name, bench, percentile
+from bench.harness import BOTS, Bench, bench, deploy_each, first_replies, percentile
 from tests.conftest import BOT_TOKEN, eventually
 
 
@@ -85,14 +85,7 @@ async def slack_call_seconds(b: Bench) -> float:
 
 
 async def start(b: Bench, case: Case) -> dict[str, str]:
-    slots = asyncio.Semaphore(50)
-
-    async def one(i: int) -> None:
-        async with slots:
-            response = await b.driver.command(app_name(i), channel=channel(i))
-            assert response.status_code == 200
-
-    await asyncio.gather(*(one(i) for i in range(case.deployments)))
+    await deploy_each(b, case.deployments, channel)
     roots: dict[str, str] = await eventually(
         lambda: threads(b, case.deployments), within=case.deployments / 5 + 60, every=0.25
     )
@@ -125,15 +118,9 @@ async def flip(b: Bench, roots: dict[str, str], case: Case) -> list[float]:
     t0 = time.monotonic()
     b.clock.advance(3)  # Nometria goes live, Stormkit succeeds and is published
 
-    def answered() -> dict[str, float]:
-        first: dict[str, float] = {}
-        for call in b.slack.calls[seen:]:
-            ts = call.args.get("thread_ts")
-            if call.method == "chat.postMessage" and ts in roots and call.ok:
-                first.setdefault(str(ts), call.at - t0)
-        return first if len(first) == len(roots) else {}
-
-    first = await eventually(answered, within=case.interval * 5 + 120, every=0.05)
+    first = await eventually(
+        lambda: first_replies(b, roots, seen, t0), within=case.interval * 5 + 120, every=0.05
+    )
     return sorted(first.values())
 
 

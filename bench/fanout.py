@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 
 from bench.burst import quiet
-from bench.harness import Bench, app_name, bench, percentile
+from bench.harness import Bench, bench, deploy_each, first_replies, percentile
 from tests.conftest import eventually
 
 # Thread replies only: what people read (root edits may still be on their way).
@@ -44,15 +44,7 @@ async def ticks_after(b: Bench, count: float, plan: Plan) -> None:
 
 async def start_deployments(b: Bench, plan: Plan) -> float:
     started = time.perf_counter()
-    slots = asyncio.Semaphore(50)
-
-    async def one(i: int) -> None:
-        async with slots:
-            where = channel(i % plan.channels)
-            response = await b.driver.command(app_name(i), channel=where)
-            assert response.status_code == 200
-
-    await asyncio.gather(*(one(i) for i in range(plan.deployments)))
+    await deploy_each(b, plan.deployments, lambda i: channel(i % plan.channels))
     settle = plan.deployments / plan.channels * 3 * plan.pace + 60
     await eventually(
         lambda: b.sql("SELECT count(*) FROM deployments") == plan.deployments,
@@ -104,16 +96,12 @@ async def notification_latency(b: Bench, plan: Plan) -> list[float]:
     t0 = time.monotonic()
     b.clock.advance(3)  # every build finishes: Nometria goes live, Stormkit succeeds
 
-    def answered() -> dict[str, float]:
-        first: dict[str, float] = {}
-        for call in b.slack.calls[seen:]:
-            ts = call.args.get("thread_ts")
-            if call.method == "chat.postMessage" and ts in threads and call.ok:
-                first.setdefault(str(ts), call.at - t0)
-        return first if len(first) == len(threads) else {}
-
     per_channel = plan.deployments / plan.channels * 2 * plan.pace
-    first = await eventually(answered, within=plan.interval * 3 + per_channel + 120, every=0.25)
+    first = await eventually(
+        lambda: first_replies(b, threads, seen, t0),
+        within=plan.interval * 3 + per_channel + 120,
+        every=0.25,
+    )
     return sorted(first.values())
 
 
@@ -122,15 +110,7 @@ async def naive(plan: Plan) -> tuple[list[float], str]:
     async with bench(
         provider_latency=plan.latency, poll_interval=plan.interval, pace=plan.pace, which="naive"
     ) as b:
-        slots = asyncio.Semaphore(50)
-
-        async def one(i: int) -> None:
-            async with slots:
-                where = channel(i % plan.channels)
-                response = await b.driver.command(app_name(i), channel=where)
-                assert response.status_code == 200
-
-        await asyncio.gather(*(one(i) for i in range(plan.deployments)))
+        await deploy_each(b, plan.deployments, lambda i: channel(i % plan.channels))
 
         def started() -> bool:
             threads = roots(b, plan)

@@ -8,7 +8,7 @@ import sqlite3
 import statistics
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +79,29 @@ class Bench:
         status = Path(f"/proc/{self.bot.process.pid}/status").read_text(encoding="utf-8")
         kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
         return kb / 1024
+
+
+async def deploy_each(b: Bench, count: int, where: Callable[[int], str]) -> None:
+    """`/deploy` of `count` apps, 50 commands at a time, the i-th in channel `where(i)`."""
+    slots = asyncio.Semaphore(50)
+
+    async def one(i: int) -> None:
+        async with slots:
+            response = await b.driver.command(app_name(i), channel=where(i))
+            assert response.status_code == 200
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+
+
+def first_replies(b: Bench, threads: Collection[str], seen: int, t0: float) -> dict[str, float]:
+    """Per thread, the seconds from `t0` to its first reply among the calls after `seen`;
+    empty until every thread has one."""
+    first: dict[str, float] = {}
+    for call in b.slack.calls[seen:]:
+        ts = call.args.get("thread_ts")
+        if call.method == "chat.postMessage" and ts in threads and call.ok:
+            first.setdefault(str(ts), call.at - t0)
+    return first if len(first) == len(threads) else {}
 
 
 # One deployment per app at a time: the benchmarks deploy many apps, one deploy each, so every
