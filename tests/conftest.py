@@ -19,9 +19,10 @@ import pytest
 import stamina
 from pydantic import SecretStr
 
-from bot import blocks, history_blocks
+from bot import blocks, history_blocks, migrations
 from bot import config as configuration
 from bot.config import Settings
+from bot.db import Database
 from bot.runtime import Runtime
 from tests.fakes.clock import ManualClock, WallClock
 from tests.fakes.nometria import FakeNometria
@@ -207,6 +208,15 @@ class World:
         self.clock.advance(seconds)
         await self.runtime.poller.poll_once()
         await self.runtime.outbox.idle()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A store of its own on SQLite, migrated, for tests of the outbox without the bot."""
+    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
+    await migrations.upgrade(db)
+    yield db
+    await db.close()
 
 
 @pytest.fixture

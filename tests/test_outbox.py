@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from bot import blocks, migrations
+from bot import blocks
 from bot.db import Database
 from bot.notifier import Notifier
 from bot.outbox import Edit, Outbox, Reply
@@ -52,14 +50,6 @@ def test_replies_never_merge() -> None:
     """Every reply is posted: only edits of one message collapse."""
     batch = [Queued(1, Way.POST), Queued(2, Way.POST)]
     assert [covers for _, covers in merged(batch)] == [[1], [2]]
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
-    await migrations.upgrade(db)
-    yield db
-    await db.close()
 
 
 def _outbox(

@@ -5,15 +5,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
-import pytest
 from sqlalchemy import event, select
 
-from bot import blocks, migrations
+from bot import blocks
 from bot.db import Database
 from bot.notifier import Notifier
 from bot.outbox import Edit, Outbox, Reply
@@ -67,14 +64,6 @@ async def test_the_edit_budget_waits_once_spent() -> None:
     for _ in range(120):
         await budget.take()
     assert budget.ready(10) == 0  # nothing left now
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    db = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
-    await migrations.upgrade(db)
-    yield db
-    await db.close()
 
 
 def _outbox(db: Database, slack: FakeNotifier, **pacing: Any) -> Outbox:
