@@ -33,11 +33,6 @@ class ChannelLeases:
         upsert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
         self._insert = upsert
 
-    async def take(self, channel: str) -> datetime | None:
-        """Hold one channel; None if another replica does. Returns its `due`."""
-        async with self._db.transaction() as session:
-            return (await self.take_all(session, [channel])).get(channel)
-
     async def take_all(self, session: AsyncSession, channels: Sequence[str]) -> dict[str, datetime]:
         """Hold those channels no other replica holds (one statement); each with its `due`."""
         now = self._now()
@@ -78,10 +73,6 @@ class ChannelLeases:
                 .values(lease_until=until)
             )
         self._held[channel] = until
-
-    async def release(self, channel: str, *, due: datetime) -> None:
-        async with self._db.transaction() as session:
-            await self.release_all_of(session, {channel: due})
 
     async def release_all_of(self, session: AsyncSession, dues: Mapping[str, datetime]) -> None:
         """Let these channels go, each with its `due`, in the caller's transaction."""
