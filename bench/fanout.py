@@ -72,7 +72,10 @@ async def tick_ended(b: Bench, plan: Plan) -> tuple[float, float, int]:
     return count, await b.metric("deploybot_poll_tick_seconds_sum"), reads
 
 
-async def measure_ticks(b: Bench, plan: Plan, ticks: int = 4) -> tuple[float, float]:
+TICKS = 4  # steady ticks measured
+
+
+async def measure_ticks(b: Bench, plan: Plan, ticks: int = TICKS) -> tuple[float, float]:
     """Mean tick duration and provider requests per tick, over `ticks` steady ticks."""
     count0, sum0, reads0 = await tick_ended(b, plan)
     await ticks_after(b, count0 + ticks - 1, plan)
@@ -165,7 +168,14 @@ async def main(plan: Plan, *, smoke: bool = False) -> bool:
     print(f"  deploybot: {refused}")
     print(f"memory: peak RSS of the bot {rss:.0f} MB")
     if smoke:  # too small for the targets: proves the script and the counts still work
-        return abs(requests - plan.deployments) < 0.5 and idle == 0
+        # Behaviour, not speed: each deployment read once a tick, none when idle, every thread
+        # told. On a loaded machine the window's edges may catch part of a neighbouring tick
+        # (off by up to a tick's reads over TICKS), which reading each twice would still fail.
+        return (
+            abs(requests - plan.deployments) <= plan.deployments / TICKS
+            and idle == 0
+            and len(latencies) == plan.deployments
+        )
     return (
         tick < 2.0
         and tick <= 2 * floor

@@ -54,7 +54,7 @@ class Bench:
             return int(conn.execute(query).fetchone()[0])
 
     async def metric(self, name: str) -> float:
-        text = (await self.http.get(self.bot.url + "/metrics")).text
+        text = (await self.http.get(self.bot.metrics_url + "/metrics")).text
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if sample.name == name:
@@ -114,7 +114,7 @@ def app_name(i: int) -> str:
     return f"fan{i % APPS:04d}"
 
 
-def _many_apps() -> str:
+def many_apps() -> str:
     return "".join(
         f'\n[apps.{app_name(i)}]\nprovider = "stormkit"\nenv_id = "305"\n'
         if i % 2
@@ -131,7 +131,11 @@ async def bench(
     pace: float,
     concurrency: int = 50,
     which: str = "deploybot",
+    apps: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> AsyncIterator[Bench]:
+    """A bot and its fakes; `apps` is the apps file's tables (default: the 1,000 `fan` apps),
+    `extra` more settings for the bot."""
     clock = ManualClock()
     # Slack's firm limit, a post a second per channel (short bursts allowed), enforced for every
     # bot. Edits are not limited here: Tier 3's "50+ a minute" is a floor, not the limit, and
@@ -155,12 +159,13 @@ async def bench(
             "DEPLOYBOT_CHANNEL_PACE": str(pace),
             "DEPLOYBOT_POLL_CONCURRENCY": str(concurrency),
             "DEPLOYBOT_LEASE_SECONDS": "600",
+            **(extra or {}),
         }
         start = start_bot if which == "deploybot" else start_naive
         bot = await start(
             work,
             name=which,
-            apps=write_apps(work, servers, _many_apps()),
+            apps=write_apps(work, servers, many_apps() if apps is None else apps),
             slack_url=servers["slack"].url,
             database_url=f"sqlite:///{db}",
             **settings,
@@ -198,7 +203,8 @@ async def start_naive(
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.naive_bot", env=env, cwd=tmp, stdout=out, stderr=out
         )
-    naive = BotProcess(process, f"http://127.0.0.1:{port}", log)
+    url = f"http://127.0.0.1:{port}"
+    naive = BotProcess(process, url, log, metrics_url=url)  # it serves no /metrics
     async with httpx.AsyncClient() as http:
 
         async def healthy() -> bool:

@@ -19,13 +19,15 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 
-from bot import blocks, providers
 from bot import config as configuration
+from bot import providers
 from bot.config import Config
+from bot.config.settings import Settings
 from bot.models import Deployment, Status
 from bot.providers import http as provider_http
 from bot.providers.base import Provider, ProviderError
-from bot.runtime import slack_client
+from bot.render import blocks
+from bot.runtime.slack import slack_client
 
 log = logging.getLogger("naive")
 
@@ -134,7 +136,7 @@ async def _healthz(_: web.Request) -> web.Response:
 
 
 async def serve() -> None:
-    config = configuration.load(configuration.Settings())
+    config = configuration.load(Settings())
     bot = NaiveBot(config)
     app = bot.bolt.web_app(path="/slack/events")
     app.router.add_get("/healthz", _healthz)

@@ -1,137 +1,75 @@
-"""CLI: serve, check. Builds the pieces, wires them, starts them."""
+"""CLI: serve, console, migrate, check. Reads the settings, says every problem in them, and
+hands the rest to the runtime (bot/runtime/)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-import signal
 import sys
 from pathlib import Path
 from typing import NoReturn
 
 import click
-from aiohttp import web
 from pydantic import ValidationError
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
-from bot import config as configuration
-from bot import migrations, providers
-from bot.config import Config, ConfigError, Settings
-from bot.config_words import describe_error
+from bot import migrations
+from bot.config import ConfigError, preflight
+from bot.config.secrets import secrets_of
+from bot.config.settings import Settings
+from bot.config.words import describe_error
 from bot.logs import human_retries, setup_logging
-from bot.providers import http as provider_http
-from bot.providers.base import ProviderError
-from bot.runtime import (
-    BadToken,
-    Runtime,
-    SlackUnreachable,
-    open_store,
-    secrets_of,
-    slack_client,
-    verify_token,
-)
-
-log = logging.getLogger("bot")
-SLACK_RETRY = 5.0  # seconds between tries while Slack does not answer at start
+from bot.migrations import open_store
+from bot.runtime.check import check_each_part
+from bot.runtime.serve import serve_until_stopped
+from bot.runtime.slack import token_refused
 
 
 def _fail(message: str) -> NoReturn:
-    lines = message.splitlines()
-    if len(lines) > 1:  # every problem at once, one a line
-        click.echo(f"deploybot: {len(lines)} problems to fix:", err=True)
-        message = "\n".join(f"  {line}" for line in lines)
-    click.echo(f"deploybot: {message}" if len(lines) == 1 else message, err=True)
+    _problems(message.splitlines())
     sys.exit(1)
 
 
-def _load() -> Config:
-    try:
-        return configuration.load(Settings())
-    except ValidationError as exc:
-        _fail(describe_error(exc))
-    except ConfigError as exc:
-        _fail(str(exc))
+def _problems(lines: list[str]) -> None:
+    """Every problem at once, one a line, on stderr."""
+    if len(lines) == 1:
+        click.echo(f"deploybot: {lines[0]}", err=True)
+        return
+    click.echo(f"deploybot: {len(lines)} problems to fix:", err=True)
+    for line in lines:
+        click.echo(f"  {line}", err=True)
+
+
+APPS_FILE = click.option(
+    "--config",
+    "apps_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The apps file (default: DEPLOYBOT_CONFIG, or deploybot.toml here).",
+)
 
 
 @click.group()
+@click.version_option(
+    package_name="deploybot", prog_name="deploybot", message="%(prog)s %(version)s"
+)
 def cli() -> None:
     """deploybot: trigger, approve, publish, watch and roll back deployments from Slack."""
     human_retries()
 
 
 @cli.command()
-def serve() -> None:
-    """Run the bot: Slack over HTTP on $PORT (or Socket Mode), /healthz and /metrics."""
-    config = _load()
-    settings = config.settings
-    if settings.slack_bot_token is None:
-        _fail("environment: SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)")
-    if settings.slack_app_token is None and settings.slack_signing_secret is None:
-        _fail(
-            "environment: SLACK_SIGNING_SECRET is not set (needed to verify Slack's requests; "
-            "or set SLACK_APP_TOKEN for Socket Mode)"
-        )
-    setup_logging(secrets_of(config))
+@APPS_FILE
+def serve(apps_file: Path | None) -> None:
+    """Run the bot: Slack over HTTP on $PORT (or Socket Mode) with /healthz; /metrics apart."""
+    setup = preflight.read(apps_file)
+    if setup.config is None or setup.slack:
+        token_said = any("SLACK_BOT_TOKEN" in line for line in setup.slack)
+        refused = [] if token_said else asyncio.run(token_refused(setup.settings))
+        _fail("\n".join(setup.every_problem + refused))
+    config = setup.config
+    redact = setup_logging(secrets_of(config))
     try:
-        asyncio.run(_serve(config))
+        asyncio.run(serve_until_stopped(config, redact))
     except ConfigError as exc:  # found while building the pieces (a provider's settings)
         _fail(str(exc))
-
-
-async def _serve(config: Config) -> None:
-    settings = config.settings
-    runtime = await Runtime.start(config)
-    runner = web.AppRunner(runtime.web_app())
-    stopping = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stopping.set)
-    socket_mode = None
-    try:
-        await runner.setup()
-        await web.TCPSite(runner, port=settings.port).start()
-        if not await _slack_ready(runtime, stopping):
-            return
-        if settings.slack_app_token is not None:
-            socket_mode = AsyncSocketModeHandler(
-                runtime.bolt, settings.slack_app_token.get_secret_value()
-            )
-            await socket_mode.connect_async()  # type: ignore[no-untyped-call]
-        mode = "Socket Mode" if socket_mode else "HTTP at /slack/events"
-        apps = _plural(len(config.apps), "app")
-        log.info("deploybot serving %s: %s, port %s", apps, mode, settings.port)
-        await stopping.wait()
-        log.info("deploybot stopping: finishing what was acknowledged")
-    finally:
-        if socket_mode is not None:
-            await socket_mode.close_async()  # type: ignore[no-untyped-call]
-        await runner.cleanup()
-        await runtime.stop()
-
-
-async def _slack_ready(runtime: Runtime, stopping: asyncio.Event) -> bool:
-    """Wait until Slack takes the token; ConfigError if it refuses it, False if stopped first."""
-    unreachable = False
-    while not stopping.is_set():
-        try:
-            who = await verify_token(runtime.slack)
-        except BadToken as exc:
-            raise ConfigError(str(exc)) from None
-        except SlackUnreachable as exc:
-            if not unreachable:  # once: a line every few seconds would bury the rest
-                log.warning("%s; trying again every %ss until it does", exc, SLACK_RETRY)
-                unreachable = True
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), SLACK_RETRY)
-            continue
-        log.info("Slack answers: the bot is %s", who)
-        return True
-    return False
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 @cli.command()
@@ -165,20 +103,52 @@ def console(apps_file: Path | None) -> None:
     help="Move the store to this schema (e.g. 0001), down as well as up; default: this "
     "deploybot's newest.",
 )
-def migrate(target: str | None) -> None:
+@click.option(
+    "--yes", is_flag=True, help="Drop tables that hold rows without asking (for scripts)."
+)
+def migrate(target: str | None, yes: bool) -> None:
     """Upgrade the store (DEPLOYBOT_DATABASE_URL) to this deploybot's schema, then exit.
 
     `serve` does this by itself at start; run it by hand to upgrade before starting replicas,
     or with --to to undo a newer version's upgrade before going back to an older deploybot.
+    Moving back drops the tables the older schema has not: asked first if they hold rows.
     """
     try:
         settings = Settings()
     except ValidationError as exc:
         _fail(describe_error(exc))
     try:
+        lost = asyncio.run(_rows_lost(settings, target)) if target else {}
+        if lost and not yes:
+            _confirm_drop(target or "", lost)
         click.echo(asyncio.run(_migrate(settings, target)))
     except (ConfigError, migrations.SchemaError) as exc:
         _fail(str(exc))
+
+
+def _confirm_drop(target: str, lost: dict[str, int]) -> None:
+    """Asked at a terminal; refused without one: a script says --yes."""
+    tables = ", ".join(f"{name} ({_plural(rows, 'row')})" for name, rows in lost.items())
+    said = (
+        f"moving the store back to schema {target} drops {_plural(len(lost), 'table')} "
+        f"holding rows: {tables}"
+    )
+    if not sys.stdin.isatty():
+        _fail(f"{said}. Nothing changed: run it at a terminal to be asked, or add --yes")
+    if not click.confirm(f"deploybot: {said}. Drop them?", default=False):
+        _fail("nothing changed")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+async def _rows_lost(settings: Settings, target: str) -> dict[str, int]:
+    store = await open_store(settings, create=False)
+    try:
+        return await migrations.rows_lost(store, to=target)
+    finally:
+        await store.close()
 
 
 async def _migrate(settings: Settings, target: str | None) -> str:
@@ -190,58 +160,14 @@ async def _migrate(settings: Settings, target: str | None) -> str:
 
 
 @cli.command()
-def check() -> None:
-    """Load the configuration and say what is wrong, or list the apps and test each key."""
-    config = _load()
-    failures = asyncio.run(_check(config))
-    sys.exit(1 if failures else 0)
-
-
-async def _check(config: Config) -> int:
-    failures = 0
-    async with provider_http.client() as http:
-        adapters = providers.build_all(config, http)
-        for name, app in sorted(config.apps.items()):
-            rules = "approval by " + ", ".join(app.approvers) if app.approval else "no approval"
-            try:
-                await adapters[name].history(limit=1)
-                key = "key works"
-            except ProviderError as exc:
-                failures += 1
-                key = f"PROBLEM: {exc}"
-            click.echo(f"{name}: {app.provider}, {rules}; {key}")
-            if app.sole_approver is not None:
-                click.echo(
-                    f"{name}: WARNING: {app.sole_approver} is its only approver and may deploy it, "
-                    "but cannot approve their own deployment: add a second approver to "
-                    "`approvers`, or set `allow_self_approval = true`"
-                )
-    for line in (await _check_slack(config.settings), await _check_store(config.settings)):
-        failures += "PROBLEM" in line
-        click.echo(line)
-    return failures
-
-
-async def _check_slack(settings: Settings) -> str:
-    if settings.slack_bot_token is None:
-        return "slack: PROBLEM: SLACK_BOT_TOKEN is not set (the bot token, xoxb-...)"
-    slack = slack_client(settings)
-    try:
-        return f"slack: token works (the bot is {await verify_token(slack)})"
-    except (BadToken, SlackUnreachable) as exc:
-        return f"slack: PROBLEM: {exc}"
-    finally:
-        if slack.session is not None:
-            await slack.session.close()
-
-
-async def _check_store(settings: Settings) -> str:
-    try:
-        store = await open_store(settings, create=False)
-    except ConfigError as exc:
-        return f"store: PROBLEM: {str(exc).removeprefix('environment: ')}"
-    await store.close()
-    return f"store: answers ({store.engine.url.render_as_string(hide_password=True)})"
+@APPS_FILE
+def check(apps_file: Path | None) -> None:
+    """Say every problem in the settings; list the apps and test each key, Slack and the store."""
+    setup = preflight.read(apps_file)
+    if setup.problems:
+        _problems(setup.problems)
+    failures = asyncio.run(check_each_part(setup, click.echo))
+    sys.exit(1 if failures or setup.problems else 0)
 
 
 def main() -> None:

@@ -26,15 +26,19 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> None:
+def setup_logging(secrets: Iterable[str], level: int = logging.INFO) -> Redactor:
+    """Log lines on stderr, masked by the Redactor returned (give it to the bot, so that it
+    learns what the bot learns: override values)."""
+    redact = Redactor(secrets)
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactingFilter(Redactor(secrets)))
+    handler.addFilter(RedactingFilter(redact))
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # A line per tick, per request or per retry drowns the rest.
     # Alembic says each step of a migration; the bot says the upgrade in one line itself.
     for chatty in ("apscheduler", "httpx", "slack_sdk", "alembic"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    return redact
 
 
 def _log_retry(details: RetryDetails) -> None:

@@ -42,6 +42,20 @@ SLACK_ERRORS = Counter(
     ["method", "error"],
     registry=REGISTRY,
 )
+OUTBOX_RETRIES = Counter(
+    "deploybot_outbox_retries",
+    "Messages Slack did not take for a transient reason (5xx, 429, timeout...), to be tried "
+    "again after a back-off, by way (post, update) and reason.",
+    ["way", "reason"],
+    registry=REGISTRY,
+)
+OUTBOX_FAILED = Counter(
+    "deploybot_outbox_failed",
+    "Messages Slack refused for good (channel gone, not in channel, token revoked, blocks "
+    "refused...), by way and Slack's error code.",
+    ["way", "reason"],
+    registry=REGISTRY,
+)
 
 DORA_DAYS = 30
 # From the store alone, so a scrape reads nothing from a provider: deployments through the bot.
@@ -73,7 +87,7 @@ def set_dora(
     failure_rate: float | None,
     restore_seconds: float | None,
 ) -> None:
-    """One app's figures (`bot.stats.Stats`); None, when there is nothing to measure, is NaN.
+    """One app's figures (`bot.dora.Stats`); None, when there is nothing to measure, is NaN.
     Build time is not among them: only the provider's list has it."""
     DORA_FREQUENCY.labels(app).set(per_day)
     DORA_FAILURE_RATE.labels(app).set(_or_nan(failure_rate))

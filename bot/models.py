@@ -73,6 +73,7 @@ class Status(StrEnum):
     LIVE = "live"
     FAILED = "failed"
     STOPPED = "stopped"
+    CANCELLED = "cancelled"  # taken out of its line before it started: never triggered
     ROLLED_BACK = "rolled_back"
 
     @property
@@ -98,7 +99,8 @@ _EMOJI = {
     Status.LIVE: ":white_check_mark:",
     Status.FAILED: ":x:",
     Status.STOPPED: ":octagonal_sign:",
-    Status.ROLLED_BACK: ":rewind:",
+    Status.CANCELLED: ":heavy_multiplication_x:",
+    Status.ROLLED_BACK: ":ballot_box_with_check:",  # was live, replaced (⏪ is a rollback)
 }
 
 
@@ -112,12 +114,17 @@ class Deployment(BaseModel):
     ref: str | None = None
     commit_sha: str | None = None
     commit_message: str | None = None
+    branch: str | None = None
+    author: str | None = None  # the commit's author, where the provider says (Stormkit)
     url: str | None = None
     created_at: datetime | None = None
     finished_at: datetime | None = None
     build_seconds: int | None = None
     error: str | None = None
     auto_published: bool = False
+    # The project or environment the provider says it belongs to (Nometria `project_id`,
+    # Stormkit `envId`); None when the answer did not say.
+    owner: str | None = None
 
     def publishing(self) -> Deployment:
         """Read right after a publish was accepted: a build not live yet is on its way there.
@@ -136,6 +143,11 @@ class LogLine(BaseModel):
     message: str
     failed: bool = False
     title: str | None = None
+
+
+# The requester of a deployment the bot did not start (CI, a push, the provider's dashboard):
+# no Slack user asked for it, so nobody is mentioned or sent a direct message about it.
+OUTSIDE = "outside"
 
 
 @dataclass(frozen=True)
@@ -163,10 +175,18 @@ class Tracked:
     waiting: bool = False  # in line behind the app's deployment in flight
     forced: str | None = None  # asked with `--force "reason"`: holds through a freeze or lock
     updated_at: datetime | None = None  # its last change: for a finished row, when it ended
+    holds_app: bool = False  # the app's one deploy under way (or waiting for its approval)
+    triggered_at: datetime | None = None  # when its trigger was sent (or about to be)
+    default_ref: bool = False  # asked for without a ref: `ref`, once known, is the default branch
 
     @property
     def pending(self) -> bool:
         return self.approval is Approval.PENDING
+
+    @property
+    def outside(self) -> bool:
+        """Started outside Slack, and followed here because its app announces such ones."""
+        return self.requester == OUTSIDE
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable
 
 MASK = "•••"
+MIN_LENGTH = 4
 _PATTERNS = (
     re.compile(r"(?i)(authorization\s*[:=]\s*)(?:bearer\s+)?\S+"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
@@ -23,7 +24,14 @@ class Redactor:
     """Masks the configured secrets by value, and anything that looks like one by shape."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        self._secrets: list[str] = []
+        self.learn(secrets)
+
+    def learn(self, secrets: Iterable[str]) -> None:
+        """Mask these too from now on (a deploy's KEY=VALUE override values). Shorter than
+        MIN_LENGTH is not masked: "on" or "1" would mask every such word of a log."""
+        known = set(self._secrets) | {s for s in secrets if len(s) >= MIN_LENGTH}
+        self._secrets = sorted(known, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -19,12 +20,14 @@ import pytest
 import stamina
 from pydantic import SecretStr
 
-from bot import blocks, history_blocks, migrations
 from bot import config as configuration
-from bot.config import Settings
-from bot.db import Database
+from bot import migrations
+from bot.config.settings import Settings
+from bot.providers import http as provider_http
+from bot.render import blocks, history_blocks
 from bot.runtime import Runtime
-from tests.fakes.clock import ManualClock, WallClock
+from bot.store.db import Database
+from tests.fakes.clock import MANUAL_CLOCK_START, ManualClock, WallClock
 from tests.fakes.nometria import FakeNometria
 from tests.fakes.server import Served, serve
 from tests.fakes.slack import FakeSlack
@@ -36,6 +39,7 @@ BOT_TOKEN = "xoxb-test-token"
 NOMETRIA_KEY = "nm-test-key"
 TEST_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
 STORMKIT_KEY = "sk-env-key"
+SECRET_KEY = "q2cPoQ5Ud8JvzR7ZxXcEXkzs3Vd0d3bRZHkGtB6oVnM="  # a Fernet key, for tests only
 
 APPS = """
 incident_channels = ["C0INCIDENT"]
@@ -110,11 +114,12 @@ def _no_backoff() -> Any:
         yield
 
 
-async def eventually(check: Callable[[], Any], *, within: float = 5.0, every: float = 0.01) -> Any:
+async def eventually(check: Callable[[], Any], *, within: float = 30.0, every: float = 0.01) -> Any:
     """Wait until `check()` (or the awaitable it returns) is truthy, then return its value.
 
     The bot works after it acks, and other processes on their own clock: tests wait for the
-    condition itself, never for a fixed time.
+    condition itself, never for a fixed time. `within` bounds a test that fails; it measures
+    nothing, so it is generous (the suite runs on every core of a shared machine).
     """
     async with asyncio.timeout(within):
         while True:
@@ -137,6 +142,7 @@ class World:
     driver: SlackDriver
     http: httpx.AsyncClient
     wall: WallClock = field(default_factory=WallClock)  # the bot's clock
+    metrics_url: str = ""  # where /metrics is served: its own address, not `url`
 
     async def ask(self, text: str, *, user: str = "U0DEV", channel: str = "C0DEPLOYS") -> str:
         """Send a command and return what only its sender sees: the ack, or a later ephemeral."""
@@ -206,7 +212,7 @@ class World:
     async def tick(self, seconds: float = 1.0) -> None:
         """Let the providers' clock move on, then run one poll as the scheduler would."""
         self.clock.advance(seconds)
-        await self.runtime.poller.poll_once()
+        await self.runtime.jobs.poller.poll_once()
         await self.runtime.outbox.idle()
 
 
@@ -232,10 +238,17 @@ STORMKIT_FLAVOURS = ("seed", "server")
 
 
 @pytest.fixture
+def fakes_start() -> float:
+    """When the providers' clock starts (override with `time.time()` where the bot compares
+    the providers' times with its own)."""
+    return MANUAL_CLOCK_START
+
+
+@pytest.fixture
 async def served_fakes(
-    stormkit_flavour: str,
+    stormkit_flavour: str, fakes_start: float
 ) -> AsyncIterator[tuple[ManualClock, FakeSlack, FakeNometria, FakeStormkit, dict[str, Served]]]:
-    clock = ManualClock()
+    clock = ManualClock(fakes_start)
     slack = FakeSlack(token=BOT_TOKEN)
     nometria = FakeNometria(api_key=NOMETRIA_KEY, clock=clock, step=1.0)
     stormkit = FakeStormkit(env_key=STORMKIT_KEY, clock=clock, step=1.0, flavour=stormkit_flavour)
@@ -266,6 +279,7 @@ def settings_for(tmp_path: Path, servers: dict[str, Served], apps: Path) -> Sett
         deploybot_database_url=f"sqlite:///{tmp_path / 'deploybot.db'}",
         deploybot_poll_interval=3600,  # tests drive polls through World.tick()
         deploybot_channel_pace=0,  # the pacing test sets its own
+        deploybot_secret_key=SecretStr(SECRET_KEY),  # overrides may wait (tests/test_sealed.py)
     )
 
 
@@ -284,19 +298,47 @@ def settings_extra() -> dict[str, Any]:
     return {}
 
 
+@pytest.fixture(scope="session")
+def migrated_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty SQLite store at this code's schema, made once per test process: a `world`
+    starts on a copy (its start still checks the schema), instead of running every migration
+    again for each test."""
+    path = tmp_path_factory.mktemp("migrated") / "deploybot.db"
+
+    async def create() -> None:
+        db = Database(f"sqlite:///{path}")
+        try:
+            await migrations.upgrade(db)
+        finally:
+            await db.close()
+
+    asyncio.run(create())
+    return path
+
+
 @pytest.fixture
 async def world(
-    tmp_path: Path, served_fakes: Any, apps_extra: str, settings_extra: dict[str, Any]
+    tmp_path: Path,
+    served_fakes: Any,
+    apps_extra: str,
+    settings_extra: dict[str, Any],
+    migrated_store: Path,
 ) -> AsyncIterator[World]:
     clock, slack, nometria, stormkit, servers = served_fakes
     apps = write_apps(tmp_path, servers, apps_extra)
     settings = settings_for(tmp_path, servers, apps).model_copy(update=settings_extra)
+    if settings.deploybot_database_url == f"sqlite:///{tmp_path / 'deploybot.db'}":
+        shutil.copyfile(migrated_store, tmp_path / "deploybot.db")
     config = configuration.load(settings, environ=ENVIRON)
     wall = WallClock()
     runtime = await Runtime.start(config, clock=wall)
     bot = await serve(runtime.web_app())
-    async with httpx.AsyncClient(timeout=10) as http:
+    metrics = await serve(runtime.metrics_app())
+    async with httpx.AsyncClient(timeout=10, verify=provider_http.tls()) as http:
         driver = SlackDriver(bot.url, SIGNING_SECRET, slack, http)
-        yield World(clock, slack, nometria, stormkit, runtime, bot.url, driver, http, wall)
+        yield World(
+            clock, slack, nometria, stormkit, runtime, bot.url, driver, http, wall, metrics.url
+        )
+    await metrics.close()
     await bot.close()
     await runtime.stop()  # waits for listeners that acked and are still working

@@ -26,6 +26,7 @@ class BotProcess:
     process: asyncio.subprocess.Process
     url: str
     log: Path
+    metrics_url: str  # DEPLOYBOT_METRICS_ADDR, as a URL
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown, no cleanup, as when a node dies."""
@@ -58,7 +59,7 @@ async def start_bot(
             if bot.process.returncode is not None:
                 raise AssertionError(f"{name} exited:\n{bot.output()}")
             try:
-                return (await http.get(bot.url + "/healthz")).status_code == 200
+                return (await http.get(bot.url + "/readyz")).status_code == 200
             except httpx.TransportError:
                 return False
 
@@ -71,6 +72,7 @@ async def spawn_bot(
 ) -> BotProcess:
     """`deploybot serve` started, not yet waited for."""
     port = free_port()
+    metrics = f"127.0.0.1:{free_port()}"  # replicas on one machine: each its own
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
     env |= ENVIRON | {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -81,6 +83,7 @@ async def spawn_bot(
         "DEPLOYBOT_POLL_INTERVAL": "0.2",
         "DEPLOYBOT_CHANNEL_PACE": "0",
         "PORT": str(port),
+        "DEPLOYBOT_METRICS_ADDR": metrics,
         **extra,
     }
     log = tmp / f"{name}.log"
@@ -88,4 +91,4 @@ async def spawn_bot(
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "serve", env=env, cwd=tmp, stdout=out, stderr=out
         )
-    return BotProcess(process, f"http://127.0.0.1:{port}", log)
+    return BotProcess(process, f"http://127.0.0.1:{port}", log, f"http://{metrics}")

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot import blocks
+from bot.render import blocks
 from tests.conftest import STORMKIT_FLAVOURS, World, eventually
 
 CHANNEL = "C0DEPLOYS"
@@ -122,16 +122,16 @@ async def test_the_requester_and_non_approvers_cannot_approve(world: World) -> N
 async def test_refused_clicks_are_in_the_audit_log(world: World) -> None:
     """A non-approver's click, a self-approval and a second click: each one audited, with the
     app and the deployment it was about."""
-    _, prompt = await _stormkit_ready(world)
+    first, prompt = await _stormkit_ready(world)
     await _click(world, blocks.APPROVE, prompt, "U0DEV")  # not an approver
+    await world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD", channel=CHANNEL)
+    await world.live_after_publish(CHANNEL, first)
     root = await _root(world, "blog", user="U0LEAD")
     await world.tick(2)
     await _click(world, blocks.APPROVE, await _prompt(world, root), "U0LEAD")  # self-approval
-    await world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD", channel=CHANNEL)
-    await eventually(lambda: world.stormkit.requests_to("POST", "/v1/deployments/"))
     await _click_stale(world, prompt, "U0LEAD2")  # already decided
 
-    entries = await world.runtime.store.recent("blog", limit=20)
+    entries = await world.runtime.store.audit.recent("blog", limit=20)
     refused = [
         (e.user, e.action, e.deployment_id is not None) for e in entries if e.outcome == "refused"
     ]
@@ -150,7 +150,7 @@ async def test_nometria_approval_gates_the_trigger_itself(world: World) -> None:
     """Nothing reaches Nometria until Approve; then it is triggered once and followed to live."""
     root = await _root(world, "shop a1b2c3d FEATURE=on")
     prompt = await _prompt(world, root)
-    assert world.nometria.requests == []
+    assert world.nometria.requests_to("POST") == []  # what is live was read, not more
     assert "waiting for approval" in world.slack.message(CHANNEL, root).text  # type: ignore[union-attr]
 
     await world.driver.click(blocks.APPROVE, message_ts=prompt, user="U0LEAD2", channel=CHANNEL)
@@ -174,7 +174,7 @@ async def test_discard_triggers_nothing(world: World) -> None:
     await world.driver.click(blocks.DISCARD, message_ts=prompt, user="U0DEV", channel=CHANNEL)
     await eventually(lambda: "Discarded" in world.slack.message(CHANNEL, prompt).text)  # type: ignore[union-attr]
     await world.tick()
-    assert world.nometria.requests == []
+    assert world.nometria.requests_to("POST") == []
     later = await _click_value(world, prompt, _original_value(world, prompt))
     assert "Already discarded by <@U0DEV>" in later
 
@@ -263,12 +263,14 @@ async def test_a_discarded_build_cannot_be_published(world: World) -> None:
     assert f"`{dep}` was discarded by <@U0DEV>, so it will not be published." in answer
     assert "deploy it again (`/deploy blog main`)" in answer  # the branch Stormkit built
     assert world.stormkit.published_id() is None
-    [entry, *_] = await world.runtime.store.recent("blog")
+    [entry, *_] = await world.runtime.store.audit.recent("blog")
     assert (entry.user, entry.action, entry.outcome) == ("U0LEAD", "publish", "refused")
 
-    await world.driver.command(f"stop blog {dep}", user="U0DEV", channel=CHANNEL)
-    await eventually(lambda: "Stop requested" in world.last_reply(CHANNEL, root))
+    thread = world.slack.texts_in_thread(CHANNEL, root)
+    stop = await world.ask(f"stop blog {dep}", user="U0DEV")  # built: nothing left to stop
+    assert f"`{dep}` has already ended (ready)" in stop
     await world.tick()
+    assert world.slack.texts_in_thread(CHANNEL, root) == thread
     message = world.slack.message(CHANNEL, root)
     assert message is not None
     assert message.edit_count >= 2  # the root was drawn again after the discard

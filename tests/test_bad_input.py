@@ -17,9 +17,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text as sql
 
-from bot import blocks
-from bot.commands import Command, parse
-from bot.usage import USAGE, VERBS, UsageError
+from bot.commands import Command
+from bot.commands.parser import parse
+from bot.commands.usage import USAGE, VERBS, UsageError, ascii_int
+from bot.render import blocks
 from tests.conftest import World, eventually
 from tests.fakes.slack import APP_ID, TEAM_DOMAIN
 from tests.slack_client import VERIFICATION_TOKEN, SlackDriver
@@ -92,6 +93,8 @@ def _check_parse(text: str) -> None:
         assert result.usage.startswith("/deploy")
         assert result.usage in USAGE.values()
         assert len(message) <= MAX_MESSAGE
+        assert message[:1].isupper(), message  # a sentence, not a word echoed first
+        assert result.usage not in message  # the usage line is said once, after it
         assert not [ch for ch in message if unicodedata.category(ch) in {"Cc", "Cf", "Cs"}]
     else:
         assert isinstance(result, Command)
@@ -133,13 +136,13 @@ def test_a_verb_with_any_words_parses_or_is_a_usage_error(verb: str, words: list
     [
         ("web " + "a" * 5000, "characters long"),
         ("x" * 5000, "characters long"),
-        ("\u202eweb", "is not an app name"),
-        ("web\u200d", "is not an app name"),
-        ("status web\u200b", "is not an app name"),
-        ("🚀", "is not an app name"),
+        ("\u202eweb", "There is no app or command called"),
+        ("web\u200d", "There is no app or command called"),
+        ("status web\u200b", "That is not an app name"),
+        ("🚀", "There is no app or command called"),
         ("web 👩\u200d💻", "is not a branch or commit"),
         ("web main\x00", "is not a branch or commit"),
-        ("rollback\x00 web", "is not an app name"),
+        ("rollback\x00 web", "There is no app or command called"),
         ("lock web \u202efreeze", "characters I can't show"),
         ("logs web dep\ufeff1", "is not a deployment id"),
     ],
@@ -170,7 +173,7 @@ async def test_a_branch_on_nometria_is_refused_before_anything_is_sent(
     answer = await world.ask(text)
     ref = text.split()[1]
     assert f"`{ref}` is not a commit SHA (7 to 40 hex characters)" in answer
-    assert "deploys commits of its connected branch" in answer
+    assert "deploys commits of the branch" in answer
     assert "Usage: `/deploy" in answer
     await world.runtime.door.drain()
     assert world.nometria.requests == []
@@ -274,7 +277,8 @@ async def _deploy_blog(world: World, tracked: int) -> None:
 
 async def _pending(world: World) -> Pending:
     """Two `blog` builds, one after the other (the second waits in line until the first is
-    built); once both are ready, their prompts and row ids."""
+    built); once both are ready, their prompts and row ids, the newer first: it is the one an
+    approver may approve (the older would go live only to be replaced)."""
     await _deploy_blog(world, 1)
     await _deploy_blog(world, 2)
 
@@ -287,7 +291,7 @@ async def _pending(world: World) -> Pending:
         await world.runtime.outbox.idle()
         if await prompted():
             break
-    [(row, root, prompt), (other_row, other_root, other_prompt)] = await eventually(prompted)
+    [(other_row, other_root, other_prompt), (row, root, prompt)] = await eventually(prompted)
     await world.runtime.outbox.idle()
     assert _approve_value(world, prompt) == str(row)
     assert _approve_value(world, other_prompt) == str(other_row)
@@ -339,8 +343,8 @@ def _click_payload(world: World, pending: Pending, user: str = "U0LEAD") -> dict
 async def _still_pending(world: World, pending: Pending) -> None:
     """Both approvals still wait, and nothing was ever published."""
     assert await _rows(world, "SELECT id, approval FROM deployments ORDER BY id") == [
-        (pending.row, "pending"),
         (pending.other_row, "pending"),
+        (pending.row, "pending"),
     ]
     assert world.stormkit.requests_to("POST", "/v1/deployments/") == []
     assert world.stormkit.published_id() is None
@@ -464,6 +468,8 @@ FORGED = [
     pytest.param(_value("9" * 40), ANSWERED, id="huge-number"),
     pytest.param(_value("-1"), ANSWERED, id="negative"),
     pytest.param(_value("1.0"), ANSWERED, id="float"),
+    pytest.param(_value("²"), ANSWERED, id="superscript-digit"),  # isdigit(), int() raises
+    pytest.param(_value("\u0661"), ANSWERED, id="arabic-indic-one"),  # int() reads it as 1
     pytest.param(
         lambda p, pending: _action(p).update(value=str(pending.other_row)),
         ANSWERED,
@@ -552,8 +558,8 @@ async def test_our_signature_with_another_api_app_id_is_handled_normally(world: 
     await eventually(lambda: "is live" in world.last_reply(CHANNEL, pending.root))
     assert len(world.stormkit.requests_to("POST", "/v1/deployments/")) == 1
     assert await _rows(world, "SELECT id, approval, approved_by FROM deployments ORDER BY id") == [
-        (pending.row, "approved", "U0LEAD"),
         (pending.other_row, "pending", None),
+        (pending.row, "approved", "U0LEAD"),
     ]
 
 
@@ -567,9 +573,73 @@ async def test_a_rollback_the_provider_refused_is_not_called_carried_out(world: 
     answers = []
     for _ in range(2):
         shown = len(world.slack.ephemerals)
+        # the button is back once the refusal is answered (it may be said a moment before)
+        await eventually(lambda: blocks.ROLLBACK in json.dumps(confirm.blocks))
         await world.confirm_rollback(confirm.ts, user="U0LEAD", channel=CHANNEL)
         answers.append(await world.ephemeral_after(shown))
     assert "in progress" in answers[0]
     assert "already carried out" not in answers[1]
     assert "in progress" in answers[1]  # the button tried again, and Nometria refused again
     assert len(world.nometria.requests_to("POST", "/v1/deployments/")) == 2
+
+
+# -------------------------------------------------------------------- forged Cancel values
+
+
+@pytest.mark.parametrize("ascii_digits", ["2", "007", "123456789012345678"])
+def test_a_number_is_ascii_digits(ascii_digits: str) -> None:
+    assert ascii_int(ascii_digits) == int(ascii_digits)
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["", "²", "①", "\u0663", "\u0661\u0662", "1.0", "-1", "+1", " 1", "1_000", "9" * 19, "0x1"],
+)
+def test_anything_else_is_not_a_number(word: str) -> None:
+    """What str.isdigit() takes and int() raises on ("²"), or reads (Arabic-Indic 3), is no
+    number."""
+    assert ascii_int(word) is None
+
+
+def _in_line(world: World, ts: str) -> bool:
+    message = world.slack.message(CHANNEL, ts)
+    return message is not None and "next in line" in message.all_text
+
+
+@pytest.mark.parametrize("value", ["²", "①", "\u0662", "1.0", "9" * 40])
+async def test_a_forged_cancel_value_is_refused_in_words(world: World, value: str) -> None:
+    """A signed click on a real Cancel button with its value forged (a digit to isdigit(),
+    not to int(); another script's digit naming another row): refused in words, nothing
+    cancelled, nothing broken."""
+    await world.driver.command("web", channel=CHANNEL)
+    await eventually(lambda: world.slack.root_messages(CHANNEL))
+    await eventually(lambda: world.nometria.requests_to("POST", "/v1/deployments"))
+    await world.driver.command("web", channel=CHANNEL)
+    second = (await eventually(lambda: world.slack.root_messages(CHANNEL)[1:]))[0].ts
+    await eventually(lambda: _in_line(world, second))
+    await eventually(lambda: _cancel_shown(world, second))  # posted with it
+    await world.runtime.door.drain()  # its thread's reply is queued too
+    await world.runtime.outbox.idle()
+    before = await _state(world)
+    shown = len(world.slack.ephemerals)
+
+    response = await world.driver.click(
+        blocks.CANCEL, value, message_ts=second, user="U0DEV", channel=CHANNEL
+    )
+    assert response.status_code == OK
+    told = await world.ephemeral_after(shown)
+    assert "That Cancel button names no deploy of mine; nothing was done." in told
+    await world.runtime.door.drain()
+    await world.runtime.outbox.idle()
+    assert await _state(world) == before
+    assert _in_line(world, second)
+
+
+def _cancel_shown(world: World, ts: str) -> bool:
+    message = world.slack.message(CHANNEL, ts)
+    return message is not None and any(
+        element.get("action_id") == blocks.CANCEL
+        for block in message.blocks
+        for element in block.get("elements") or []
+        if isinstance(element, dict)
+    )

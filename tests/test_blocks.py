@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot import blocks, history_blocks
-from bot.blocks import Card
 from bot.models import Deployment, Status
+from bot.render import blocks, history_blocks
+from bot.render.blocks import Card
 
 LIVE = Card(
     app="web",
@@ -82,7 +82,8 @@ def test_an_approval_prompt_carries_the_row_id_on_both_buttons() -> None:
 
 def test_a_failure_shows_the_reason_and_the_log_excerpt_as_code() -> None:
     """The provider's reason in the text; the excerpt in a code block of its own."""
-    message = blocks.failed("web", Deployment(id="9", status=Status.FAILED, error="boom"), "x")
+    excerpt = "```\nx\n```"
+    message = blocks.failed("web", Deployment(id="9", status=Status.FAILED, error="boom"), excerpt)
     assert message.text == ":x: *web failed*: boom"
     assert message.to_dicts() == [
         {"type": "section", "text": _mrkdwn(":x: *web failed*: boom")},
@@ -93,7 +94,7 @@ def test_a_failure_shows_the_reason_and_the_log_excerpt_as_code() -> None:
 def test_a_long_text_is_clipped_to_slacks_section_limit() -> None:
     """A note never exceeds 3,000 characters, which Slack would refuse."""
     [section] = blocks.note("a" * 5000).to_dicts()
-    assert len(section["text"]["text"]) == blocks.SECTION_LIMIT
+    assert blocks.SECTION_LIMIT - 10 < len(section["text"]["text"]) <= blocks.SECTION_LIMIT
     assert section["text"]["text"].endswith("…")
 
 
@@ -116,7 +117,7 @@ def test_a_rollback_confirmation_says_from_and_to_and_asks_why_before_acting() -
 
 def test_a_deploy_in_line_shows_its_place_and_a_cancel_button() -> None:
     card = Card(app="web", provider="stormkit", requester="U0DEV", ref="main", status=Status.QUEUED)
-    next_up = blocks.root(card.but(place=1, row_id=7))
+    next_up = blocks.root(card.but(place=1))
     assert next_up.text == (
         ":hourglass_flowing_sand: Deploy web (main): "
         "waiting: next in line, starts when the deployment in flight ends"
@@ -127,11 +128,11 @@ def test_a_deploy_in_line_shows_its_place_and_a_cancel_button() -> None:
             "type": "button",
             "action_id": blocks.CANCEL,
             "text": {"type": "plain_text", "text": "Cancel", "emoji": True},
-            "value": "7",
+            "value": blocks.CANCEL_THIS,
         }
     ]
     assert "number 3 in line, after the deployment in flight and 2 other deploys" in (
-        blocks.root(card.but(place=3, row_id=7)).text
+        blocks.root(card.but(place=3)).text
     )
     assert "1 other deploy" in blocks.waiting_text(2)
     started = blocks.root(card)  # out of the line: no button
@@ -164,3 +165,10 @@ def test_failure_dm_escapes_the_failing_line_and_links_the_thread() -> None:
     bare = blocks.failure_dm("web", "dep_1", None, channel="C0DEPLOYS", link=None)
     assert len(bare.blocks) == 1
     assert "See its thread in <#C0DEPLOYS>." in bare.text
+
+
+def test_a_failure_whose_reason_says_failed_says_it_once() -> None:
+    """The provider's words kept whole, not "web failed: Build failed: ..."."""
+    error = "Build failed: Cannot find module './payments'"
+    message = blocks.failed("web", Deployment(id="9", status=Status.FAILED, error=error), None)
+    assert message.text == ":x: *web*: Build failed: Cannot find module './payments'"

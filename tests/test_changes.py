@@ -1,5 +1,6 @@
-"""Status changes written together (bot/changes.py) and SQLite's writers taking turns (bot/db.py):
-each change still decided once, on SQLite and PostgreSQL, by one replica or two."""
+"""Status changes written together (bot/store/changes.py) and SQLite's writers taking turns
+(bot/store/db.py): each change still decided once, on SQLite and PostgreSQL, by one replica
+or two."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import migrations
-from bot.db import Database, Turns
 from bot.models import Kind, Status, Tracked
 from bot.store import Store
-from bot.tables import Claim
+from bot.store.db import Database, Turns
+from bot.store.tables import Claim
 from tests.conftest import postgres_schema
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -102,7 +103,11 @@ async def test_two_replicas_racing_for_the_same_changes_win_each_row_once(
     one, two = replicas
     rows = await _track(one, 20)
     won = await asyncio.gather(
-        *(_live(store, row, f"{store.owner}{row.id}") for row in rows for store in (one, two))
+        *(
+            _live(store, row, f"{name}{row.id}")
+            for row in rows
+            for name, store in (("one", one), ("two", two))
+        )
     )
     pairs = list(zip(won[::2], won[1::2], strict=True))
     assert all(a != b for a, b in pairs), pairs
@@ -117,7 +122,7 @@ async def test_a_change_that_cannot_be_written_does_not_hold_back_the_others(
     changes asked with it are written."""
     store, _ = replicas
     rows = await _track(store, 4)
-    assert await store.claim("taken")
+    assert await store.claims.take("taken")
     results = await asyncio.gather(
         *(_live(store, row, "taken" if row is rows[1] else f"r{row.id}") for row in rows),
         return_exceptions=True,

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import subprocess
 import sys
+import tomllib
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from aiohttp import web
 
 from tests.conftest import BOT_TOKEN, ENVIRON, SIGNING_SECRET, eventually, write_apps
@@ -23,7 +27,7 @@ async def _check(tmp_path: Path, apps: Path, **env: str) -> tuple[int, str]:
         "-m",
         "bot",
         "check",
-        env=base | ENVIRON | {"DEPLOYBOT_CONFIG": str(apps)} | env,
+        env=base | ENVIRON | {"DEPLOYBOT_CONFIG": str(apps), "SLACK_SIGNING_SECRET": "s"} | env,
         cwd=tmp_path,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
@@ -33,6 +37,7 @@ async def _check(tmp_path: Path, apps: Path, **env: str) -> tuple[int, str]:
     return process.returncode, out.decode()
 
 
+@pytest.mark.slow  # real processes, seconds of waiting: CI runs it too (`-m slow`)
 async def test_check_lists_the_apps_and_tests_each_key(tmp_path: Path, served_fakes: Any) -> None:
     _, _, nometria, stormkit, servers = served_fakes
     apps = write_apps(tmp_path, servers)
@@ -48,10 +53,15 @@ async def test_check_lists_the_apps_and_tests_each_key(tmp_path: Path, served_fa
     assert "WARNING" not in out  # every approval app here has two approvers
 
     solo = '\n[apps.solo]\nprovider = "sandbox"\napproval = true\napprovers = ["U0LEAD"]\n'
+    solo += 'announce = "C0DEPLOYS"\nrepo = "https://github.com/acme/solo"\n'
     apps.write_text(apps.read_text(encoding="utf-8") + solo, encoding="utf-8")
     code, out = await _check(tmp_path, apps, **slack)
     assert code == 0, out  # a warning, not a failure
     assert "solo: WARNING: U0LEAD is its only approver and may deploy it" in out
+    assert (
+        "solo: sandbox, approval by U0LEAD, deployments started outside Slack announced in "
+        "C0DEPLOYS, repo https://github.com/acme/solo; key works"
+    ) in out
 
     code, out = await _check(tmp_path, apps, STORMKIT_API_KEY="sk-wrong", **slack)
     assert code == 1
@@ -86,7 +96,7 @@ async def test_serve_stops_cleanly_on_sigterm(tmp_path: Path, served_fakes: Any)
         database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
     )
     async with httpx.AsyncClient() as http:
-        metrics = await http.get(bot.url + "/metrics")
+        metrics = await http.get(bot.metrics_url + "/metrics")
         assert "deploybot_poll_tick_seconds" in metrics.text
     bot.process.terminate()
     assert await bot.process.wait() == 0
@@ -94,6 +104,7 @@ async def test_serve_stops_cleanly_on_sigterm(tmp_path: Path, served_fakes: Any)
     assert SIGNING_SECRET not in bot.output()
 
 
+@pytest.mark.slow  # real processes, seconds of waiting: CI runs it too (`-m slow`)
 async def test_check_tests_the_slack_token_and_the_store(tmp_path: Path, served_fakes: Any) -> None:
     _, _, _, _, servers = served_fakes
     apps = write_apps(tmp_path, servers)
@@ -149,6 +160,7 @@ async def _run(tmp_path: Path, command: str, **env: str) -> tuple[int, str]:
     return process.returncode, out.decode()
 
 
+@pytest.mark.slow  # real processes, seconds of waiting: CI runs it too (`-m slow`)
 async def test_a_bad_database_url_is_one_line(tmp_path: Path, served_fakes: Any) -> None:
     _, _, _, _, servers = served_fakes
     apps = write_apps(tmp_path, servers)
@@ -200,6 +212,7 @@ async def test_serve_refuses_a_token_slack_does_not_take(tmp_path: Path, served_
     assert "xoxb-garbage" not in out
 
 
+@pytest.mark.slow  # real processes, seconds of waiting: CI runs it too (`-m slow`)
 async def test_serve_waits_for_an_unreachable_slack_and_says_so_once(tmp_path: Path) -> None:
     port = free_port()
     apps = tmp_path / "apps.toml"
@@ -215,17 +228,22 @@ async def test_serve_waits_for_an_unreachable_slack_and_says_so_once(tmp_path: P
     try:
         async with httpx.AsyncClient(timeout=30) as http:
 
-            async def health() -> httpx.Response | None:
+            async def probe(path: str) -> httpx.Response | None:
                 assert bot.process.returncode is None, bot.output()
                 try:
-                    return await http.get(bot.url + "/healthz")
+                    return await http.get(bot.url + path)
                 except httpx.TransportError:
                     return None
 
+            async def health() -> httpx.Response | None:
+                return await probe("/readyz")
+
+            # Slack down: alive (no restart, polling goes on), not ready for Slack's traffic
+            live = await eventually(lambda: probe("/healthz"), within=30)
+            assert (live.status_code, live.json()) == (200, {"ok": True})
             down = await eventually(health, within=30)
             assert down.status_code == 503
-            assert down.json()["slack"] is False
-            assert down.json()["store"] is True
+            assert down.json() == {"ok": False, "failing": ["slack"]}
             await eventually(lambda: "Slack does not answer" in bot.output(), within=30)
 
             slack = FakeSlack(token=BOT_TOKEN)
@@ -238,7 +256,7 @@ async def test_serve_waits_for_an_unreachable_slack_and_says_so_once(tmp_path: P
                 return response is not None and response.status_code == 200
 
             await eventually(healthy, within=30, every=0.5)
-            await eventually(lambda: "serving 1 app:" in bot.output(), within=30)
+            await eventually(lambda: "Slack answers: the bot is @" in bot.output(), within=30)
     finally:
         await bot.stop()
         if slack_runner is not None:
@@ -270,3 +288,54 @@ async def test_check_says_an_unreachable_provider_without_retry_noise(
     assert "web: nometria, no approval; PROBLEM:" in out
     assert "stamina" not in out
     assert len(out.splitlines()) == 3, out  # the app, Slack, the store
+
+
+def test_version_is_the_installed_package_version(tmp_path: Path) -> None:
+    """`deploybot --version`, as the installed script runs, with no settings at all."""
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text("utf-8"))
+    script = Path(sys.executable).parent / "deploybot"
+    bare = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
+    done = subprocess.run(  # noqa: S603 (the project's own script)
+        [str(script), "--version"],
+        env=bare,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"deploybot {project['project']['version']}\n"
+    assert done.stdout == f"deploybot {metadata.version('deploybot')}\n"
+
+
+async def test_start_and_stop_say_what_they_do_while_slack_is_unreachable(tmp_path: Path) -> None:
+    """Serving, what Slack's silence means, the signal, and what was handed over: all in the
+    log though Slack never answers; SIGTERM still ends it with exit 0."""
+    apps = tmp_path / "apps.toml"
+    apps.write_text('[apps.web]\nprovider = "sandbox"\n[apps.api]\nprovider = "sandbox"\n')
+    bot = await spawn_bot(
+        tmp_path,
+        name="bot",
+        apps=apps,
+        slack_url=f"http://127.0.0.1:{free_port()}",
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+    )
+    try:
+        await eventually(lambda: "Slack does not answer" in bot.output(), within=30)
+        port = bot.url.rsplit(":", 1)[1]
+        assert (
+            f"deploybot serving 2 apps (api, web): Slack over HTTP at /slack/events on port {port}"
+            in bot.output()
+        )
+        assert "deployments are still followed, and what the bot has to say waits" in bot.output()
+        bot.process.terminate()
+        async with asyncio.timeout(30):
+            assert await bot.process.wait() == 0
+    finally:
+        await bot.stop()
+    out = bot.output()
+    assert "deploybot stopping (SIGTERM): finishing what was acknowledged" in out
+    assert (
+        "deploybot stopped: handed over nothing: no deployment in flight here, every message sent"
+    ) in out
+    assert "Traceback" not in out

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Deploy, Help, History, Stats, commit_only, parse, reason_problem
-from bot.usage import USAGE, UsageError
+from bot.commands import Deploy, Help, History, Operate, Stats
+from bot.commands.deploy import commit_only
+from bot.commands.parser import parse
+from bot.commands.reasons import reason_problem
+from bot.commands.usage import USAGE, UsageError
 
 
 @pytest.mark.parametrize("text", ["", "   ", "help", "HELP"])
@@ -21,13 +24,24 @@ def test_app_ref_and_overrides() -> None:
     assert parse("web A=1") == Deploy(app="web", env={"A": "1"})
 
 
+def test_quotes_hold_a_value_with_spaces_and_the_force_reason_stays_free_text() -> None:
+    assert parse('web FOO="a b" BAR=\'c d\' EMPTY=""') == Deploy(
+        app="web", env={"FOO": "a b", "BAR": "c d", "EMPTY": ""}
+    )
+    assert parse("web FOO=\u201ca b\u201d") == Deploy(app="web", env={"FOO": "a b"})
+    assert parse("web main --force don't wait") == Deploy(app="web", ref="main", force="don't wait")
+    assert parse('web X="--force y" --force "why"') == Deploy(
+        app="web", env={"X": "--force y"}, force="why"
+    )
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
-        ("we$b", "is not an app name"),
+        ("we$b", "There is no app or command called `we\\$b`"),
         ("web ../etc", "is not a branch or commit"),
-        ("web main 1A=2", "is not a KEY=VALUE override"),
-        ("web main extra", "is not a KEY=VALUE override"),
+        ("web main 1A=2", "An override's name is letters, digits and `_`"),
+        ("web main extra", "After the ref come KEY=VALUE overrides only; `extra` is not one"),
         ("web " + "x" * 1000, "characters long"),
     ],
 )
@@ -44,7 +58,9 @@ def test_a_nometria_ref_may_be_a_commit_sha_or_nothing(ref: str | None) -> None:
 
 @pytest.mark.parametrize("ref", ["release/2.0", "main", "a1b2c3", "0" * 41, "e4f5g6h"])
 def test_a_nometria_ref_that_cannot_be_a_commit_is_a_usage_error(ref: str) -> None:
-    with pytest.raises(UsageError, match="deploys commits of its connected branch") as caught:
+    with pytest.raises(
+        UsageError, match="Nometria deploys commits of the branch `web` is connected to"
+    ) as caught:
         commit_only("web", ref)
     assert f"`{ref}` is not a commit SHA" in str(caught.value)
 
@@ -57,7 +73,7 @@ def test_history_and_stats_with_or_without_days() -> None:
 
 @pytest.mark.parametrize("days", ["0", "366", "seven", "-1", "٣", "7.5"])
 def test_days_must_be_a_whole_number_in_range(days: str) -> None:
-    with pytest.raises(UsageError, match="is not a number of days") as raised:
+    with pytest.raises(UsageError, match="Give the days as a whole number from 1 to 365") as raised:
         parse(f"stats web {days}")
     assert raised.value.usage == "/deploy stats <app> [days]"
 
@@ -74,6 +90,16 @@ def test_force_takes_the_rest_as_its_reason() -> None:
     request = parse('web main KEY=1 --force "hotfix for the outage"')
     assert request == Deploy(app="web", ref="main", env={"KEY": "1"}, force="hotfix for the outage")
     assert parse("web --force db is down").force == "db is down"  # type: ignore[union-attr]
+
+
+def test_publish_and_restart_take_force_and_stop_does_not() -> None:
+    """They put a build live, as a deploy does: a lock or a freeze holds them, and they may
+    break glass; stop and logs put nothing live."""
+    assert parse('publish web d1 --force "the fix"') == Operate("publish", "web", "d1", "the fix")
+    assert parse("restart web d1 --force db down").force == "db down"  # type: ignore[union-attr]
+    assert parse("publish web d1") == Operate("publish", "web", "d1")
+    with pytest.raises(UsageError, match="does not take"):
+        parse("stop web d1 --force why")
 
 
 @pytest.mark.parametrize("text", ["web --force", 'web --force ""', "--force why"])

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from bot.dora import records
+from bot.dora import Outcome, RecordKind, compute, records
 from bot.models import Deployment, Kind, Status, Tracked
-from bot.stats import Kind as RecordKind
-from bot.stats import Outcome
 
 T0 = datetime(2026, 12, 1, 9, tzinfo=UTC)
 
@@ -102,3 +100,38 @@ def test_deployments_made_elsewhere_use_the_providers_times() -> None:
     assert record.requested_at == T0
     assert record.live_at == T0 + timedelta(seconds=90)
     assert record.build_seconds == 90
+
+
+def test_a_restart_keeps_the_run_that_failed() -> None:
+    """d1 failed at +5m, restarted at +20m and live at +25m: the provider now says live, yet
+    the first run still counts as a failure then, and the restart's run as a change of its own."""
+    ours = [
+        row(1, "d1", Status.FAILED, minutes=0),
+        row(2, "d1", Status.LIVE, minutes=20),  # the restart's run, in the same thread
+    ]
+    found = records("web", ours, [listed("d1", Status.LIVE, build=30)])
+    assert [(r.outcome, r.requested_at, r.live_at, r.finished_at) for r in found] == [
+        (Outcome.FAILED, T0, None, T0 + timedelta(minutes=5)),
+        (Outcome.LIVE, T0 + timedelta(minutes=20), T0 + timedelta(minutes=25), None),
+    ]
+    assert [r.build_seconds for r in found] == [None, 30]
+    stats = compute(found, now=T0 + timedelta(hours=1))
+    assert (stats.change_failures, stats.changes, stats.went_live) == (1, 2, 1)
+    assert stats.restores == (20 * 60,)
+
+
+def test_a_restart_of_a_deployment_the_bot_did_not_follow_counts_its_failure() -> None:
+    """Restarted at +10m (it had failed by then, or the provider would have refused), live at
+    +15m; a second restart of the same one ran and failed too."""
+    ours = [
+        row(1, "d9", Status.FAILED, minutes=10, kind=Kind.RESTART),
+        row(2, "d9", Status.LIVE, minutes=30, kind=Kind.RESTART),
+    ]
+    found = records("web", ours, [])
+    assert [(r.outcome, r.requested_at) for r in found] == [
+        (Outcome.FAILED, T0 + timedelta(minutes=10)),
+        (Outcome.FAILED, T0 + timedelta(minutes=10)),
+        (Outcome.LIVE, T0 + timedelta(minutes=30)),
+    ]
+    assert found[0].finished_at == T0 + timedelta(minutes=10)  # seen failed when restarted
+    assert found[1].finished_at == T0 + timedelta(minutes=15)

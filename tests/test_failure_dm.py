@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.config import Settings
+from bot.config.settings import Settings
 from tests.conftest import World, eventually
 
 CHANNEL = "C0DEPLOYS"

@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy import func, select
 
-from bot.outbox.table import OutboxRow
-from bot.tables import Claim
+from bot.outbox.table import ChannelLease, OutboxRow
+from bot.store.tables import Claim
 from tests.conftest import World, eventually
 
 CHANNEL = "C0DEPLOYS"
@@ -84,14 +84,15 @@ async def test_a_failed_trigger_says_why_in_plain_words(world: World) -> None:
 
 
 async def test_slack_429_and_5xx_are_retried(world: World) -> None:
-    """A rate-limited post waits for Retry-After; a 503 on an edit is sent again."""
+    """A rate-limited post waits for Retry-After; a 503 on an edit is sent again after its
+    back-off."""
     world.slack.rate_limit("chat.postMessage", retry_after=1, times=1)
     world.slack.server_error("chat.update", status=503, times=1)
     root = await _started(world, "web")
     for _ in range(3):
         await world.tick()
-    assert "web is live" in world.last_reply(CHANNEL, root)
-    assert "live" in world.slack.message(CHANNEL, root).text  # type: ignore[union-attr]
+    await eventually(lambda: "web is live" in world.last_reply(CHANNEL, root))
+    await eventually(lambda: "live" in world.slack.message(CHANNEL, root).text)  # type: ignore[union-attr]
     statuses = [c.status for c in world.slack.calls_to("chat.postMessage")]
     assert statuses[0] == 429
 
@@ -155,6 +156,7 @@ async def test_a_reply_whose_connection_dropped_is_posted_once(world: World) -> 
     root = await _started(world, "web")
     for _ in range(3):
         await world.tick()
+    await eventually(lambda: _count(world, root, "web is live"))  # after the reply's back-off
 
     [dropped] = world.slack.dropped
     assert _count(world, root, dropped.args["text"]) == 1
@@ -165,29 +167,67 @@ async def test_a_reply_whose_connection_dropped_is_posted_once(world: World) -> 
     assert len(posts) == len(world.slack.thread(CHANNEL, root))  # one call per reply
 
 
-@pytest.mark.parametrize("fault", ["missing_scope", "ratelimited"])
-async def test_a_reply_is_delivered_when_slack_cannot_say_if_it_was(
-    world: World, fault: str, caplog: pytest.LogCaptureFixture
+async def test_a_reply_is_delivered_when_slack_can_never_say_if_it_was(
+    world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The "already posted?" lookup fails: the reply is posted anyway, and the log says why."""
+    """The "already posted?" look-up is refused for good (a token without the history scopes):
+    the reply is posted anyway, and the log says why."""
     world.slack.drop("chat.postMessage", in_thread=True)
-    if fault == "ratelimited":
-        world.slack.rate_limit("conversations.replies", retry_after=0, times=10)
-    else:
-        world.slack.fail("conversations.replies", fault, times=10)
+    world.slack.fail("conversations.replies", "missing_scope", times=10)
     root = await _started(world, "web")
     for _ in range(3):
         await world.tick()
+    await eventually(lambda: _count(world, root, "web is live"))
 
     [dropped] = world.slack.dropped
     assert _count(world, root, dropped.args["text"]) == 2  # a rare duplicate, nothing lost
     assert _count(world, root, "web is live") == 1
     said = [r.getMessage() for r in caplog.records if "cannot tell whether notice" in r.message]
     assert said
-    assert (fault if fault == "missing_scope" else "ratelimited") in said[0]
+    assert "missing_scope" in said[0]
     assert "posting it" in said[0]
     async with world.runtime.db.session() as session:
         failed = await session.scalar(
             select(func.count()).select_from(OutboxRow).where(OutboxRow.state == "failed")
         )
     assert failed == 0
+
+
+async def _channel_holder(world: World) -> str | None:
+    async with world.runtime.db.session() as session:
+        return await session.scalar(
+            select(ChannelLease.owner).where(ChannelLease.channel == CHANNEL)
+        )
+
+
+async def test_a_rate_limited_look_up_waits_its_retry_after_and_never_posts_blind(
+    world: World,
+) -> None:
+    """The look-up before a re-post is rate limited (Slack allows apps outside its Marketplace
+    one conversations.replies a minute): the reply waits Retry-After without holding its
+    channel, is looked up again, found, and not posted twice; the replies after it follow."""
+    world.slack.drop("chat.postMessage", in_thread=True)
+    world.slack.rate_limit("conversations.replies", retry_after=5, times=4)
+    root = await _started(world, "web")
+    world.wall.stop()  # the bot's time moves only when the test moves it
+    for _ in range(3):
+        await world.tick()
+    world.wall.offset += timedelta(seconds=1)  # the dropped reply's back-off is over
+    await world.tick(0)
+    assert await _channel_holder(world) is None  # waiting, and holding nothing meanwhile
+    assert len(world.slack.calls_to("conversations.replies")) == 1
+    assert _count(world, root, "is building") == 0  # nothing overtakes the reply waiting
+
+    waited = 0
+    while not _count(world, root, "web is live") and waited < 60:
+        world.wall.offset += timedelta(seconds=1)
+        waited += 1
+        await world.tick(0)
+    await world.runtime.outbox.idle()
+
+    [dropped] = world.slack.dropped
+    assert _count(world, root, dropped.args["text"]) == 1  # found, not posted blind
+    assert _count(world, root, "web is live") == 1
+    asked = world.slack.calls_to("conversations.replies")
+    assert [call.status for call in asked] == [429, 429, 429, 429, 200]
+    assert waited >= 4 * 5  # Retry-After honoured every time

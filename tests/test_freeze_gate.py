@@ -33,7 +33,7 @@ async def test_a_deploy_during_a_freeze_is_refused_privately_with_why_and_until(
     assert '`/deploy docs --force "reason"`' in said
     assert world.stormkit.requests_to("POST") == []
     assert world.slack.root_messages(CHANNEL) == []
-    [refusal] = await world.runtime.store.recent("docs")
+    [refusal] = await world.runtime.store.audit.recent("docs")
     assert (refusal.user, refusal.action, refusal.outcome) == ("U0DEV", "deploy", "refused")
     # Another app is not frozen.
     await world.driver.command("blog", user="U0DEV", channel=CHANNEL)
@@ -55,7 +55,7 @@ async def test_only_an_approver_may_force_and_it_is_announced_and_audited(world:
     assert "Their reason: customers &lt;are&gt; down &amp; waiting" in announcement
     assert "Deploy docs" in roots[0].all_text
     assert call.json["branch"] == "main"
-    entries = await world.runtime.store.recent("docs")
+    entries = await world.runtime.store.audit.recent("docs")
     forced = next(e for e in entries if e.outcome == "forced")
     assert forced.user == "U0LEAD"
     assert forced.detail.startswith("break glass: customers <are> down & waiting")
@@ -64,7 +64,7 @@ async def test_only_an_approver_may_force_and_it_is_announced_and_audited(world:
 async def test_a_lock_holds_too_and_can_be_forced(world: World) -> None:
     await world.aloud("lock blog database move", user="U0DEV")
     refused = await world.ask("blog", user="U0DEV")
-    assert "`blog` is locked by <@U0DEV>: database move." in refused
+    assert "`blog` is locked by you: database move." in refused  # said to who locked it
     assert "--force" in refused
     await world.driver.command('blog --force "the fix"', user="U0LEAD", channel=CHANNEL)
     await eventually(lambda: world.stormkit.requests_to("POST", "/v1/deploy"))
@@ -111,5 +111,5 @@ async def test_a_forced_deploy_in_line_still_breaks_glass_in_its_turn(world: Wor
     said = thread(second)
     assert "Deploying through what holds deploys now. `docs` is frozen until" in said
     assert "The reason given: hotfix &lt;two&gt;" in said
-    details = [e.detail for e in await world.runtime.store.recent("docs", limit=20)]
+    details = [e.detail for e in await world.runtime.store.audit.recent("docs", limit=20)]
     assert any(d.startswith("break glass in its turn: hotfix <two>") for d in details)

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.freezes import Freeze, frozen, upcoming
+from bot.config.freezes import Freeze, frozen, upcoming
 
 HOLIDAYS = Freeze(
     apps=("web",),
@@ -30,6 +30,9 @@ WEEKEND = Freeze.model_validate(
 )
 
 
+BOTH = "Holidays; No deploys over the weekend"  # the holidays run into the weekend
+
+
 def utc(*parts: int) -> datetime:
     """utc(2026, 12, 24, 15) is 24 Dec 2026 15:00 UTC."""
     return datetime(*parts).replace(tzinfo=UTC)  # type: ignore[arg-type]
@@ -41,9 +44,9 @@ def utc(*parts: int) -> datetime:
         # dated window, listed app: start included. The holidays end Sunday 27 Dec inside the
         # weekend window (Fri 25 Dec 15:00 UTC to Mon 28 Dec 07:00 UTC), so web waits for Monday.
         ("web", utc(2026, 12, 23, 23, 59, 59), None, None),
-        ("web", utc(2026, 12, 24), "Holidays", utc(2026, 12, 28, 7)),
-        ("web", utc(2026, 12, 25, 12), "Holidays", utc(2026, 12, 28, 7)),
-        ("web", utc(2026, 12, 26, 12), "No deploys over the weekend", utc(2026, 12, 28, 7)),
+        ("web", utc(2026, 12, 24), BOTH, utc(2026, 12, 28, 7)),
+        ("web", utc(2026, 12, 25, 12), BOTH, utc(2026, 12, 28, 7)),
+        ("web", utc(2026, 12, 26, 12), BOTH, utc(2026, 12, 28, 7)),
         ("web", utc(2026, 12, 27), "No deploys over the weekend", utc(2026, 12, 28, 7)),
         ("web", utc(2026, 12, 28, 7), None, None),
         # not listed: only the weekend (every app) applies; 24 Dec 2026 is a Thursday
@@ -80,23 +83,43 @@ def test_a_dated_window_ends_at_its_end() -> None:
     assert frozen([HOLIDAYS], "web", utc(2026, 12, 27)) is None
 
 
-def test_overlapping_windows_take_the_latest_end() -> None:
+def test_overlapping_windows_say_every_reason_and_take_the_latest_end() -> None:
     """Holidays end Sunday 27 Dec inside the weekend window, which ends Monday 07:00 UTC."""
     holidays_everywhere = HOLIDAYS.model_copy(update={"apps": ("*",)})
-    found = frozen([holidays_everywhere, WEEKEND], "web", utc(2026, 12, 26, 12))
+    found = frozen([WEEKEND, holidays_everywhere], "web", utc(2026, 12, 26, 12))
     assert found is not None
-    assert found.reason == "No deploys over the weekend"  # of the two, the one ending last
+    assert found.reasons == ("Holidays", "No deploys over the weekend")  # in order of start
     assert found.until == utc(2026, 12, 28, 7)
+    assert found.window.freeze is WEEKEND  # the one that ends last, whose clock says `until`
 
 
 def test_a_freeze_that_ends_inside_another_frozen_until_the_other_ends() -> None:
-    """Thursday's holidays (ending Sunday) run into the weekend window: frozen until Monday."""
+    """Thursday's holidays (ending Sunday) run into the weekend window: frozen until Monday,
+    and the weekend is said as a reason too, since it is why deploys wait past Sunday."""
     holidays = HOLIDAYS.model_copy(update={"apps": ("*",)})
     found = frozen([holidays, WEEKEND], "docs", utc(2026, 12, 24, 12))
     assert found is not None
-    assert found.reason == "Holidays"
-    assert found.window.end == utc(2026, 12, 27)
+    assert found.reason == BOTH
+    assert [w.end for w in found.windows] == [utc(2026, 12, 27), utc(2026, 12, 28, 7)]
     assert found.until == utc(2026, 12, 28, 7)
+
+
+def test_three_overlapping_freezes_with_one_reason_twice() -> None:
+    """Every reason once, the latest end of all; a window that ended before now says nothing."""
+
+    def dated(start: int, end: int, reason: str) -> Freeze:
+        return Freeze(start=utc(2026, 6, start), end=utc(2026, 6, end), reason=reason)
+
+    freezes = [
+        dated(1, 3, "Audit"),  # over before the 5th
+        dated(4, 8, "Launch"),
+        dated(5, 12, "Migration"),
+        dated(6, 7, "Launch"),
+    ]
+    found = frozen(freezes, "web", utc(2026, 6, 6, 12))
+    assert found is not None
+    assert found.reasons == ("Launch", "Migration")
+    assert found.until == utc(2026, 6, 12)
 
 
 def test_a_cron_window_longer_than_its_period() -> None:
@@ -104,7 +127,8 @@ def test_a_cron_window_longer_than_its_period() -> None:
     nightly = Freeze.model_validate({"cron": "0 22 * * *", "duration": "36h", "reason": "r"})
     found = frozen([nightly], "web", utc(2026, 5, 2, 23))
     assert found is not None
-    assert found.window.start == utc(2026, 5, 2, 22)
+    assert found.windows[0].start == utc(2026, 5, 2, 22)
+    assert found.reasons == ("r",)
     assert found.until > utc(2026, 6, 1)  # always frozen: the chain stops after many windows
 
 

@@ -2,7 +2,9 @@
 
 A SIGTERM (every upgrade) releases what the process holds: the next one polls it on its first
 tick. A `kill -9` releases nothing: another replica polls its deployments once their lease (two
-intervals) has run out, within three intervals of the kill.
+intervals) has run out, within three intervals of the kill; and sends the messages it had
+claimed once their claim (two intervals, no longer renewed by its heartbeat) has run out, the
+same.
 
 `DEPLOYBOT_TEST_HANDOVER_INTERVALS=10 ./dev pytest tests/test_handover.py` measures the default.
 """
@@ -25,6 +27,9 @@ from tests.conftest import SIGNING_SECRET, eventually, write_apps
 from tests.fakes.nometria import FakeNometria
 from tests.processes import BotProcess, start_bot
 from tests.slack_client import SlackDriver
+
+# Real processes, timed in poll intervals: CI runs these with `-m slow` (README, Tests).
+pytestmark = pytest.mark.slow
 
 log = logging.getLogger(__name__)  # the measured handovers: pytest -o log_cli=true
 CHANNEL = "C0DEPLOYS"
@@ -78,7 +83,6 @@ async def _deploy(bot: BotProcess, slack: Any, texts: list[str], nometria: FakeN
             len(nometria.deployments) == len(texts)
             and set(nometria.deployments) <= _polled_since(nometria, 0)
         ),
-        within=20,
     )
 
 
@@ -166,6 +170,72 @@ async def test_a_killed_replicas_deployments_are_polled_within_three_intervals(
         clock.advance(4)
         await eventually(lambda: _ended_once(slack, 2), within=30)
     finally:
+        await first.stop()
+        await second.stop()
+    _assert_nothing_doubled(slack)
+
+
+async def _sending_post(url: str) -> tuple[int, str] | None:
+    """The reply a replica is sending now (taken, not recorded as sent): its id and owner."""
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        rows = await conn.execute(
+            "SELECT id, owner FROM outbox WHERE kind = 'post' AND state = 'sending'"
+        )
+        found = await rows.fetchall()
+    return (int(found[0][0]), str(found[0][1])) if found else None
+
+
+async def _sent_by(url: str, row_id: int, bot: BotProcess) -> bool:
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        rows = await conn.execute("SELECT state, owner FROM outbox WHERE id = %s", (row_id,))
+        state, owner = await rows.fetchone() or (None, None)
+    return state == "sent" and f":{bot.process.pid}:" in str(owner)
+
+
+@pytest.mark.parametrize("interval", INTERVALS)
+async def test_a_killed_replicas_messages_are_sent_by_the_other_within_three_intervals(
+    tmp_path: Path, served_fakes: Any, postgres: str, interval: float
+) -> None:
+    """kill -9 on the replica sending a reply that Slack took and has not answered: the other
+    takes the message once its claim (two intervals, no longer renewed by the dead heartbeat)
+    has run out, at its next tick; finds it in the thread instead of posting it again; and
+    carries the thread on. Within three intervals of the kill."""
+    clock, slack, _, _, servers = served_fakes
+    common = {
+        "apps": write_apps(tmp_path, servers),
+        "slack_url": servers["slack"].url,
+        "database_url": postgres,
+        "DEPLOYBOT_POLL_INTERVAL": str(interval),
+    }
+    first = await start_bot(tmp_path, name="first", **common)
+    second = await start_bot(tmp_path, name="second", **common)
+    try:
+        slack.hold("chat.postMessage", in_thread=True)  # the first reply: posted, not answered
+        async with httpx.AsyncClient(timeout=10) as http:
+            driver = SlackDriver(first.url, SIGNING_SECRET, slack, http)
+            assert (await driver.command("web", channel=CHANNEL)).status_code == 200
+        await eventually(lambda: slack.held)
+        reply = slack.held[0].args["text"]
+        row_id, owner = await eventually(lambda: _sending_post(postgres))
+        holder, other = (first, second) if f":{first.process.pid}:" in owner else (second, first)
+        await holder.kill()
+        killed = time.monotonic()
+        await eventually(lambda: _sent_by(postgres, row_id, other), within=60, every=0.02)
+        took = time.monotonic() - killed
+        log.warning(
+            "kill -9 message handover at %ss: %.2fs = %.2f intervals",
+            interval,
+            took,
+            took / interval,
+        )
+        assert took <= 3 * interval + SLACK
+        assert slack.calls_to("conversations.replies")  # looked for before posting again
+        clock.advance(4)
+        await eventually(lambda: _ended_once(slack, 1), within=30)
+        (thread,) = _replies(slack).values()
+        assert sum(reply in text for text in thread) == 1  # posted once, found, not again
+    finally:
+        slack.release()
         await first.stop()
         await second.stop()
     _assert_nothing_doubled(slack)

@@ -44,7 +44,7 @@ async def test_history_merges_the_bots_deployments_with_the_providers(world: Wor
     assert "took " in live_line
     for seeded in elsewhere:
         [line] = [line for line in lines if seeded in line]
-        assert "outside deploybot" in line
+        assert "started outside Slack" in line
     assert lines.index(failed_line) < lines.index(live_line)  # newest first
 
 
@@ -71,7 +71,7 @@ async def test_stats_say_the_four_figures_and_metrics_carry_them(world: World) -
     samples = {
         (s.name, s.labels.get("app")): s.value
         for family in text_string_to_metric_families(
-            (await world.http.get(world.url + "/metrics")).text
+            (await world.http.get(world.metrics_url + "/metrics")).text
         )
         for s in family.samples
     }
@@ -91,6 +91,6 @@ async def test_bad_days_are_refused_with_the_usage(world: World) -> None:
     """Nothing is asked of the provider for a count of days that is not one."""
     for days in ("0", "abc", "366", "-3"):
         told = await world.ask(f"stats web {days}")
-        assert "is not a number of days" in told
+        assert f"Give the days as a whole number from 1 to 365; `{days}` is not one." in told
         assert "/deploy stats <app> [days]" in told
     assert world.nometria.requests_to("GET") == []

@@ -16,6 +16,25 @@ def settings_extra() -> dict[str, Any]:
     return {"deploybot_home_refresh": 0.05}
 
 
+@pytest.fixture
+def apps_extra() -> str:
+    """Apps whose `channels` say where a deploy or rollback from the Home tab is followed."""
+    return """
+[apps.site]
+provider = "stormkit"
+env_id = "305"
+default_branch = "main"
+approvers = ["U0LEAD"]
+channels = ["C0DEPLOYS"]
+
+[apps.api]
+provider = "nometria"
+project_id = "proj_api"
+approvers = ["U0LEAD"]
+channels = ["C0DEPLOYS"]
+"""
+
+
 async def _opened(world: World, user: str) -> str:
     before = world.slack.home_publishes.get(user, 0)
     response = await world.driver.home_opened(user)
@@ -64,25 +83,28 @@ async def test_what_waits_for_your_approval_links_its_thread(world: World) -> No
     dev = await _opened(world, "U0DEV")
 
     link = f"archives/{CHANNEL}/p{root.ts.replace('.', '')}|thread>"
-    assert ":eyes: Waits for your approval: deploy " in lead
-    assert "), by <@U0DEV>, just now" in lead  # its state in brackets, then who and when
+    [waits] = [line for line in lead.splitlines() if ":eyes: Waits for your approval:" in line]
+    assert "approval" not in waits.split("Waits for your approval:")[1]  # said once
+    assert ", by <@U0DEV>, just now · <" in waits
+    assert waits.endswith(link)
+    assert "), by <@U0DEV>, just now" in dev  # in flight: its state in brackets
     assert link in lead
     assert ":eyes:" not in dev  # the requester may not approve their own
     assert link in dev  # but sees it in flight
 
 
 async def test_deploy_button_deploys_the_default_branch_in_the_apps_channel(world: World) -> None:
-    await _live(world, "docs")  # docs was deployed from #deploys: that is where it goes on
+    await _live(world, "site")
     await _opened(world, "U0DEV")
 
-    response = await world.driver.click_home("deploybot_home_deploy", "docs", user="U0DEV")
+    response = await world.driver.click_home("deploybot_home_deploy", "site", user="U0DEV")
     assert response.status_code == 200
 
     roots = await eventually(lambda: world.slack.root_messages(CHANNEL)[1:])
     assert "Ref: `main`" in roots[0].all_text or "main" in roots[0].all_text
     said = await eventually(
         lambda: (
-            "Deploying *docs*" in world.slack.home_text("U0DEV") and world.slack.home_text("U0DEV")
+            "Deploying *site*" in world.slack.home_text("U0DEV") and world.slack.home_text("U0DEV")
         )
     )
     assert f"follow it in <#{CHANNEL}>" in said
@@ -92,49 +114,44 @@ async def test_deploy_button_deploys_the_default_branch_in_the_apps_channel(worl
 async def test_roll_back_from_home_goes_back_and_unlock_unlocks(world: World) -> None:
     """Roll back… hands the usual confirmation to the approver in the app's channel; its
     button and the form asking why carry it out; Unlock on the tab unlocks."""
-    first = await _live(world, "web")
-    await _live(world, "web")
+    first = await _live(world, "api")
+    await _live(world, "api")
     await _opened(world, "U0LEAD")
     before = len(world.slack.ephemerals)
 
-    await world.driver.click_home("deploybot_home_rollback", "web", user="U0LEAD")
+    await world.driver.click_home("deploybot_home_rollback", "api", user="U0LEAD")
 
-    [shown] = await eventually(lambda: world.slack.ephemerals[before:], within=15)
+    [shown] = await eventually(lambda: world.slack.ephemerals[before:])
     assert (shown.channel, shown.user) == (CHANNEL, "U0LEAD")
-    assert "Roll back web?" in shown.all_text
+    assert "Roll back api?" in shown.all_text
     said = await eventually(
         lambda: (
             "waits for your confirmation" in world.slack.home_text("U0LEAD")
             and world.slack.home_text("U0LEAD")
         ),
-        within=15,
     )
     assert f"in <#{CHANNEL}>" in said
     assert _rollbacks(world) == []  # nothing changes before the confirmation and its reason
     await world.confirm_rollback(shown.ts, user="U0LEAD", channel=CHANNEL, reason="errors")
-    [call] = await eventually(lambda: _rollbacks(world), within=15)
-    [row] = [r for r in await world.runtime.store.of_app("web") if r.root_ts == first]
+    [call] = await eventually(lambda: _rollbacks(world))
+    [row] = [r for r in await world.runtime.store.of_app("api") if r.root_ts == first]
     assert call.path == f"/v1/deployments/{row.deployment_id}/rollback"
-    await eventually(
-        lambda: ":lock: Locked by <@U0LEAD>" in world.slack.home_text("U0LEAD"), within=15
-    )
+    await eventually(lambda: ":lock: Locked by <@U0LEAD>" in world.slack.home_text("U0LEAD"))
 
-    await world.driver.click_home("deploybot_home_unlock", "web", user="U0LEAD")
-    await eventually(
-        lambda: "is unlocked by <@U0LEAD>" in world.slack.home_text("U0LEAD"), within=15
-    )
-    assert await world.runtime.store.lock_of("web") is None
+    await world.driver.click_home("deploybot_home_unlock", "api", user="U0LEAD")
+    await eventually(lambda: "You unlocked *api*." in world.slack.home_text("U0LEAD"))
+    assert await world.runtime.store.locks.get("api") is None
     assert any("is unlocked" in m.text for m in world.slack.root_messages(CHANNEL))
 
 
 async def test_a_refused_click_says_why_on_the_tab(world: World) -> None:
     """The rollback button is for approvers; a click from anyone else changes nothing."""
-    await _live(world, "web")
-    await _live(world, "web")
+    await _live(world, "api")
+    await _live(world, "api")
     await _opened(world, "U0LEAD")
     world.slack.home_views["U0DEV"] = world.slack.home_views["U0LEAD"]  # a forged click
 
-    await world.driver.click_home("deploybot_home_rollback", "web", user="U0DEV")
+    await world.driver.click_home("deploybot_home_rollback", "api", user="U0DEV")
 
     said = await eventually(
         lambda: ":no_entry:" in world.slack.home_text("U0DEV") and world.slack.home_text("U0DEV")
@@ -164,8 +181,8 @@ async def test_the_messages_tab_draws_nothing(world: World) -> None:
 async def test_roll_back_from_home_without_a_channel_names_the_rollback_command(
     world: World,
 ) -> None:
-    """An app never deployed through the bot has no channel to follow a rollback in: the tab
-    says to type the rollback there, not a deploy."""
+    """An app without `channels` has no channel to follow a rollback in: the tab says to type
+    the rollback there, not a deploy."""
     world.nometria.seed_history("proj_abc123", n=2)
     await _opened(world, "U0LEAD")
 
@@ -173,7 +190,7 @@ async def test_roll_back_from_home_without_a_channel_names_the_rollback_command(
 
     said = await eventually(
         lambda: (
-            "never deployed from a channel" in world.slack.home_text("U0LEAD")
+            "has no `channels` in the apps file" in world.slack.home_text("U0LEAD")
             and world.slack.home_text("U0LEAD")
         )
     )

@@ -8,12 +8,13 @@ from typing import Any
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot import history_blocks, home_blocks
-from bot.blocks import state_words
-from bot.freezes import Freeze
-from bot.home_blocks import HistoryRow, escape, freeze_context, freeze_lines, merge_history
-from bot.models import Deployment, Status
-from bot.stats import Stats
+from bot.config.freezes import Freeze
+from bot.dora import Stats
+from bot.models import Deployment, Kind, Status, Tracked
+from bot.mrkdwn import escape
+from bot.render import history_blocks, home_blocks
+from bot.render.blocks import state_words
+from bot.render.home_blocks import HistoryRow, freeze_context, freeze_lines, merge_history
 
 NOW = datetime(2026, 12, 23, 12, tzinfo=UTC)  # a Wednesday
 HOLIDAYS = Freeze.model_validate(
@@ -47,6 +48,15 @@ def test_freeze_lines_now_and_next() -> None:
     assert freeze_lines([HOLIDAYS, WEEKEND], "web", now=during) == [
         ":cold_face: Frozen until Mon 28 Dec 08:00 UTC: Holidays &lt;all&gt; &amp; more",
         ":calendar: Freeze from Fri 25 Dec 16:00 CET to Mon 28 Dec 08:00 CET: Weekend",
+        ":calendar: Freeze from Fri 1 Jan 2027 16:00 CET to Mon 4 Jan 2027 08:00 CET: Weekend",
+    ]
+
+
+def test_freeze_lines_while_two_freezes_hold() -> None:
+    """On Saturday both hold: both reasons (escaped), the latest end, no weekend listed twice."""
+    saturday = datetime(2026, 12, 26, 12, tzinfo=UTC)
+    assert freeze_lines([WEEKEND, HOLIDAYS], "web", now=saturday, soon=1) == [
+        ":cold_face: Frozen until Mon 28 Dec 08:00 UTC: Holidays &lt;all&gt; &amp; more; Weekend",
         ":calendar: Freeze from Fri 1 Jan 2027 16:00 CET to Mon 4 Jan 2027 08:00 CET: Weekend",
     ]
 
@@ -103,23 +113,77 @@ def test_history_merges_ours_with_the_providers() -> None:
         ("d1", Status.ROLLED_BACK, "U2", "a1b2c3d", 40),
         ("dx", Status.FAILED, None, "feat/<x>", None),
     ]
-    assert dicts(home_blocks.history("web", rows, now=NOW)) == [
+    assert dicts(home_blocks.history_list("web", rows, now=NOW)) == [
         {
             "type": "section",
             "text": mrkdwn(
                 "*web*: the last 4 deployments, newest first\n"
                 ":octagonal_sign: _not started_ · stopped · by <@U3> · 30m ago\n"
                 ":white_check_mark: `d2` · `main` · live · by <@U1> · 1h ago · took 1m 35s\n"
-                ":rewind: rollback to `d1` · `a1b2c3d` · was live · by <@U2> · 3h ago"
-                " · took 40s\n"
-                ":x: `dx` · `feat/&lt;x&gt;` · failed · outside deploybot · 2d ago"
+                ":ballot_box_with_check: rollback to `d1` · `a1b2c3d` · was live · by <@U2>"
+                " · 3h ago · took 40s\n"
+                ":x: `dx` · `feat/&lt;x&gt;` · failed · started outside Slack · 2d ago"
             ),
         }
     ]
 
 
+def _tracked(n: int, dep: str, status: Status, kind: Kind, *, ago: int, took: int) -> Tracked:
+    """Row `n`, asked `ago` minutes before NOW, its last change `took` seconds later."""
+    asked = NOW - timedelta(minutes=ago)
+    return Tracked(
+        id=n,
+        kind=kind,
+        app="web",
+        provider="stormkit",
+        deployment_id=dep,
+        channel="C1",
+        root_ts="1.0",
+        requester="U1",
+        ref="main",
+        status=status,
+        approval=None,
+        approved_by=None,
+        prompt_ts=None,
+        failing_since=None,
+        outage_noticed=False,
+        abandoned=False,
+        created_at=asked,
+        updated_at=asked + timedelta(seconds=took),
+    )
+
+
+def test_a_rollback_and_a_restart_are_lines_of_their_own_when_they_happened() -> None:
+    """A rollback that published d0 again: its own line, asked 2m ago, 6s to go live; d0 keeps
+    its age. d1 failed 30m ago, was restarted 10m ago and is built again: two lines, each dated."""
+    found = [  # newest first, as the store reads them
+        _tracked(3, "d0", Status.LIVE, Kind.ROLLBACK, ago=2, took=6),
+        _tracked(2, "d1", Status.LIVE, Kind.DEPLOY, ago=10, took=20),
+        _tracked(1, "d1", Status.FAILED, Kind.DEPLOY, ago=30, took=45),
+    ]
+    theirs = [
+        Deployment(id="d1", status=Status.READY, created_at=NOW - timedelta(minutes=30)),
+        Deployment(
+            id="d0", status=Status.LIVE, created_at=NOW - timedelta(hours=5), build_seconds=70
+        ),
+    ]
+    ours = home_blocks.history_rows(found, rollback_redeploys=False)
+    rows = merge_history(ours, theirs)
+    [text] = [b["text"]["text"] for b in dicts(home_blocks.history_list("web", rows, now=NOW))]
+    assert text.splitlines()[1:] == [
+        ":white_check_mark: rollback to `d0` · `main` · went live · by <@U1> · 2m ago · took 6s",
+        ":package: restart of `d1` · `main` · ready · by <@U1> · 10m ago",
+        ":x: `d1` · `main` · failed · by <@U1> · 30m ago · took 45s",
+        ":white_check_mark: `d0` · live · started outside Slack · 5h ago · took 1m 10s",
+    ]
+    # Where a rollback is a new deployment (Nometria), the provider's entry is the rollback.
+    redeployed = home_blocks.history_rows(found[:1], rollback_redeploys=True)
+    [merged] = merge_history(redeployed, theirs[1:])
+    assert (merged.rollback, merged.who, merged.seconds) == (True, "U1", 70)
+
+
 def test_an_empty_history() -> None:
-    assert dicts(home_blocks.history("web", [], now=NOW)) == [
+    assert dicts(home_blocks.history_list("web", [], now=NOW)) == [
         {"type": "section", "text": mrkdwn("*web*: no deployments yet.")}
     ]
 
@@ -130,7 +194,7 @@ def test_a_long_history_fits_slacks_limits() -> None:
         HistoryRow(id=f"d{i}", status=Status.LIVE, when=NOW, ref="r" * 200, who="U1")
         for i in range(200)
     ]
-    blocks = home_blocks.history("web", rows, now=NOW)
+    blocks = home_blocks.history_list("web", rows, now=NOW)
     texts = [b.to_dict()["text"]["text"] for b in blocks]  # to_dict() validates the limits
     assert 1 < len(blocks) <= 50
     assert all(len(text) <= 3000 for text in texts)
@@ -221,9 +285,9 @@ def test_history_and_status_say_one_word_for_a_state(
     row = HistoryRow(
         id="d1", status=status, when=deployment.created_at, discarded=discarded, awaiting=awaiting
     )
-    [history] = dicts(home_blocks.history("web", [row], now=NOW))
+    [history] = dicts(home_blocks.history_list("web", [row], now=NOW))
     label = state_words(status, discarded=discarded, awaiting=awaiting)
-    status_message = history_blocks.history(
+    status_message = history_blocks.status_message(
         "web", [deployment], labels={"d1": label}, notes={}, now=NOW, lock=None, audit=[]
     )
     [status_text] = [b["text"]["text"] for b in status_message.to_dicts()]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import home_view
-from bot.home_view import AppHome
 from bot.models import AppLock, Deployment, Status
+from bot.render import home_view
+from bot.render.home_view import AppHome
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
 LIVE = Deployment(id="d1", status=Status.LIVE, ref="main", url="https://web.example")
@@ -58,3 +58,16 @@ def test_many_apps_stay_within_a_home_views_100_blocks() -> None:
         for i in range(60)
     ]
     assert len(home_view.view(apps, now=NOW).to_dict()["blocks"]) == home_view.MAX_BLOCKS
+
+
+def test_no_deploy_button_where_a_deploy_would_be_refused_and_why() -> None:
+    """The refusal a click would get is shown in its place, escaped as it was written."""
+    refused = AppHome(
+        "web", "nometria", live=LIVE, deploy_refused="`web` is frozen until Fri: Q &lt;4&gt;."
+    )
+    view = home_view.view([refused], now=NOW).to_dict()
+    assert home_view.HOME_DEPLOY not in _actions(view)
+    [context] = [b for b in view["blocks"] if b["type"] == "context"]
+    assert context["elements"][0]["text"] == (
+        ":information_source: No Deploy button: `web` is frozen until Fri: Q &lt;4&gt;."
+    )

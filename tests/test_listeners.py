@@ -7,11 +7,11 @@ from typing import Any, cast
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.commands.usage import UsageError
 from bot.door import Door
 from bot.listeners.actions.buttons import button
 from bot.listeners.after_ack import STARTING_AT_ONCE
 from bot.listeners.commands.deploy import deploy
-from bot.usage import UsageError
 from tests.conftest import eventually
 
 

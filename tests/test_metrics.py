@@ -10,7 +10,7 @@ CHANNEL = "C0DEPLOYS"
 
 
 async def _scrape(world: World) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = await world.http.get(world.url + "/metrics")
+    response = await world.http.get(world.metrics_url + "/metrics")
     assert response.status_code == 200
     assert response.headers["Content-Type"].startswith("text/plain")
     return {
@@ -59,7 +59,7 @@ async def test_metrics_show_the_deployments_and_channels_this_replica_holds(worl
     assert (await _scrape(world))[held] == 0
     world.slack.delay("chat.postMessage", seconds=30, times=1)  # the next reply hangs
     world.clock.advance(1)
-    await world.runtime.poller.poll_once()  # the build started: its reply goes, and hangs
+    await world.runtime.jobs.poller.poll_once()  # the build started: its reply goes, and hangs
     await eventually(lambda: "is building" in world.last_reply(CHANNEL, root))
     assert (await _scrape(world))[held] == 1
     world.slack.release()

@@ -15,15 +15,15 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 
 import bot.outbox.table
-import bot.tables
+import bot.store.tables
 from bot import migrations
-from bot.db import Base, Database
 from bot.store import Store
+from bot.store.db import Base, Database
 from tests.conftest import postgres_schema, write_apps
 from tests.processes import spawn_bot
 
 DATA = Path(__file__).parent / "data"
-TABLES = (bot.tables, bot.outbox.table)  # the modules that put every table on Base.metadata
+TABLES = (bot.store.tables, bot.outbox.table)  # the modules that put every table on Base.metadata
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -97,7 +97,7 @@ async def test_a_first_release_store_is_recognised_and_upgraded_with_its_rows(
         assert count == 1
     later = datetime(2026, 11, 22, tzinfo=UTC) + timedelta(minutes=5)
     store = Store(db, clock=lambda: later, owner="new")
-    [row] = await store.lease("new", seconds=1)  # the old process's lease has run out
+    [row] = await store.leases.take("new", seconds=1)  # the old process's lease has run out
     assert (row.app, row.deployment_id, row.status.value) == ("web", "dep_1", "building")
 
 
@@ -148,3 +148,16 @@ async def test_serve_refuses_a_newer_store_in_one_line(tmp_path: Path, served_fa
         f"deploybot knows ({migrations.head()}): run the newer deploybot, or undo its upgrade "
         f"with `deploybot migrate --to {migrations.head()}` from that version"
     ]
+
+
+async def test_rows_lost_names_the_tables_an_older_schema_drops_that_hold_rows(
+    db: Database,
+) -> None:
+    """Only tables the older schema lacks, only those with rows; nothing for an upgrade."""
+    await migrations.upgrade(db)
+    async with db.engine.begin() as conn:
+        await conn.execute(text("INSERT INTO watched_apps (app, channel) VALUES ('web', 'C1')"))
+    assert await migrations.rows_lost(db, to="0004") == {"watched_apps": 1}
+    assert await migrations.rows_lost(db, to="0005") == {}  # 0005 keeps watched_apps
+    assert await migrations.rows_lost(db, to=migrations.head()) == {}
+    assert await migrations.rows_lost(db, to="9999") == {}  # refused by upgrade, in its words

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 
-from bot import blocks
-from bot.db import Database
-from bot.notifier import Notifier
+from bot.metrics import REGISTRY
 from bot.outbox import Edit, Outbox, Reply
 from bot.outbox.channels import ChannelLeases
 from bot.outbox.merge import merged
 from bot.outbox.table import OutboxRow, State, Way
+from bot.render import blocks
+from bot.store.db import Database, aware
 from tests.conftest import eventually
 from tests.fakes.notifier import FakeNotifier
 
@@ -53,15 +53,19 @@ def test_replies_never_merge() -> None:
 
 
 def _outbox(
-    db: Database, slack: FakeNotifier, prompts: list[tuple[int, str]], **pacing: Any
+    db: Database,
+    slack: FakeNotifier,
+    prompts: list[tuple[int, str]],
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    **pacing: Any,
 ) -> Outbox:
     async def prompt_sent(row_id: int, ts: str) -> None:
         prompts.append((row_id, ts))
 
     return Outbox(
         db,
-        cast(Notifier, slack),
-        clock=lambda: datetime.now(UTC),
+        slack,
+        clock=clock,
         owner="me",
         prompt_sent=prompt_sent,
         **pacing,
@@ -174,13 +178,108 @@ async def test_one_replica_holds_a_channel_and_hands_its_pace_to_the_next(db: Da
 
 async def test_slacks_retry_after_holds_back_the_channel(db: Database) -> None:
     """A 429 that outlasted slack_sdk's retries: the channel waits Retry-After, then goes on."""
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]  # stands still unless the test moves it
     slack = FakeNotifier()
-    slack.refuse, slack.refuse_status, slack.retry_after = "ratelimited", 429, "0.5"
-    outbox = _outbox(db, slack, [])
+    slack.refuse, slack.refuse_status, slack.retry_after = "ratelimited", 429, "3"
+    outbox = _outbox(db, slack, [], clock=lambda: now[0])
     await outbox.send([Reply(CHANNEL, "root", blocks.note("one"))])
     await eventually(lambda: slack.refused)
     slack.refuse = None
-    refused = time.monotonic()
+    await outbox.idle()
+    now[0] += timedelta(seconds=2.9)  # past the first back-off (at most 1 s), not Retry-After
+    await outbox.sweep()  # a tick: the channel still waits
+    await outbox.idle()
+    assert slack.calls == []
+    now[0] += timedelta(seconds=0.1)  # Retry-After: 3
+    await outbox.sweep()  # the next tick
     await outbox.idle()
     assert [text for _, _, text in slack.calls] == ["one"]
-    assert time.monotonic() - refused >= 0.45
+
+
+async def test_a_reply_slack_failed_to_take_is_not_overtaken_by_the_next(db: Database) -> None:
+    """One 503 on "building": "deploying" and "live" wait for it, then all go in order."""
+    slack = FakeNotifier()
+    slack.refuse, slack.refuse_status, slack.refuse_times = "service_unavailable", 503, 1
+    outbox = _outbox(db, slack, [])
+    said = ["is building", "is deploying", "is live"]
+    await outbox.send([Reply(CHANNEL, "root", blocks.note(text)) for text in said])
+    await eventually(lambda: len(slack.calls) == 3)
+    await outbox.idle()
+    assert [text for _, _, text in slack.calls] == said
+    assert {state for _, state in await _states(db)} == {State.SENT}
+
+
+async def test_slacks_final_answer_fails_the_message_at_once_and_the_next_goes(
+    db: Database,
+) -> None:
+    """channel_not_found is final: one attempt, failed, counted; nothing waits behind it."""
+    slack = FakeNotifier()
+    slack.refuse, slack.refuse_times = "channel_not_found", 1
+    outbox = _outbox(db, slack, [])
+    before = _metric("deploybot_outbox_failed_total", way="post", reason="channel_not_found")
+    await outbox.send([Reply(CHANNEL, "root", blocks.note(t)) for t in ("lost", "next")])
+    await outbox.idle()
+    assert slack.refused == 1
+    assert [text for _, _, text in slack.calls] == ["next"]
+    assert [state for _, state in await _states(db)] == [State.FAILED, State.SENT]
+    after = _metric("deploybot_outbox_failed_total", way="post", reason="channel_not_found")
+    assert after == before + 1
+
+
+async def test_refused_blocks_go_to_the_fallback_hook(db: Database) -> None:
+    """invalid_blocks is final for the blocks: the row and Slack's code reach the `refused`
+    hook (where a plain-text fallback plugs in), once."""
+    slack = FakeNotifier()
+    slack.refuse, slack.refuse_times = "invalid_blocks", 1
+    handed: list[tuple[str, str]] = []
+
+    async def refused(row: OutboxRow, code: str) -> None:
+        handed.append((row.text, code))
+
+    outbox = Outbox(
+        db,
+        slack,
+        clock=lambda: datetime.now(UTC),
+        owner="me",
+        refused=refused,
+    )
+    await outbox.send([Reply(CHANNEL, "root", blocks.note("too fancy"))])
+    await outbox.idle()
+    assert handed == [("too fancy", "invalid_blocks")]
+    assert await _states(db) == [(Way.POST, State.FAILED)]
+
+
+async def test_a_transient_failure_backs_off_and_is_counted(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Three 503s in a row: retried after about 1, 2 and 4 s (half of each jittered), each
+    with a log line and the retry metric, then posted."""
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    slack = FakeNotifier()
+    slack.refuse, slack.refuse_status, slack.refuse_times = "x", 503, 3
+    outbox = Outbox(db, slack, clock=lambda: now[0], owner="me")
+    before = _metric("deploybot_outbox_retries_total", way="post", reason="HTTP 503")
+    await outbox.send([Reply(CHANNEL, "root", blocks.note("building"))])
+    waits = []
+    for attempt in (1, 2, 3):
+        await eventually(lambda: slack.refused == attempt)  # noqa: B023 - awaited here
+        await outbox.idle()
+        async with db.session() as session:
+            row = await session.get(OutboxRow, 1)
+            assert row is not None
+            assert row.not_before is not None
+            waits.append((aware(row.not_before) - now[0]).total_seconds())
+        await outbox.sweep()  # before its time: nothing is tried
+        await outbox.idle()
+        assert slack.refused == attempt
+        now[0] = aware(row.not_before)
+        await outbox.sweep()
+    await eventually(lambda: slack.calls)
+    await outbox.idle()
+    assert all(lo <= w <= hi for w, lo, hi in zip(waits, (0.5, 1, 2), (1, 2, 4), strict=True))
+    assert _metric("deploybot_outbox_retries_total", way="post", reason="HTTP 503") == before + 3
+    assert caplog.text.count("Slack did not take post 1 in C0DEPLOYS (HTTP 503)") == 3
+
+
+def _metric(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0

@@ -14,12 +14,14 @@ from typing import Any, ClassVar, get_args
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from bot.models import Deployment, Status
 from bot.providers import http as provider_http
 from bot.providers.base import (
     AuthError,
     NotFound,
+    NotOurs,
     Operation,
     Provider,
     ProviderError,
@@ -27,11 +29,13 @@ from bot.providers.base import (
     Rejected,
     Unavailable,
     Unsupported,
+    publish_outcome,
 )
 from bot.providers.nometria import Nometria
+from bot.providers.owned import Owned
 from bot.providers.sandbox import Sandbox
 from bot.providers.stormkit import Stormkit
-from bot.providers.stormkit_shapes import publish_outcome
+from bot.providers.stormkit_shapes import StormkitDeployment
 from tests.fakes.clock import ManualClock
 from tests.fakes.nometria import FakeNometria
 from tests.fakes.recording import FakeServer, Recorded
@@ -104,6 +108,12 @@ class Rig:
     def error_body(self, text: str) -> dict[str, Any]:
         raise NotImplementedError
 
+    def foreign(self) -> str:
+        """The live deployment of another project or environment the same key can reach."""
+        raise NotImplementedError
+
+    owner: ClassVar[str]  # what this rig's deployments belong to, as the provider says it
+
     def list_requests(self) -> list[Recorded]:
         return [r for r in self.fake.requests if r.path == "/v1/deployments" and r.method == "GET"]
 
@@ -167,6 +177,11 @@ class NometriaRig(Rig):
     def error_body(self, text: str) -> dict[str, Any]:
         return {"error": {"code": "invalid_request", "message": text}}
 
+    owner = PROJECT
+
+    def foreign(self) -> str:
+        return self.fake.seed_history("proj_other", 2)[0]  # one key sees every project
+
 
 class StormkitRig(Rig):
     name = "stormkit"
@@ -207,6 +222,12 @@ class StormkitRig(Rig):
 
     def error_body(self, text: str) -> dict[str, Any]:
         return {"error": text}
+
+    owner = ENV_ID
+
+    def foreign(self) -> str:
+        self.fake.add_env("306")
+        return self.fake.seed_history(2, env="306")[0]
 
 
 class StormkitServerRig(StormkitRig):
@@ -258,6 +279,11 @@ class SandboxRig(Rig):
 
     def live_sha(self) -> str:
         return self.sha_of(self.provider.live_id() or "")
+
+    owner = "web"
+
+    def foreign(self) -> str:
+        return Sandbox("api", clock=self.clock.now, step=1.0, seed_history=2).seed(1)[0]
 
     async def failed(self) -> Deployment:
         _, deployment = await self.follow(
@@ -397,6 +423,53 @@ async def test_an_operation_is_supported_or_refused_without_a_request(
             await call(rig.unknown_id)
         assert rig.fake.requests == []
         assert str(caught.value).startswith(rig.name.capitalize())
+
+
+async def test_a_deployment_says_what_project_or_environment_it_belongs_to(rig: Rig) -> None:
+    """A read of a deployment, by ID or in the list, names the project or environment."""
+    ids = rig.seed(2)
+    assert (await rig.provider.get(ids[1])).owner == rig.owner
+    assert {d.owner for d in await rig.provider.history()} == {rig.owner}
+
+
+ID_VERBS = ("get", "logs", *OPERATIONS)
+
+
+@pytest.mark.parametrize("verb", ID_VERBS)
+async def test_another_apps_deployment_is_refused_before_anything_is_sent(
+    rig: Rig, verb: str
+) -> None:
+    """An ID of a deployment the key reaches but the app does not own is refused in words,
+    with no request about it but the read that tells whose it is."""
+    rig.seed(2)
+    foreign = rig.foreign()
+    provider = Owned(rig.provider, "web")
+    if verb in OPERATIONS and verb not in provider.supports:
+        pytest.skip(f"{rig.name} has no {verb}")
+    sent = len(rig.fake.requests) if rig.over_http else 0
+    with pytest.raises(NotOurs) as caught:
+        await getattr(provider, verb)(foreign)
+    assert str(caught.value).startswith(f"`{foreign}` is not a deployment of web")
+    if rig.over_http:
+        asked = [(r.method, r.path) for r in rig.fake.requests[sent:]]
+        assert asked == [("GET", f"/v1/deployments/{foreign}")]
+
+
+@pytest.mark.parametrize("verb", ID_VERBS)
+async def test_the_apps_own_deployment_goes_through(rig: Rig, verb: str) -> None:
+    """The check lets the app's own deployments through, to the provider's answer."""
+    ids = rig.seed(2)
+    provider = Owned(rig.provider, "web")
+    if verb in OPERATIONS and verb not in provider.supports:
+        with pytest.raises(Unsupported):
+            await getattr(provider, verb)(ids[1])
+        return
+    try:
+        await getattr(provider, verb)(ids[1])
+    except NotOurs:  # pragma: no cover - the failure this test is about
+        pytest.fail(f"{verb} of the app's own deployment was refused")
+    except Rejected:
+        pass  # the provider's own answer (a restart of a build that did not fail)
 
 
 async def test_a_wrong_key_raises_auth_error(rig: Rig) -> None:
@@ -565,7 +638,10 @@ async def test_stormkit_error_bodies_of_every_style_are_in_the_message(
     running = await sk.trigger()
     with pytest.raises(Rejected) as caught:
         await sk.provider.restart(running.id)
-    sentence = f"deployment {running.id} has not failed: only a failed deployment can be restarted"
+    sentence = (
+        f"deployment {running.id} has not failed: "
+        "only a failed or stopped deployment can be restarted"
+    )
     assert str(caught.value) == sentence + detail
     with pytest.raises(NotFound) as missing:
         await sk.provider.get("4040")
@@ -582,6 +658,36 @@ async def test_stormkit_publish_of_an_unfinished_build_is_rejected(sk: StormkitR
         f"deployment {running.id} has no successful build, so it cannot be published "
         "(Deployment is still running and cannot be published)"
     )
+
+
+async def test_stormkit_app_key_reaches_no_other_environments_deployment(
+    sk: StormkitRig,
+) -> None:
+    """An app-level key reaches every environment of the app; bound to env 305, the adapter
+    refuses a deployment of env 306 before any publish is sent."""
+    sk.fake.add_env("306")
+    [other] = sk.fake.seed_history(1, env="306")
+    app = Owned(sk.adapter(api_key="sk-app-key", env_id=ENV_ID), "docs")
+    with pytest.raises(NotOurs, match=f"^`{other}` is not a deployment of docs"):
+        await app.publish(other)
+    assert [r.method for r in sk.fake.requests] == ["GET"]
+    assert sk.fake.published_id("306") == other
+
+
+async def test_stormkit_a_deployment_of_another_environment_in_an_answer_is_refused() -> None:
+    """Were a server to answer with another environment's deployment, the envId it names
+    still refuses it: nothing is published."""
+    sent: list[tuple[str, str]] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append((request.method, request.url.path))
+        return httpx.Response(200, json={"deployment": {"id": "77", "envId": 306}})
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        adapter = Stormkit(client, base_url="https://sk.test", api_key="k", env_id=ENV_ID)
+        with pytest.raises(NotOurs, match="another Stormkit environment"):
+            await Owned(adapter, "docs").publish("77")
+    assert sent == [("GET", "/v1/deployments/77")]
 
 
 async def test_stormkit_app_level_key_names_the_environment(sk: StormkitRig) -> None:
@@ -831,7 +937,7 @@ async def test_nometria_unsupported_operations_say_what_to_do(nm: NometriaRig) -
     )
     with pytest.raises(Unsupported, match="Nometria has no stop: a deployment cannot be stopped"):
         await nm.provider.stop("dep_x")
-    assert nm.provider.supports == {"rollback", "env", "commit_refs"}
+    assert nm.provider.supports == {"rollback", "env", "commit_refs", "rollback_redeploys"}
 
 
 async def test_nometria_a_wrong_key_is_said_plainly(nm: NometriaRig) -> None:
@@ -959,13 +1065,19 @@ def test_a_publish_just_accepted_is_on_its_way_not_ready() -> None:
         ("stormkit", Status.DEPLOYING, Status.READY, Status.FAILED),  # the warm-up failed
         ("stormkit", Status.DEPLOYING, Status.LIVE, Status.LIVE),
         ("stormkit", Status.BUILDING, Status.READY, Status.READY),  # built, never asked
-        ("sandbox", Status.DEPLOYING, Status.READY, Status.READY),  # its deploy phase
+        ("sandbox", Status.DEPLOYING, Status.READY, Status.READY),  # no warm-up to fail
+        ("nometria", Status.DEPLOYING, Status.READY, Status.READY),
     ],
 )
-def test_falling_back_from_a_stormkit_publish_is_a_failure(
+def test_falling_back_from_a_publish_that_warms_up_is_a_failure(
     provider: str, before: Status, now: Status, after: Status
 ) -> None:
-    outcome = publish_outcome(provider, before, Deployment(id="8241", status=now))
+    supports = {
+        "stormkit": Stormkit.supports,
+        "sandbox": Sandbox.supports,
+        "nometria": Nometria.supports,
+    }[provider]
+    outcome = publish_outcome(supports, provider, before, Deployment(id="8241", status=now))
     assert outcome.status is after
     assert (outcome.error is not None) == (after is Status.FAILED)
 
@@ -985,3 +1097,13 @@ async def test_stormkit_server_with_the_list_shape_goes_live_after_its_warm_up(
     ).json()["deployments"]
     assert view["published"] == [{"envId": ENV_ID, "percentage": 100}]
     assert view["isWarmingUp"] is False
+
+
+def test_stormkit_times_are_unix_seconds_in_ascii_digits() -> None:
+    """A string of other digits is not read as seconds ("\u0661\u0667" would be 17 to int())."""
+    read = StormkitDeployment.model_validate({"id": "1", "createdAt": "1700000000"})
+    assert read.createdAt is not None
+    assert read.createdAt.timestamp() == 1700000000
+    for odd in ("\u0661\u0667\u0660\u0660\u0660\u0660\u0660\u0660\u0660\u0660", "²"):
+        with pytest.raises(ValidationError):
+            StormkitDeployment.model_validate({"id": "1", "createdAt": odd})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from bot import blocks
+from bot.render import blocks
 from tests.conftest import World, eventually
 
 _ROLLBACK = re.compile(r"\bRollback\b")  # a rollback's root, not "Rollbacks still work"
@@ -59,14 +59,7 @@ async def test_a_second_deploy_waits_its_turn_then_starts_by_itself(world: World
     second = await _deploy(world, "docs feature/x", user="U0DEV", count=2)
     await eventually(lambda: "next in line" in _root_text(world, second))
     await eventually(lambda: "waits its turn (number 1 in line)" in _thread(world, second))
-    message = world.slack.message(CHANNEL, second)
-    assert message is not None
-    assert any(
-        e.get("action_id") == blocks.CANCEL
-        for b in message.blocks
-        for e in b.get("elements") or []
-        if isinstance(e, dict)
-    )
+    await eventually(lambda: _has_cancel(world, second))  # the edit may trail the reply
     assert len(world.stormkit.requests_to("POST", "/v1/deploy")) == 1  # nothing triggered yet
 
     await _ticks_until(world, lambda: "is live" in _thread(world, first))
@@ -77,7 +70,7 @@ async def test_a_second_deploy_waits_its_turn_then_starts_by_itself(world: World
     await eventually(lambda: "next in line" not in _root_text(world, second))
     await _ticks_until(world, lambda: "is live" in _thread(world, second))
     assert len(world.stormkit.requests_to("POST", "/v1/deploy")) == 2
-    entries = await world.runtime.store.recent("docs", limit=10)
+    entries = await world.runtime.store.audit.recent("docs", limit=10)
     assert [e.outcome for e in entries if e.action == "deploy"] == ["ok", "waiting", "ok"]
 
 
@@ -158,3 +151,66 @@ async def test_a_nometria_rollback_warns_the_deploy_in_flight_may_still_go_live(
     assert "Nometria cannot stop this deploy" in _thread(world, first)
     rollback = next(m.ts for m in world.slack.root_messages(CHANNEL) if _ROLLBACK.search(m.text))
     await eventually(lambda: "cannot be stopped" in _thread(world, rollback))
+
+
+async def test_a_deploy_in_line_is_posted_with_its_cancel_and_never_edited_to_the_same(
+    world: World,
+) -> None:
+    """Its root is posted with its place and Cancel button at once; a deploy joining the line
+    behind it changes nothing on it, so it is not edited (chat.update) at all."""
+    first = await _deploy(world, "docs", user="U0DEV", count=1)
+    await eventually(lambda: "Started" in _thread(world, first))
+    second = await _deploy(world, "docs", user="U0DEV", count=2)
+    assert _has_cancel(world, second)  # in the message as first posted
+    third = await _deploy(world, "docs", user="U0DEV2", count=3)
+    await eventually(lambda: "waits its turn (number 2 in line)" in _thread(world, third))
+    await world.runtime.door.drain()
+    await world.runtime.outbox.idle()
+    edits = [c for c in world.slack.calls_to("chat.update") if c.args.get("ts") in (second, third)]
+    assert edits == []
+    message = world.slack.message(CHANNEL, second)
+    assert message is not None
+    assert message.edit_count == 0
+
+    await world.driver.click(blocks.CANCEL, message_ts=second, user="U0DEV", channel=CHANNEL)
+    await eventually(lambda: "next in line" in _root_text(world, third))  # it moved: edited
+
+
+async def test_a_deploy_cancelled_in_line_reads_cancelled_wherever_it_is_shown(
+    world: World,
+) -> None:
+    """One state, one icon: its root, its thread, `/deploy status`, `history` and the Home tab
+    all say cancelled (not "stopped", which is what someone did to a deployment under way)."""
+    first = await _deploy(world, "docs", user="U0DEV", count=1)
+    await eventually(lambda: "Started" in _thread(world, first))
+    second = await _deploy(world, "docs feature/x", user="U0DEV", count=2)
+    await eventually(lambda: _has_cancel(world, second))
+    await eventually(lambda: world.runtime.store.line.waiting("docs"))  # recorded after its root
+    await world.driver.click(blocks.CANCEL, message_ts=second, user="U0DEV", channel=CHANNEL)
+    icon = ":heavy_multiplication_x:"
+    said = f"{icon} <@U0DEV> cancelled this deploy while it waited"
+    await eventually(lambda: said in _thread(world, second))
+    await eventually(lambda: f"{icon} cancelled" in _root_text(world, second))
+    assert "stopped" not in _root_text(world, second)
+
+    history = await world.ask("history docs")
+    assert f"{icon} _not started_ · `feature/x` · cancelled · by <@U0DEV>" in history
+    assert "stopped" not in history
+    status = await world.ask("status docs")
+    assert "stopped" not in status
+    before = world.slack.home_publishes.get("U0DEV", 0)
+    await world.driver.home_opened("U0DEV")
+    await eventually(lambda: world.slack.home_publishes.get("U0DEV", 0) > before)
+    assert "stopped" not in world.slack.home_text("U0DEV")
+    await _ticks_until(world, lambda: "is live" in _thread(world, first))
+
+
+async def test_a_deploy_in_line_says_who_may_cancel_it(world: World) -> None:
+    """Its requester or the app's approvers, as the policy lets them; `/deploy help` says so."""
+    first = await _deploy(world, "blog", user="U0DEV", count=1)
+    await eventually(lambda: "Started" in _thread(world, first))
+    second = await _deploy(world, "blog", user="U0LEAD", count=2)
+    said = "<@U0LEAD> or <@U0LEAD2> can Cancel it above."
+    await eventually(lambda: said in _thread(world, second))
+    helped = await world.ask("help")
+    assert "(its requester or an approver can Cancel it)" in helped

@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import SIGNING_SECRET, eventually, write_apps
 from tests.processes import start_bot
 from tests.slack_client import SlackDriver
+
+# Real processes killed and started again: CI runs this with `-m slow` (README, Tests).
+pytestmark = pytest.mark.slow
 
 CHANNEL = "C0DEPLOYS"
 
@@ -55,7 +59,7 @@ async def test_sigkill_while_announcing_loses_and_doubles_nothing(
             slack.delay("chat.postMessage", seconds=60, times=1)
             posted = len(slack.calls_to("chat.postMessage"))
             clock.advance(1)
-            await eventually(lambda: len(slack.calls_to("chat.postMessage")) > posted, within=10)
+            await eventually(lambda: len(slack.calls_to("chat.postMessage")) > posted)
         await first.kill()
     finally:
         await first.stop()

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from bot import blocks, history_blocks
+from bot.render import blocks, history_blocks
 from tests.conftest import STORMKIT_FLAVOURS, World, eventually
 
 _ROLLBACK = re.compile(r"\bRollback\b")  # a rollback's root, not "Rollbacks still work"
@@ -60,7 +60,7 @@ async def test_nometria_rollback_goes_back_to_the_previous_live_and_locks(world:
     assert world.nometria.live_id("proj_abc123") not in {live, previous}
 
     refused = await world.ask("web", user="U0DEV")
-    assert "locked by <@U0LEAD>: rolled back by <@U0LEAD> in <#C0DEPLOYS>" in refused
+    assert "locked by <@U0LEAD>: a rollback in <#C0DEPLOYS> (" in refused
     assert len(world.nometria.requests_to("POST", "/v1/deployments")) == 1
     unlocked = await world.aloud("unlock web", user="U0LEAD")
     assert "unlocked" in unlocked
@@ -165,7 +165,7 @@ async def test_a_rollback_keeps_a_lock_already_there(world: World) -> None:
     await _confirm(world, ts, user="U0LEAD", channel=CHANNEL)
     root = await eventually(lambda: _rollback_root(world, CHANNEL))
     await eventually(lambda: "Started" in world.last_reply(CHANNEL, root))
-    lock = await world.runtime.store.lock_of("web")
+    lock = await world.runtime.store.locks.get("web")
     assert lock is not None
     assert (lock.locked_by, lock.reason) == ("U0DEV", "db migration running")
     # The form said so before the reason was typed: that lock stays, the reason is only said.
@@ -217,8 +217,8 @@ async def test_a_rollback_asks_why_says_it_to_the_deployer_and_locks_with_it(
     )
     assert replaced is not None
     refused = await world.ask("web", user="U0DEV")
-    assert f"locked by <@U0LEAD>: rolled back by <@U0LEAD> in <#C0DEPLOYS>: {reason}" in refused
-    [entry] = [e for e in await world.runtime.store.recent("web") if e.action == "rollback"]
+    assert f"locked by <@U0LEAD>: a rollback in <#C0DEPLOYS> ({reason})" in refused
+    [entry] = [e for e in await world.runtime.store.audit.recent("web") if e.action == "rollback"]
     assert entry.detail == f"from {live}: checkout <broken> & slow"
 
 
@@ -236,7 +236,7 @@ async def test_a_blank_reason_keeps_the_form_open_and_does_nothing(world: World)
         "errors": {history_blocks.REASON_BLOCK: "Say why, in a few words."},
     }
     assert world.nometria.requests_to("POST") == []
-    assert await world.runtime.store.lock_of("web") is None
+    assert await world.runtime.store.locks.get("web") is None
 
 
 async def test_who_may_not_roll_back_gets_no_form(world: World) -> None:

@@ -28,7 +28,7 @@ async def test_the_only_approver_is_refused_up_front_with_what_to_change(world: 
     assert "allow_self_approval = true" in answer
     assert world.slack.root_messages(CHANNEL) == []
     assert world.nometria.requests == []
-    [entry] = await world.runtime.store.recent("solo")
+    [entry] = await world.runtime.store.audit.recent("solo")
     assert (entry.user, entry.action, entry.outcome) == ("U0LEAD", "deploy", "refused")
 
     await world.driver.command("solo", user="U0DEV", channel=CHANNEL)  # anyone else may ask
@@ -38,9 +38,13 @@ async def test_the_only_approver_is_refused_up_front_with_what_to_change(world: 
 
 async def test_approvers_may_deploy_apps_whose_deployers_leave_them_out(world: World) -> None:
     """The rule: an app's deployers and its approvers may deploy it; `apps` and the refusal
-    say so."""
+    say so, and `apps` names the approvers an app without approvals has (as a publish or a
+    rollback refused names them)."""
     listed = await world.ask("apps", channel=CHANNEL)
-    assert "*vault* (nometria): no approval; deployers <@U0DEV> (and its approvers)" in listed
+    assert (
+        "*vault* (nometria): no approval; approvers <@U0LEAD> (rollbacks, publishing, deploying "
+        "through a lock or freeze); deployers <@U0DEV> (and its approvers)"
+    ) in listed
     refused = await world.ask("vault", user="U0OTHER")
     assert "Deployers: <@U0DEV>, and its approvers <@U0LEAD>." in refused
     await world.driver.command("vault", user="U0LEAD", channel=CHANNEL)  # not a deployer

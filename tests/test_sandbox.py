@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
-from bot import blocks
 from bot import config as configuration
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError
+from bot.config.settings import Settings
 from bot.models import Deployment, Status
 from bot.providers import REGISTRY, build_all, sandbox_step
 from bot.providers.base import NotFound, Rejected
+from bot.providers.owned import Owned
 from bot.providers.sandbox import BUILD_ERROR, Sandbox
 from bot.redact import MASK, Redactor
+from bot.render.excerpt import log_block
 from tests.fakes.clock import ManualClock
 
 STEP = 2.0
@@ -51,7 +54,7 @@ async def test_it_starts_with_a_history_to_show(box: Sandbox) -> None:
         assert deployment.created_at < now - timedelta(minutes=30)
         assert deployment.finished_at is not None
         assert deployment.commit_sha is not None
-        assert int(deployment.commit_sha, 16) >= 0
+        assert re.fullmatch("[0-9a-f]{7,40}", deployment.commit_sha)  # a commit SHA
         assert deployment.commit_message
     assert len({d.commit_message for d in history}) == 3
     assert history[0].url == "https://web.sandbox.deploybot.dev"
@@ -98,7 +101,7 @@ async def test_a_broken_ref_fails_with_a_log_whose_secret_is_masked(
     assert any(BUILD_ERROR in text for text in failing)
     assert any("DATABASE_PASSWORD=hunter2" in text for text in failing)
     assert len(lines) > len(failing) >= 3
-    shown = Redactor()(blocks.excerpt(lines))
+    shown = log_block(lines, redact=Redactor()) or ""
     assert "hunter2" not in shown
     assert f"DATABASE_PASSWORD={MASK}" in shown
     assert BUILD_ERROR in shown
@@ -144,7 +147,9 @@ async def test_publish_makes_a_ready_build_live(box: Sandbox, clock: ManualClock
     assert str(caught.value) == (
         f"deployment {created.id} has no successful build, so it cannot be published (it is queued)"
     )
-    assert (await follow(box, clock, created))[-1] is Status.READY
+    seen = await follow(box, clock, created)
+    assert seen[-1] is Status.READY
+    assert Status.DEPLOYING not in seen  # nothing goes live: it never says "deploying"
     ready = await box.get(created.id)
     assert ready.url is not None
     assert ready.url.endswith(".sandbox.deploybot.dev")
@@ -196,20 +201,26 @@ async def test_stop_stops_a_running_build_and_leaves_a_finished_one(
 
 
 async def test_restart_runs_a_failed_build_again(box: Sandbox, clock: ManualClock) -> None:
-    """Only a failed deployment restarts; it runs again from now, and this time succeeds."""
+    """Only a failed deployment restarts; it runs again from now, and a broken ref fails again;
+    a build stopped by hand restarts and goes live."""
     live = box.live_id() or ""
     with pytest.raises(Rejected) as caught:
         await box.restart(live)
     assert str(caught.value) == (
-        f"deployment {live} has not failed: only a failed deployment can be restarted"
+        f"deployment {live} is live: only a failed or stopped deployment can be restarted"
     )
     created = await box.trigger(ref="broken", env_vars={}, publish=True)
     await follow(box, clock, created)
     await box.restart(created.id)
     again = await box.get(created.id)
     assert again.status is Status.QUEUED
-    assert (await follow(box, clock, again))[-1] is Status.LIVE
+    assert (await follow(box, clock, again))[-1] is Status.FAILED
     assert "Restarted by hand: attempt 2" in [line.message for line in await box.logs(again.id)]
+    stopped = await box.trigger(ref=None, env_vars={}, publish=True)
+    clock.advance(STEP)
+    await box.stop(stopped.id)
+    await box.restart(stopped.id)
+    assert (await follow(box, clock, await box.get(stopped.id)))[-1] is Status.LIVE
 
 
 async def test_delete_removes_a_deployment_but_not_the_live_one(box: Sandbox) -> None:
@@ -259,8 +270,10 @@ async def test_the_registry_builds_one_sandbox_per_app_that_keeps_its_state(
         built = build_all(config, client)
         assert "sandbox" in REGISTRY
         web, docs = built["web"], built["docs"]
-        assert isinstance(web, Sandbox)
-        assert isinstance(docs, Sandbox)
+        assert isinstance(web, Owned)  # refusing other apps' deployment IDs
+        assert isinstance(web.inner, Sandbox)
+        assert isinstance(docs, Owned)
+        assert isinstance(docs.inner, Sandbox)
         created = await web.trigger(ref=None, env_vars={}, publish=True)
         assert (await web.get(created.id)).id == created.id
         assert created.id not in [d.id for d in await docs.history()]

@@ -16,17 +16,19 @@ from pydantic import SecretStr
 from sqlalchemy import text as sql
 
 from bot import config as configuration
-from bot.config import ConfigError, Settings
+from bot.config import ConfigError
+from bot.config.secrets import secrets_of
+from bot.config.settings import Settings
 from bot.logs import setup_logging
 from bot.providers.base import ProviderError
 from bot.providers.nometria import Nometria
 from bot.providers.stormkit import Stormkit
 from bot.redact import MASK
-from bot.runtime import secrets_of
 from tests.conftest import (
     BOT_TOKEN,
     ENVIRON,
     NOMETRIA_KEY,
+    SECRET_KEY,
     SIGNING_SECRET,
     STORMKIT_KEY,
     World,
@@ -39,6 +41,7 @@ CONFIGURED = {
     "Slack signing secret": SIGNING_SECRET,
     "Nometria key": NOMETRIA_KEY,
     "Stormkit key": STORMKIT_KEY,
+    "key that seals overrides": SECRET_KEY,
 }
 SECRETS = CONFIGURED | {
     "Stripe key in Nometria's build log": "sk_live_abc123",

@@ -12,7 +12,8 @@ async def test_slack_down_when_posting_the_root_is_said_plainly(world: World) ->
     world.slack.server_error("chat.postMessage", status=503, times=10)
     told = await world.ask("web", channel=CHANNEL)
     assert "Slack did not answer when I tried to post in this channel" in told
-    assert "check the thread" not in told.lower()
+    assert "there is no message or thread for this" in told  # nothing to look for there
+    assert world.slack.root_messages(CHANNEL) == []
     assert world.nometria.requests == []
 
 
@@ -30,9 +31,10 @@ async def test_slack_unreachable_when_posting_is_said_plainly(world: World) -> N
     told = await world.ask("web", channel=CHANNEL)
     assert "Slack did not answer when I tried to post in this channel" in told
     assert world.nometria.requests == []
-    health = await world.http.get(world.url + "/healthz")
-    assert health.status_code == 503
-    assert health.json()["slack"] is False
+    ready = await world.http.get(world.url + "/readyz")
+    assert (ready.status_code, ready.json()) == (503, {"ok": False, "failing": ["slack"]})
+    live = await world.http.get(world.url + "/healthz")  # nothing a restart would mend
+    assert (live.status_code, live.json()) == (200, {"ok": True})
 
 
 async def test_a_root_post_whose_connection_dropped_is_said_honestly(world: World) -> None:

@@ -26,7 +26,7 @@ async def test_a_slash_command_over_socket_mode_deploys(tmp_path: Path, served_f
         SLACK_SIGNING_SECRET="",
     )
     try:
-        await eventually(lambda: socket_mode.connections, within=20)
+        await eventually(lambda: socket_mode.connections)
         envelope = socket_mode.slash_command("web", user="U0DEV", channel="C0DEPLOYS")
         await eventually(lambda: any(a.get("envelope_id") == envelope for a in socket_mode.acks))
         [trigger] = await eventually(lambda: nometria.requests_to("POST", "/v1/deployments"))

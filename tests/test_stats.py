@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.stats import Kind, Outcome, Record, Stats, compute, duration, frequency
+from bot.dora import Outcome, Record, RecordKind, Stats, compute, duration, frequency
 
 NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
 
@@ -23,7 +23,7 @@ def deploy(
     live_after_min: float | None = None,
     finished: datetime | None = None,
     build: int | None = None,
-    kind: Kind = Kind.DEPLOY,
+    kind: RecordKind = RecordKind.DEPLOY,
 ) -> Record:
     live = requested + timedelta(minutes=live_after_min) if live_after_min is not None else None
     return Record(
@@ -91,7 +91,7 @@ def test_failures_rollbacks_and_restores() -> None:
     """
     history = [
         deploy(1, Outcome.ROLLED_BACK, at(7), live_after_min=10, finished=at(7, 2 + 10 / 60)),
-        deploy(2, Outcome.LIVE, at(7, 2 + 10 / 60), live_after_min=2, kind=Kind.ROLLBACK),
+        deploy(2, Outcome.LIVE, at(7, 2 + 10 / 60), live_after_min=2, kind=RecordKind.ROLLBACK),
         deploy(3, Outcome.FAILED, at(5), finished=at(5, 20 / 60)),
         deploy(4, Outcome.FAILED, at(5, 1), finished=at(5, 1.25)),
         deploy(5, Outcome.LIVE, at(4), live_after_min=30),

@@ -3,7 +3,7 @@ build, a failed deploy, a rollback and who did it."""
 
 from __future__ import annotations
 
-from bot import blocks
+from bot.render import blocks
 from tests.conftest import World, eventually
 from tests.test_rollback import _confirm, _confirmation, _rollback_root
 
@@ -41,8 +41,8 @@ async def test_a_rollback_leaves_the_older_deployments_as_they_were(world: World
 
     answer = await world.ask("status web")
     assert "rolled back:" not in answer
-    for dep in (live, previous, oldest):
-        assert " was live: " in _line_of(answer, dep)
+    for dep in (live, previous, oldest):  # ☑️, not the rollback's ⏪: no rollback went there
+        assert _line_of(answer, dep).startswith(":ballot_box_with_check: was live: ")
     newest = _line_of(answer, now_live)
     assert "(<@U0LEAD> rolled back to it just now)" in newest
     assert "← *live*" in newest
@@ -50,7 +50,9 @@ async def test_a_rollback_leaves_the_older_deployments_as_they_were(world: World
 
     history = await world.ask("history web")  # the same deployments, in the same words
     for dep in (live, previous, oldest):
-        assert " · was live · " in _history_line(history, dep)
+        line = _history_line(history, dep)
+        assert line.startswith(f":ballot_box_with_check: `{dep}` · ")
+        assert " · was live · " in line
     assert "rolled back ·" not in history
 
 
@@ -107,7 +109,28 @@ async def test_a_stormkit_rollback_target_keeps_its_deployer_apart(world: World)
 async def test_a_refused_action_is_said_with_its_verb(world: World) -> None:
     """Recent actions read as sentences: "asked to roll back", not "asked to rollback"."""
     world.nometria.seed_history("proj_abc123", n=2)
-    assert "may roll back" in await world.ask("rollback web", user="U0DEV")
+    refused = await world.ask("rollback web", user="U0DEV")
+    assert (
+        "Only <@U0LEAD> or anyone in an incident channel (<#C0INCIDENT>) may roll back `web`: "
+        "type `/deploy rollback web` there." in refused
+    )
     answer = await world.ask("status web")
     assert "<@U0DEV> asked to roll back: was refused" in answer
     assert "asked to rollback" not in answer
+
+
+async def test_a_deploy_put_in_line_and_cancelled_reads_as_what_happened(world: World) -> None:
+    """Nothing failed: a deploy waited in line, then its requester cancelled it."""
+    await world.driver.command("docs", channel=CHANNEL)
+    first = (await eventually(lambda: world.slack.root_messages(CHANNEL)))[0].ts
+    await eventually(lambda: "Started" in world.last_reply(CHANNEL, first))
+    await world.driver.command("docs", channel=CHANNEL)
+    second = await eventually(lambda: (r := world.slack.root_messages(CHANNEL))[1:] and r[1].ts)
+    await eventually(lambda: world.runtime.store.line.waiting("docs"))  # recorded after its root
+    await world.driver.click(blocks.CANCEL, message_ts=second, user="U0DEV", channel=CHANNEL)
+    await eventually(lambda: "cancelled this deploy" in world.last_reply(CHANNEL, second))
+
+    answer = await world.ask("status docs")
+    assert "<@U0DEV> asked for a deploy, put in line (number 1 in line)" in answer
+    assert "<@U0DEV> cancelled a deploy waiting in line" in answer
+    assert "failed" not in answer

@@ -23,12 +23,12 @@ async def test_help_lists_every_command(world: World, text: str) -> None:
     ("text", "expected"),
     [
         ("wbe", "There is no app called `wbe`. Did you mean `web`?"),
-        ("status", "`status` needs more: /deploy status <app>"),
-        ("logs web", "`logs` needs more"),
-        ("rollback web a b", "`rollback` does not take `b`"),
+        ("status", "Add an app name after `/deploy status`."),
+        ("logs web", "Add a deployment id after `/deploy logs web`."),
+        ("rollback web a b", "Leave out `b`: `rollback` does not take it."),
         ("web ../x", "is not a branch or commit"),
         ("docs main KEY=1", "`docs` is on stormkit, which takes no KEY=VALUE overrides"),
-        ("stop web dep_1 extra", "`stop` does not take `extra`"),
+        ("stop web dep_1 extra", "Leave out `extra`: `stop` does not take it."),
         ("web " + "a" * 1200, "characters long"),
         ("web \u202emain", "is not a branch or commit"),
     ],
@@ -39,6 +39,7 @@ async def test_bad_input_gets_usage_and_sends_nothing(
     answer = await world.ask(text)
     assert expected in answer
     assert "Usage: `/deploy" in answer
+    assert answer.count("/deploy") - expected.count("/deploy") == 1  # the usage, said once
     assert world.nometria.requests == []
     assert world.stormkit.requests == []
     assert world.slack.calls_to("chat.postMessage") == []
@@ -107,10 +108,14 @@ async def test_stop_and_restart_a_stormkit_deployment_in_its_thread(world: World
     assert deploy.json["branch"] == "main"
 
 
-async def test_restart_refused_by_stormkit_is_explained(world: World) -> None:
+async def test_a_restart_of_a_live_deployment_is_refused_saying_what_is_true(world: World) -> None:
+    """It is live (not "has not failed": a stopped one restarts too), its id as every id is
+    shown; Stormkit is not asked."""
     [dep, *_] = world.stormkit.seed_history(n=1)
     answer = await world.ask(f"restart docs {dep}")
-    assert "only a failed deployment can be restarted" in answer
+    assert f"`{dep}` is live: only a failed or stopped deployment can be restarted." in answer
+    assert "Deployment" not in answer
+    assert world.stormkit.requests_to("POST", f"/v1/deployments/{dep}/restart") == []
 
 
 @pytest.mark.parametrize("stormkit_flavour", STORMKIT_FLAVOURS)
@@ -158,12 +163,14 @@ async def test_a_lock_stops_deploys_until_unlocked(world: World) -> None:
     assert 'its approvers (<@U0LEAD>) may deploy anyway with `--force "reason"`' in locked
     assert "Rollbacks still work." in locked
     refused = await world.ask("web", user="U0DEV")
-    assert "`web` is locked by <@U0DEV>: db migration running" in refused
-    assert "<@U0DEV> or its approvers (<@U0LEAD>) can `/deploy unlock web`" in refused
+    assert "`web` is locked by you: db migration running" in refused  # to who locked it
+    assert "You or its approvers (<@U0LEAD>) can `/deploy unlock web`" in refused
+    by_another = await world.ask("web", user="U0DEV2")
+    assert "<@U0DEV> or its approvers (<@U0LEAD>) can `/deploy unlock web`" in by_another
     assert world.nometria.requests == []
     unlocked = await world.aloud("unlock web", user="U0DEV")  # the locker may
     assert "*web* is unlocked by <@U0DEV> (it was locked by <@U0DEV>: db migration" in unlocked
-    assert "is not locked" in await world.ask("unlock web", user="U0LEAD")
+    assert "Nothing to unlock: `web` is not locked." in await world.ask("unlock web", user="U0LEAD")
 
 
 async def test_a_lock_without_a_reason_and_a_second_lock(world: World) -> None:
@@ -173,7 +180,7 @@ async def test_a_lock_without_a_reason_and_a_second_lock(world: World) -> None:
     again = await world.ask("lock web another reason", user="U0DEV")
     assert "`web` is already locked by <@U0LEAD>. To give another reason" in again
     assert "`/deploy unlock web` first" in again
-    lock = await world.runtime.store.lock_of("web")
+    lock = await world.runtime.store.locks.get("web")
     assert lock is not None
     assert (lock.locked_by, lock.reason) == ("U0LEAD", "")
     refused = await world.ask("unlock web", user="U0DEV")
@@ -184,7 +191,10 @@ async def test_deployers_and_channels_are_enforced(world: World) -> None:
     not_a_deployer = await world.ask("vault", user="U0OTHER")
     assert "You may not deploy `vault`. Deployers: <@U0DEV>" in not_a_deployer
     wrong_channel = await world.ask("vault", user="U0DEV", channel="C0OTHER")
-    assert "`vault` is deployed from <#C0DEPLOYS> only" in wrong_channel
+    assert (
+        "Deploys of `vault` are asked for in <#C0DEPLOYS> only: type `/deploy vault` there."
+        in wrong_channel
+    )
     assert world.nometria.requests == []
 
 
@@ -204,6 +214,6 @@ async def test_provider_errors_reach_the_person_in_plain_words(world: World) -> 
 
 async def test_refusals_and_failures_are_audited(world: World) -> None:
     await world.ask("vault", user="U0OTHER")
-    rows = await world.runtime.store.recent("vault")
+    rows = await world.runtime.store.audit.recent("vault")
     assert [(r.user, r.action, r.outcome) for r in rows] == [("U0OTHER", "deploy", "refused")]
     assert "Deployers" in rows[0].detail

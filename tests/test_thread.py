@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import cast
 
 import pytest
 
 from bot import migrations
-from bot.config import AppConfig
-from bot.db import Database
+from bot.config.apps import AppConfig
 from bot.models import Approval, Deployment, Kind, Status, Tracked, utcnow
-from bot.notifier import Notifier
 from bot.outbox import Outbox
 from bot.redact import Redactor
 from bot.store import Store
+from bot.store.db import Database
 from bot.thread import Thread
 from tests.fakes.notifier import FakeNotifier
 
@@ -28,7 +26,7 @@ async def parts(tmp_path: Path) -> AsyncIterator[tuple[Thread, Store, Outbox, Fa
     await migrations.upgrade(db)
     store = Store(db, clock=utcnow, owner="me")
     slack = FakeNotifier()
-    outbox = Outbox(db, cast(Notifier, slack), clock=utcnow, owner="me")
+    outbox = Outbox(db, slack, clock=utcnow, owner="me")
     thread = Thread({"blog": BLOG}, store, outbox, {}, Redactor([]))
     yield thread, store, outbox, slack
     await db.close()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import Deploy, parse
-from bot.usage import UsageError
+from bot.commands import Deploy
+from bot.commands.parser import parse
+from bot.commands.usage import UsageError
 from tests.conftest import World
 
 APPS = ("web", "docs", "blog")
@@ -28,10 +29,10 @@ APPS = ("web", "docs", "blog")
         ("logs web " + "d" * 150, "A deployment id is at most 100 characters; ", "/deploy logs"),
         (
             "x" * 5000,
-            "That command is too long: 5000 characters long; the limit is 1000.",
+            "That command is 5,000 characters long; the limit is 1,000.",
             "/deploy <app>",
         ),
-        ("status " + "w" * 5000, "the limit is 1000", "/deploy status <app>"),
+        ("status " + "w" * 5000, "the limit is 1,000", "/deploy status <app>"),
     ],
 )
 async def test_a_typo_is_answered_with_what_to_type(

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot import blocks
+from bot.render import blocks
 from tests.conftest import STORMKIT_FLAVOURS, World, eventually
 
 CHANNEL = "C0DEPLOYS"
@@ -45,8 +45,10 @@ async def test_a_stormkit_approval_waits_once_the_build_is_ready(world: World) -
     assert waiting[-1]
     assert waiting == sorted(waiting), texts  # once waiting, always waiting
     refs = _refs(texts)
-    assert refs[0] == "default branch"  # before Stormkit says which branch it built
-    assert set(refs[1:]) == {"main"}, texts  # then the branch, and never back
+    # Asked for without a ref: the default branch, then its name as Stormkit gives it, still
+    # called the default branch, so it never reads as a change of branch.
+    assert refs[0] == "default branch"
+    assert set(refs[1:]) == {"main, default branch"}, texts
 
 
 async def test_nometria_approval_names_the_ref_and_the_approvers_alike(world: World) -> None:
@@ -59,3 +61,23 @@ async def test_nometria_approval_names_the_ref_and_the_approvers_alike(world: Wo
     assert "(default branch)" in prompt
     assert "HEAD" not in prompt
     assert "<@U0LEAD>, <@U0LEAD2>: approve it?" in prompt
+
+
+async def test_a_known_default_branch_is_named_at_once_and_stays(world: World) -> None:
+    """`docs` names its default branch in the apps file: the root says it from its first
+    version to its last, and its Ref field calls it the default branch; an asked ref is its name."""
+    root = await _deploy(world, "docs")
+    for _ in range(6):
+        await world.tick()
+    texts = await eventually(lambda: (t := _root_versions(world, root)) and "live" in t[-1] and t)
+    assert len(texts) > 1
+    assert set(_refs(texts)) == {"main, default branch"}, texts
+    message = world.slack.message(CHANNEL, root)
+    assert message is not None
+    assert "*Ref*\n`main` (default branch)" in message.all_text, message.all_text
+
+
+async def test_an_asked_ref_is_named_as_asked(world: World) -> None:
+    root = await _deploy(world, "blog release/2.0")
+    await eventually(lambda: len(_root_versions(world, root)) > 1)
+    assert set(_refs(_root_versions(world, root))) == {"release/2.0"}

@@ -11,88 +11,91 @@ import json
 import secrets
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-from aiohttp import web
-from pydantic import SecretStr
-from slack_sdk.signature import SignatureVerifier
-
 from bot import config as configuration
-from bot.config import Settings
+from bot.commands.usage import ascii_int
+from bot.config.settings import Settings
 from bot.console.banner import banner
+from bot.console.signed import SignedPoster
 from bot.console.slack import ConsoleSlack
-from bot.console.terminal import stdin_lines
-from bot.console.world import EXAMPLE, HELP, NAMES, ident
+from bot.console.terminal import Terminal, terminal
+from bot.console.wiring import console_settings, serve, url
+from bot.console.world import HELP, NAMES, channels, find, listed, people
+from bot.models import Status
 from bot.runtime import Runtime
+
+SETTLE_WITHIN = 120.0  # seconds a piped line's deployments may take to rest
+SETTLE_EVERY = 0.1
 
 
 class Console:
-    def __init__(self, write: Callable[[str], None]) -> None:
-        self.write = write
+    def __init__(self, terminal: Terminal) -> None:
+        self.terminal = terminal
+        self.write = terminal.say
         self.user, self.channel = "U0DEV", "C0DEPLOYS"
-        self.slack = ConsoleSlack(write, NAMES)
-        self._secret = secrets.token_hex(16)
-        self._bot_url = ""
-        self._http = httpx.AsyncClient(timeout=30)
+        self.slack = ConsoleSlack(terminal, NAMES)
+        self._bot = SignedPoster(secrets.token_hex(16))  # to the bot, as Slack sends
+        self._runtime: Runtime | None = None
         self._confirming: int | None = None
+        self._people: list[str] = []  # whom /as can make you, and where /in can take you
+        self._channels: list[str] = []
         self.where = ""  # which apps file and platforms: said at start and with /help
 
-    def settings(self, settings: Settings, workdir: Path) -> Settings:
-        """`serve`'s settings, pointed at the console; the operator's own values win."""
-        given = settings.model_fields_set
-        config = settings.deploybot_config
-        if "deploybot_config" not in given:  # a deploybot.toml lying here is not reason enough
-            config = workdir / "deploybot.toml"
-            config.write_text(EXAMPLE, encoding="utf-8")
-        update: dict[str, object] = {
-            "slack_bot_token": SecretStr("xoxb-console"),
-            "slack_signing_secret": SecretStr(self._secret),
-            "slack_app_token": None,
-            "slack_api_url": f"{self.slack.url}/api/",
-            "deploybot_config": config,
-        }
-        if "deploybot_database_url" not in given:
-            update["deploybot_database_url"] = f"sqlite:///{workdir / 'console.db'}"
-        if "deploybot_poll_interval" not in given:
-            update["deploybot_poll_interval"] = 1.0
-        if "deploybot_channel_pace" not in given:
-            update["deploybot_channel_pace"] = 0.1
-        return settings.model_copy(update=update)
-
-    async def run(self, settings: Settings, read: Callable[[], Awaitable[str]]) -> None:
-        slack_runner = await _serve(self.slack.app())
-        self.slack.url = _url(slack_runner)
+    async def run(self, settings: Settings) -> None:
+        slack_runner = await serve(self.slack.app())
+        self.slack.url = url(slack_runner)
         with tempfile.TemporaryDirectory(prefix="deploybot-console-") as workdir:
             builtin = "deploybot_config" not in settings.model_fields_set
-            config = configuration.load(self.settings(settings, Path(workdir)))
-            runtime = await Runtime.start(config)
-            bot_runner = await _serve(runtime.web_app())
-            self._bot_url = _url(bot_runner)
+            pointed = console_settings(
+                settings, Path(workdir), secret=self._bot.secret, slack_url=self.slack.url
+            )
+            config = configuration.load(pointed)
+            self._people, self._channels = people(config), channels(config)
+            runtime = self._runtime = await Runtime.start(config)
+            bot_runner = await serve(runtime.web_app())
+            self._bot.url = url(bot_runner)
             self.where = banner(config, builtin=builtin)
             self.write(self.where)
             self.write(HELP)
             try:
-                await self._loop(read)
+                await self._loop()
             finally:
                 await bot_runner.cleanup()
                 await runtime.stop()
                 await slack_runner.cleanup()
-                await self._http.aclose()
+                await self._bot.close()
 
-    async def _loop(self, read: Callable[[], Awaitable[str]]) -> None:
+    async def _loop(self) -> None:
         while True:
-            self.write(
+            prompt = (
                 f"@{NAMES.get(self.user, self.user)} in #{NAMES.get(self.channel, self.channel)}>"
             )
-            line = await read()
-            if not line:
+            line = await self.terminal.read(prompt)
+            if line is None or not await self.handle(line.strip()):
                 return
-            if not await self.handle(line.strip()):
-                return
+            await self._settled()
+
+    async def _settled(self) -> None:
+        """What a line started is done before the next is read: the work the bot acknowledged
+        (so lines pasted at once run in their order), and piped, every deployment it moved until
+        it rests (live, failed, or waiting for a person), so a transcript reads in order."""
+        runtime = self._runtime
+        if runtime is None:
+            return
+        await runtime.door.drain()
+        if not self.terminal.transcript:
+            return
+        loop = asyncio.get_running_loop()
+        until = loop.time() + SETTLE_WITHIN
+        while loop.time() < until and any(  # noqa: ASYNC110 - the rows rest in the store: read
+            not (row.pending and row.status is Status.READY)  # built, waiting for its approver
+            for row in await runtime.store.in_flight()
+        ):
+            await asyncio.sleep(SETTLE_EVERY)  # the poller moves them, on its own schedule
+        await runtime.door.drain()
+        await runtime.outbox.idle()
 
     async def handle(self, line: str) -> bool:
         """One line typed; False to leave."""
@@ -119,19 +122,29 @@ class Console:
                     f"There is no {word} command. The bot has /deploy (try /deploy help); "
                     "this console has /home, /as, /in, /help and /quit."
                 )
-            case _ if word.isdigit():
-                await self._button(int(word))
+            case _ if (number := ascii_int(word, digits=6)) is not None:
+                await self._button(number)
             case _:
                 self.write("Type /deploy ..., a button's number, or /help.")
         return True
 
     def _move(self, word: str, rest: str) -> None:
-        """/as someone else, or /in another channel."""
+        """/as someone else, or /in another channel: one this workspace or the apps file knows."""
         if word == "/as":
-            self.user = ident(rest, "U")
+            user = find(rest, self._people)
+            if user is None:
+                said = f"There is nobody called {rest.strip()} here. " if rest.strip() else ""
+                self.write(f"{said}Type /as and one of: {listed(self._people)}.")
+                return
+            self.user = user
             self.write(f"You are @{NAMES.get(self.user, self.user)}.")
         else:
-            self.channel = ident(rest.lstrip("#"), "C")
+            channel = find(rest, self._channels)
+            if channel is None:
+                said = f"There is no channel {rest.strip()} here. " if rest.strip() else ""
+                self.write(f"{said}Type /in and one of: {listed(self._channels)}.")
+                return
+            self.channel = channel
             self.write(f"You are in #{NAMES.get(self.channel, self.channel)}.")
 
     async def _command(self, command: str, text: str) -> None:
@@ -145,7 +158,7 @@ class Console:
             "trigger_id": secrets.token_hex(8),
             "response_url": self.slack.response_url(self.channel, self.user),
         }
-        answer = await self._send(urlencode(form).encode())
+        answer = await self._bot.text(urlencode(form).encode())
         if answer:
             self.slack.show_ephemeral(self.channel, self.user, answer)
 
@@ -160,7 +173,7 @@ class Console:
             "event_id": f"Ev{secrets.token_hex(6)}",
             "event_time": int(time.time()),
         }
-        await self._acked(json.dumps(body).encode(), content_type="application/json")
+        await self._bot.post(json.dumps(body).encode(), content_type="application/json")
 
     async def _answered(self, line: str) -> bool:
         """The line answers what is open: a form (unless it is /as, /in, /quit), or a confirm."""
@@ -171,9 +184,9 @@ class Console:
             number, self._confirming = self._confirming, None
             if line.lower() in {"y", "yes"}:
                 await self._press(number)
-            else:
-                self.write("Cancelled.")
-            return True
+                return True
+            self.write("Cancelled.")
+            return line.lower() in {"", "n", "no"}  # anything else is read as typed
         return False
 
     async def _fill(self, line: str) -> None:
@@ -194,7 +207,7 @@ class Console:
             "trigger_id": secrets.token_hex(8),
             "view": {**form, "state": {"values": {field.get("block_id"): {action: typed}}}},
         }
-        acked = await self._acked(urlencode({"payload": json.dumps(payload)}).encode())
+        acked = await self._bot.post(urlencode({"payload": json.dumps(payload)}).encode())
         errors = acked.get("errors")
         if isinstance(errors, dict) and errors:
             self.write("\n".join(f"The form says: {e}" for e in errors.values()))
@@ -204,11 +217,11 @@ class Console:
     async def _button(self, number: int) -> None:
         found = self.slack.buttons.get(number)
         if found is None:
-            self.write(f"There is no button {number} (any more).")
+            self.write(f"There is no button {number}{self.slack.any_more(number)}.")
             return
         _, button = found
         if button.confirm:
-            self.write(f"{button.confirm} Type y to go on.")
+            self.write(f"{button.confirm} Type y to go on; anything else cancels.")
             self._confirming = number
             return
         await self._press(number)
@@ -236,7 +249,7 @@ class Console:
             "response_url": self.slack.response_url(message.channel, self.user),
             "actions": [{"action_id": button.action_id, "value": button.value, "type": "button"}],
         }
-        await self._send(urlencode({"payload": json.dumps(payload)}).encode())
+        await self._bot.text(urlencode({"payload": json.dumps(payload)}).encode())
 
     async def _press_home(self, action_id: str, value: str) -> None:
         """A click on the Home tab: no channel and no response_url; the tab is redrawn."""
@@ -249,52 +262,9 @@ class Console:
             "trigger_id": secrets.token_hex(8),
             "actions": [{"action_id": action_id, "value": value, "type": "button"}],
         }
-        await self._send(urlencode({"payload": json.dumps(payload)}).encode())
-
-    async def _send(self, body: bytes) -> str:
-        """POST to /slack/events, signed as Slack signs; return the text the bot acked with."""
-        return str((await self._acked(body)).get("text", ""))
-
-    async def _acked(
-        self, body: bytes, *, content_type: str = "application/x-www-form-urlencoded"
-    ) -> dict[str, Any]:
-        """POST to /slack/events, signed as Slack signs; return what the bot acked with."""
-        timestamp = str(int(time.time()))
-        signature = SignatureVerifier(self._secret).generate_signature(
-            timestamp=timestamp, body=body.decode()
-        )
-        assert signature is not None
-        response = await self._http.post(
-            f"{self._bot_url}/slack/events",
-            content=body,
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": timestamp,
-                "X-Slack-Signature": signature,
-            },
-        )
-        if response.content and response.headers.get("content-type", "").startswith(
-            "application/json"
-        ):
-            acked = response.json()
-            return acked if isinstance(acked, dict) else {}
-        return {}
-
-
-async def _serve(app: web.Application) -> web.AppRunner:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    return runner
-
-
-def _url(runner: web.AppRunner) -> str:
-    host, port = runner.addresses[0][:2]
-    return f"http://{host}:{port}"
+        await self._bot.text(urlencode({"payload": json.dumps(payload)}).encode())
 
 
 def main(settings: Settings) -> None:
-    def write(text: str) -> None:
-        print(text, flush=True)  # noqa: T201 - the terminal is this command's interface
-
-    asyncio.run(Console(write).run(settings, stdin_lines()))
+    with terminal() as this:
+        asyncio.run(Console(this).run(settings))

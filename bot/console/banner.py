@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from bot.config import Config
 
-SANDBOX_ONLY = (
-    "Nothing leaves this machine: every app is on the built-in sandbox platform. "
-    "Try your own apps file with --config FILE."
-)
+SANDBOX_ONLY = "Nothing leaves this machine: every app is on the built-in sandbox platform."
+YOURS = "Try your own apps file with --config FILE."
 
 
 def banner(config: Config, *, builtin: bool) -> str:
@@ -17,7 +15,8 @@ def banner(config: Config, *, builtin: bool) -> str:
     head = f"deploybot console: {len(config.apps)} app{'s' * (len(config.apps) != 1)}"
     real = [(n, a.provider) for n, a in config.apps.items() if a.provider != "sandbox"]
     if not real:
-        return f"{head} ({names}) from {source}.\n{SANDBOX_ONLY}"
+        said = f"{head} ({names}) from {source}.\n{SANDBOX_ONLY}"
+        return f"{said} {YOURS}" if builtin else said  # not to whom gave an apps file
     where = ", ".join(f"{n} on {p} ({config.base_url(p)})" for n, p in real)
     return (
         f"{head} ({names}) from {source}.\n"

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
 from bot.console.render import Button, lines
+from bot.console.terminal import Terminal
 
 Json = dict[str, Any]
 
@@ -32,13 +33,14 @@ class Message:
 
 
 class ConsoleSlack:
-    def __init__(self, write: Callable[[str], None], names: dict[str, str]) -> None:
-        self._write = write
+    def __init__(self, terminal: Terminal, names: dict[str, str]) -> None:
+        self._terminal = terminal
         self._names = names
         self._ts = itertools.count(1)
         self._button_numbers = itertools.count(1)
         self.messages: dict[str, Message] = {}
         self.buttons: dict[int, tuple[Message, Button]] = {}
+        self._numbered = 0  # the highest number a button was shown with
         self.roots: dict[str, int] = {}  # root ts -> the number people see
         self.form: Json | None = None  # the modal open now (views.open): the next line fills it
         self.url = ""
@@ -46,6 +48,7 @@ class ConsoleSlack:
         # the next line is typed (the console clears it); other refreshes are not printed.
         self.home_wanted: set[str] = set()
         self._home_shown: dict[str, list[Json]] = {}
+        self._homes: dict[str, Message] = {}  # each person's Home tab, as last printed
 
     def name(self, ident: str) -> str:
         return self._names.get(ident, ident)
@@ -77,6 +80,7 @@ class ConsoleSlack:
             "chat.update": self._update,
             "chat.postEphemeral": self._ephemeral,
             "conversations.replies": self._replies,
+            "chat.getPermalink": self._permalink,
             "views.publish": self._publish_home,
             "views.open": self._open_form,
         }.get(method)
@@ -131,7 +135,8 @@ class ConsoleSlack:
         blocks = view.get("blocks") or []
         if user in self.home_wanted and self._home_shown.get(user) != blocks:
             self._home_shown[user] = blocks
-            message = Message(user, "", "", blocks, home_of=user)
+            message = self._homes.setdefault(user, Message(user, "", "", [], home_of=user))
+            message.blocks = blocks
             self._show(message, "", head=f"@{self.name(user)}'s Home tab")
         return {"view": {"type": "home"}}
 
@@ -154,14 +159,40 @@ class ConsoleSlack:
         thread = [m for m in self.messages.values() if root in {m.ts, m.thread_ts} and not m.user]
         return {"messages": [{"ts": m.ts, "text": m.text} for m in thread]}
 
+    def _permalink(self, args: Json) -> Json:
+        """Where Slack's permalink would lead; printed as that thread's name (see _link)."""
+        channel, ts = args.get("channel", ""), args.get("message_ts", "")
+        return {"channel": channel, "permalink": f"{self.url}/archives/{channel}/p{ts}"}
+
+    def _link(self, url: str, label: str | None) -> str:
+        """A link as printed: one to a thread of this workspace says which, as the heads do."""
+        found = re.fullmatch(rf"{re.escape(self.url)}/archives/(\w+)/p([\d.]+)", url)
+        if found is None:
+            return label or url
+        channel, ts = found.groups()
+        thread = f"#{self.name(channel)} thread {self.roots.get(ts, '?')}"
+        return f"{label} [{thread}]" if label else thread
+
     def _show(self, message: Message, how: str, *, head: str | None = None) -> None:
-        for number, _ in message.buttons:
-            self.buttons.pop(number, None)  # an edit takes its old buttons away
-        body, message.buttons = lines(message.blocks, message.text, self.name, self._button_numbers)
-        for number, button in message.buttons:
-            self.buttons[number] = (message, button)
-        shown = [f"┌ {head or self._head(message, how)}", *(f"│ {line}" for line in body)]
-        self._write("\n".join(shown) + "\n└")
+        # A button keeps its number while it exists: an edit that shows it again (a queued
+        # root as the line moves) gives it the number it had; those it drops are gone.
+        kept = {(b.action_id, b.value): n for n, b in message.buttons}
+        for gone, _ in message.buttons:
+            self.buttons.pop(gone, None)
+
+        def number(button: Button) -> int:
+            return kept.pop((button.action_id, button.value), None) or next(self._button_numbers)
+
+        body, message.buttons = lines(message.blocks, message.text, self.name, number, self._link)
+        for given, button in message.buttons:
+            self.buttons[given] = (message, button)
+            self._numbered = max(self._numbered, given)
+        self._terminal.box(head or self._head(message, how), body)
+
+    def any_more(self, number: int) -> str:
+        """ " any more" after a button's number that was shown once and is gone; nothing after
+        one never shown."""
+        return " any more" if 0 < number <= self._numbered else ""
 
     def _head(self, message: Message, how: str) -> str:
         where = f"#{self.name(message.channel)}"
@@ -178,17 +209,14 @@ class ConsoleSlack:
         self.form = view
         title = (view.get("title") or {}).get("text", "")
         shown_blocks = [b for b in view.get("blocks") or [] if b.get("type") != "input"]
-        body, _ = lines(shown_blocks, "", self.name, itertools.count())
+        body, _ = lines(shown_blocks, "", self.name, lambda _: 0, self._link)
         labels = [
             (b.get("label") or {}).get("text", "")
             for b in view.get("blocks") or []
             if b.get("type") == "input"
         ]
-        shown = [f"┌ form: {title}", *(f"│ {line}" for line in body)]
-        shown += [
-            f"│ {label} Type it and press Enter (/cancel closes the form)." for label in labels
-        ]
-        self._write("\n".join(shown) + "\n└")
+        body += [f"{label} Type it and press Enter (/cancel closes the form)." for label in labels]
+        self._terminal.box(f"form: {title}", body)
         return {"view": {**view, "id": "VCONSOLE"}}
 
     def show_ephemeral(self, channel: str, user: str, text: str) -> None:

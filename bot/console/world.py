@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from bot.config import Config
+
 EXAMPLE = """\
 # deploybot console's built-in example: two apps on the simulated `sandbox` platform.
 incident_channels = ["C0INCIDENT"]
@@ -12,12 +16,14 @@ base_url = "sandbox://local"
 [apps.web]
 provider = "sandbox"
 approvers = ["U0LEAD"]
+channels = ["C0DEPLOYS"]
 
 [apps.docs]
 provider = "sandbox"
 default_branch = "main"
 approval = true
 approvers = ["U0LEAD"]
+channels = ["C0DEPLOYS"]
 """
 NAMES = {
     "U0DEV": "dev",
@@ -29,17 +35,41 @@ NAMES = {
     "C0RANDOM": "random",
 }
 HELP = """\
-Type what you would type in Slack: /deploy web, /deploy help, /deploy rollback web ...
-  /as <user>       act as another person (dev, lead, oncall, or a Slack user ID)
-  /in <channel>    move to another channel (deploys, incident, random, or an ID)
+Type what you would type in Slack: /deploy web, /deploy help, /deploy history
+  /as <person>     act as dev, lead, oncall, or a user ID the apps file names
+  /in <channel>    go to deploys, incident, random, or a channel the file names
   /home            open deploybot's Home tab (your apps, what is live, buttons)
   <number>         press the button shown with that number
   /help, /quit (or Ctrl-D, Ctrl-C)"""
 
 
-def ident(word: str, prefix: str) -> str:
-    word = word.strip()
-    for ident, name in NAMES.items():
-        if name == word.lower() and ident.startswith(prefix):
+def people(config: Config) -> list[str]:
+    """Whom `/as` can make you: this workspace's people, then the IDs the apps file names."""
+    named = [i for i in NAMES if i.startswith(("U", "W")) and i != "UBOT"]
+    for app in config.apps.values():
+        named += [i for i in (*app.deployers, *app.approvers) if i not in named]
+    return named
+
+
+def channels(config: Config) -> list[str]:
+    """Where `/in` can take you: this workspace's channels, then those the apps file names."""
+    named = [i for i in NAMES if i.startswith(("C", "G", "D"))]
+    for app in config.apps.values():
+        announce = (app.announce,) if app.announce else ()
+        named += [i for i in (*app.channels, *announce) if i not in named]
+    named += [i for i in config.incident_channels if i not in named]
+    return named
+
+
+def find(word: str, known: Iterable[str]) -> str | None:
+    """The ID `word` names among `known` (by name, `@name`/`#name`, or the ID itself); None
+    for anyone or anywhere else: the console invents nobody."""
+    word = word.strip().lstrip("@#")
+    for ident in known:
+        if word.lower() == NAMES.get(ident, "").lower() or word.upper() == ident:
             return ident
-    return word.upper() if word else ("U0DEV" if prefix == "U" else "C0DEPLOYS")
+    return None
+
+
+def listed(known: Iterable[str]) -> str:
+    return ", ".join(NAMES.get(ident, ident) for ident in known)

@@ -9,12 +9,12 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp, AsyncRespond
 from slack_sdk.errors import SlackApiError
 
-from bot import blocks
-from bot.blocks import Message
-from bot.notifier import BAD_TOKEN
+from bot.commands.usage import UsageError
+from bot.outbox.notifier import BAD_TOKEN
 from bot.policy import NotAllowed, Refused
-from bot.providers.base import ProviderError
-from bot.usage import UsageError
+from bot.providers.base import NotOurs, ProviderError
+from bot.render import guide
+from bot.render.blocks import Message
 
 log = logging.getLogger(__name__)
 
@@ -39,14 +39,21 @@ NOT_IN_CHANNEL = (
 def explain_known(error: Exception) -> str | None:
     """Words for the errors that are the person's or the provider's, not a bug of ours."""
     if isinstance(error, UsageError):
-        return blocks.usage_error(str(error), error.usage)
-    if isinstance(error, NotAllowed | Refused):
-        return f":no_entry: {error}"
+        return guide.usage_error(str(error), error.usage)
+    if isinstance(error, NotAllowed | Refused | NotOurs):
+        return f":no_entry: {sentence(str(error))}"
     if isinstance(error, ProviderError):
-        return f":warning: {error}"
+        return f":warning: {sentence(str(error))}"
     if isinstance(error, SlackApiError | aiohttp.ClientError):  # only Slack's client uses aiohttp
         return f":warning: {_slack_failed(error)}"
     return None
+
+
+def sentence(text: str) -> str:
+    """A refusal as a sentence: a provider's words may start in lower case, or stop short."""
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    return text if text.endswith((".", "?", "!", ")", "`", ">")) else f"{text}."
 
 
 def _slack_failed(error: SlackApiError | aiohttp.ClientError) -> str:
@@ -64,22 +71,21 @@ def _slack_failed(error: SlackApiError | aiohttp.ClientError) -> str:
     return f"Slack refused my message ({code})."
 
 
-async def answer(respond: AsyncRespond, reply: Message | None, **options: Any) -> None:
-    if reply is not None:
-        await respond(
-            text=reply.text,
-            blocks=reply.to_dicts() or None,
-            response_type="ephemeral",
-            **options,
-        )
+async def answer(respond: AsyncRespond, reply: Message | None, **options: Any) -> bool:
+    """Answer through the response_url; False if Slack did not take it (it expired: Slack's
+    response_url works for 30 minutes), so the caller may say it another way."""
+    if reply is None:
+        return True
+    text, found = reply.payload()
+    response = await respond(text=text, blocks=found or None, response_type="ephemeral", **options)
+    taken = response.status_code == 200 and "error" not in (response.body or "")
+    if not taken:
+        log.info("a response_url refused an answer: %s %s", response.status_code, response.body)
+    return taken
 
 
-async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
-    """Tell the person in plain words; log what is ours to fix with its context.
-
-    Listeners call this themselves after their ack (an exception that reaches Bolt's runner
-    right after an ack turns into a 404 for Slack), and Bolt calls it for anything before.
-    """
+def words_for(error: Exception, body: dict[str, Any]) -> str:
+    """What the person is told of a failure; what is ours to fix is logged with its context."""
     user = body.get("user_id") or (body.get("user") or {}).get("id")
     channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
     if explain_known(error) is None:
@@ -91,11 +97,20 @@ async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond
             channel,
             exc_info=error,
         )
+    return explain_known(error) or (
+        ":warning: Something went wrong on my side; it has been logged. "
+        "Look at `/deploy status <app>` before trying again."
+    )
+
+
+async def on_error(error: Exception, body: dict[str, Any], respond: AsyncRespond | None) -> None:
+    """Tell the person in plain words; log what is ours to fix with its context.
+
+    Listeners call this themselves after their ack (an exception that reaches Bolt's runner
+    right after an ack turns into a 404 for Slack), and Bolt calls it for anything before.
+    """
+    text = words_for(error, body)
     if respond is not None and body.get("response_url"):
-        text = explain_known(error) or (
-            ":warning: Something went wrong on my side; it has been logged. "
-            "Look at `/deploy status <app>` before trying again."
-        )
         await respond(text=text, response_type="ephemeral", replace_original=False)
 
 

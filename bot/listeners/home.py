@@ -9,8 +9,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.door import Door
-from bot.home_view import HOME_ACTIONS
 from bot.listeners.after_ack import carry_on
+from bot.render.home_view import HOME_ACTIONS
 
 log = logging.getLogger(__name__)
 

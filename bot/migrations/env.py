@@ -6,8 +6,8 @@ from alembic import context
 
 # Both modules put their tables on Base.metadata (for `alembic revision --autogenerate`).
 import bot.outbox.table
-import bot.tables  # noqa: F401
-from bot.db import Base
+import bot.store.tables  # noqa: F401
+from bot.store.db import Base
 
 target_metadata = Base.metadata
 

@@ -16,11 +16,11 @@ from sqlalchemy import Table, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import Database, aware
 from bot.metrics import HELD_CHANNELS
 from bot.models import Clock
 from bot.outbox.pace import PostPace
 from bot.outbox.table import ChannelLease
+from bot.store.db import Database, aware
 
 
 class ChannelLeases:
@@ -28,7 +28,7 @@ class ChannelLeases:
         self._db = db
         self._now = clock
         self._owner = owner
-        self._lease = timedelta(seconds=seconds)  # longer than a Slack call, renewed as it runs
+        self._lease = timedelta(seconds=seconds)  # renewed by the outbox's heartbeat
         self._held: dict[str, datetime] = {}  # channel: until when this replica holds it
         upsert = postgresql.insert if db.engine.dialect.name == "postgresql" else sqlite.insert
         self._insert = upsert
@@ -60,19 +60,16 @@ class ChannelLeases:
         HELD_CHANNELS.set(len(self._held))
         return taken
 
-    async def keep(self, channel: str) -> None:
-        """Renew the lease once half of it is gone (not on every post: a write each)."""
-        now = self._now()
-        if self._held.get(channel, now) - now > self._lease / 2:
-            return
-        until = now + self._lease
-        async with self._db.transaction() as session:
-            await session.execute(
-                update(ChannelLease)
-                .where(ChannelLease.channel == channel, ChannelLease.owner == self._owner)
-                .values(lease_until=until)
-            )
-        self._held[channel] = until
+    def holds(self) -> bool:
+        return bool(self._held)
+
+    async def renew(self, session: AsyncSession) -> None:
+        """The heartbeat: the channels this replica holds stay its own a lease longer."""
+        until = self._now() + self._lease
+        await session.execute(
+            update(ChannelLease).where(ChannelLease.owner == self._owner).values(lease_until=until)
+        )
+        self._held = dict.fromkeys(self._held, until)
 
     async def release_all_of(self, session: AsyncSession, dues: Mapping[str, datetime]) -> None:
         """Let these channels go, each with its `due`, in the caller's transaction."""

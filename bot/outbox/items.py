@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.blocks import Message
+from bot.render.blocks import Message
 
 
 @dataclass(frozen=True)

@@ -9,36 +9,49 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from bot.db import Database
 from bot.models import Clock
-from bot.outbox.slack import FINAL_ERRORS
+from bot.outbox.budget import EditBudget
+from bot.outbox.retry import Failure, backoff, reported
 from bot.outbox.table import OutboxRow, State, Way
+from bot.store.db import Database
 
 log = logging.getLogger("bot.outbox")
 
-GIVE_UP_AFTER = 5  # attempts; a message Slack keeps refusing is logged, not retried forever
 BATCH = 10  # messages taken at once: fewer writes to the store per message
 
 
 class Ledger:
-    def __init__(self, db: Database, *, clock: Clock, owner: str, lease: timedelta) -> None:
+    def __init__(
+        self, db: Database, *, clock: Clock, owner: str, lease: timedelta, retry_cap: timedelta
+    ) -> None:
         self._db = db
         self._now = clock
         self._owner = owner
         self._lease = lease
+        self._retry_cap = retry_cap
 
     def undelivered(self, row: Any = OutboxRow) -> ColumnElement[bool]:
         """Not sent yet: pending, or taken by a replica whose lease ran out (never a root)."""
         expired = (row.state == State.SENDING.value) & (row.lease_until < self._now())
         return and_(row.kind != Way.ROOT.value, or_(row.state == State.PENDING.value, expired))
+
+    def waits(self, row: Any = OutboxRow) -> ColumnElement[bool]:
+        """The row's channel has a post backing off after a failure: the channel's posts wait
+        for it (none overtakes it); its roots do not."""
+        failed = aliased(OutboxRow)
+        return exists().where(
+            failed.channel == row.channel,
+            failed.kind == Way.POST.value,
+            failed.state == State.PENDING.value,
+            failed.not_before > self._now(),
+        )
 
     async def posts_of(
         self, session: AsyncSession, channels: Sequence[str]
@@ -56,6 +69,7 @@ class Ledger:
                 OutboxRow.channel.in_(channels),
                 OutboxRow.kind == Way.POST.value,
                 self.undelivered(),
+                ~self.waits(),
             )
             .subquery()
         )
@@ -65,8 +79,12 @@ class Ledger:
             by_channel.setdefault(row.channel, []).append(row)
         return by_channel
 
-    async def edits(self, most: int, *, sent: list[int]) -> list[OutboxRow]:
-        """The edits that may go now of up to `most` messages, oldest first, from any channel.
+    async def edits(
+        self, most: int, *, sent: list[int], budget: EditBudget
+    ) -> tuple[list[OutboxRow], bool]:
+        """The edits that may go now of up to `most` messages, oldest first, from any channel,
+        as many messages as the workspace's budget pays for (taken from it in the same
+        transaction); and whether edits were left only because the budget had no room.
 
         An edit waits while a post queued before it in its channel is undelivered, and while
         another replica is sending an edit of the same message (so a message's edits land in
@@ -86,10 +104,12 @@ class Ledger:
             ~reply_first,
             ~self._in_hand(edit),
         )
+        retry_at = func.max(edit.not_before)  # a message's edits wait for its back-off
         oldest = (
             select(edit.channel, edit.target_ts)
             .where(may_go)
             .group_by(edit.channel, edit.target_ts)
+            .having(or_(retry_at.is_(None), retry_at <= self._now()))
             .order_by(func.min(edit.id))
             .limit(most)
         )
@@ -97,16 +117,28 @@ class Ledger:
         # outside the write transaction (SQLite's one writer waits for no search), then taken
         # by id with the conditions that another replica could have changed checked again.
         async with self._db.session() as session:
-            ids = list(
-                await session.scalars(
-                    select(edit.id).where(may_go, tuple_(edit.channel, edit.target_ts).in_(oldest))
+            found = list(
+                await session.execute(
+                    select(edit.id, edit.channel, edit.target_ts)
+                    .where(may_go, tuple_(edit.channel, edit.target_ts).in_(oldest))
+                    .order_by(edit.id)
                 )
             )
-        if not ids:
+        if not found:
             await self.marked(sent, State.SENT)
             sent.clear()
-            return []
-        return await self._take(ids, sent=sent, also=~self._in_hand(OutboxRow))
+            return [], False
+        by_message: dict[tuple[str, str | None], list[int]] = {}
+        for row_id, channel, target in found:  # oldest first: messages in their edits' order
+            by_message.setdefault((channel, target), []).append(row_id)
+        async with self._db.transaction() as session:
+            await self.mark(session, sent, State.SENT)
+            grant = await budget.grant(session, len(by_message))
+            ids = [i for message in list(by_message.values())[: grant.count] for i in message]
+            rows = await self._lease_rows(session, OutboxRow.id.in_(ids), ~self._in_hand(OutboxRow))
+            await budget.spend(session, grant, len({(r.channel, r.target_ts) for r in rows}))
+        sent.clear()
+        return rows, grant.count == 0
 
     def _in_hand(self, edit: Any) -> ColumnElement[bool]:
         """Another replica is sending an edit of the same message."""
@@ -120,15 +152,6 @@ class Ledger:
             other.lease_until >= self._now(),
         )
 
-    async def _take(
-        self, ids: list[int], *, sent: list[int], also: ColumnElement[bool]
-    ) -> list[OutboxRow]:
-        async with self._db.transaction() as session:
-            await self.mark(session, sent, State.SENT)
-            rows = await self._lease_rows(session, OutboxRow.id.in_(ids), also)
-        sent.clear()
-        return rows
-
     async def _lease_rows(self, session: AsyncSession, *chosen: Any) -> list[OutboxRow]:
         """Take the chosen rows that are still undelivered (one statement), oldest first."""
         taken = await session.scalars(
@@ -139,11 +162,21 @@ class Ledger:
                 owner=self._owner,
                 lease_until=self._now() + self._lease,
                 attempts=OutboxRow.attempts + 1,
+                # Taken from a replica whose lease ran out: it may have posted it.
+                unsure=or_(OutboxRow.unsure, OutboxRow.state == State.SENDING.value),
             )
             .returning(OutboxRow),
             execution_options={"synchronize_session": False},
         )
         return sorted(taken, key=lambda row: row.id)
+
+    async def renew(self, session: AsyncSession) -> None:
+        """The heartbeat: the messages this process is sending stay its own a lease longer."""
+        await session.execute(
+            update(OutboxRow)
+            .where(OutboxRow.state == State.SENDING.value, OutboxRow.owner == self._owner)
+            .values(lease_until=self._now() + self._lease)
+        )
 
     async def mark(self, session: AsyncSession, ids: Sequence[int], state: State) -> None:
         if ids:
@@ -157,15 +190,37 @@ class Ledger:
             async with self._db.transaction() as session:
                 await self.mark(session, ids, state)
 
-    async def failed(self, row: OutboxRow, covers: list[int], exc: SlackApiError | None) -> None:
-        """Slack refused it: pending again for another attempt, or failed for good."""
-        code = str(exc.response.get("error") or exc.response.status_code) if exc else "unexpected"
-        final = row.attempts >= GIVE_UP_AFTER or code in FINAL_ERRORS
-        log.warning("Slack refused message %s in %s: %s", row.id, row.channel, code)
-        state = State.FAILED if final else State.PENDING
+    async def given_back(self, session: AsyncSession, ids: Sequence[int]) -> None:
+        """Taken and not tried (their channel must wait): pending again, the take not counted."""
+        if ids:
+            await session.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(ids), OutboxRow.owner == self._owner)
+                .values(
+                    state=State.PENDING.value,
+                    owner=None,
+                    lease_until=None,
+                    attempts=OutboxRow.attempts - 1,
+                )
+            )
+
+    async def failed(self, row: OutboxRow, covers: list[int], failure: Failure) -> datetime | None:
+        """Slack did not take it: failed for good, or pending again after a back-off (and
+        Slack's Retry-After); returns when it may be tried again, None if never."""
+        retry_in = max(backoff(row.attempts, self._retry_cap), failure.wait)
+        reported(failure, way=row.kind, row_id=row.id, channel=row.channel, retry_in=retry_in)
+        retry_at = None if failure.final else self._now() + retry_in
+        state = State.FAILED if failure.final else State.PENDING
         async with self._db.transaction() as session:
             await session.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id.in_(covers))
-                .values(state=state.value, lease_until=None)
+                .values(
+                    state=state.value,
+                    owner=None,
+                    lease_until=None,
+                    not_before=retry_at,
+                    unsure=failure.unsure,
+                )
             )
+        return retry_at

@@ -8,11 +8,8 @@ waits only for the replies before it in its channel, and an edit only for other 
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from aiolimiter import AsyncLimiter
 
 
 @dataclass(frozen=True)
@@ -20,8 +17,9 @@ class PostPace:
     """One post every `every` in a channel on average, `burst` back to back after a lull.
 
     The generic cell rate algorithm: a channel's whole state is one instant, `due`, the time by
-    which its posts so far are paid for. It is kept in the channel's lease row (not in memory,
-    as aiolimiter's bucket would be), so the pace holds when another replica takes the channel.
+    which its posts so far are paid for. It is kept in the channel's lease row (not in memory),
+    so the pace holds when another replica takes the channel. The workspace's edit budget is
+    the same algorithm over one row (`bot.outbox.budget`).
     """
 
     every: timedelta
@@ -42,35 +40,3 @@ class PostPace:
     def hold(self, now: datetime, wait: timedelta) -> datetime:
         """The `due` that keeps the channel quiet for `wait` (Slack's Retry-After)."""
         return now + wait + self._slack
-
-
-class EditBudget:
-    """The workspace's `chat.update` allowance in this process: `per_minute`, bursts allowed.
-
-    aiolimiter's leaky bucket holds a minute's worth, so a quiet bot edits a burst of roots at
-    once and a busy one settles at the rate. Zero means no limit (tests of other things).
-    """
-
-    def __init__(self, per_minute: float) -> None:
-        self._limiter = AsyncLimiter(per_minute, 60) if per_minute > 0 else None
-        self._drip = 60 / per_minute if per_minute > 0 else 0.0  # seconds per edit earned
-
-    def ready(self, most: int) -> int:
-        """How many edits may go now without waiting, up to `most`."""
-        if self._limiter is None:
-            return most
-        count = 0
-        while count < most and self._limiter.has_capacity(count + 1):
-            count += 1
-        return count
-
-    async def room(self) -> None:
-        """Wait until one edit may go (without taking its share: nothing may be left to edit)."""
-        if not self.ready(1):
-            # A full bucket leaks one edit's share in one drip; the editor is its only user.
-            await asyncio.sleep(self._drip)  # the rate limit itself: what waiting is for
-
-    async def take(self) -> None:
-        """Take one edit's share (waits if there is none)."""
-        if self._limiter is not None:
-            await self._limiter.acquire()

@@ -12,32 +12,51 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db import Database
 from bot.models import Clock
-from bot.notifier import Notifier
 from bot.outbox.channels import ChannelLeases
 from bot.outbox.ledger import BATCH, Ledger
 from bot.outbox.pace import PostPace
-from bot.outbox.slack import already_posted, metadata, retry_after
+from bot.outbox.retry import FIRST_RETRY, Verdict, judge
+from bot.outbox.slack import Deferred, Lookups, metadata
 from bot.outbox.table import OutboxRow, State
+from bot.outbox.writer import Writer
+from bot.store.db import Database
 
 log = logging.getLogger("bot.outbox")
 
 PromptSent = Callable[[int, str], Awaitable[None]]
+# Waits out the pace: asyncio.sleep, or in tests a clock that moves when waited on.
+Sleep = Callable[[float], Awaitable[None]]
+# Slack refused a message's content for good (invalid_blocks, msg_too_long...): the row and
+# Slack's error code, for a plain-text fallback to say what it had to say.
+Refused = Callable[[OutboxRow, str], Awaitable[None]]
+
+
+# A channel's turn is held through a wait up to this long (its pace); a longer one (Slack's
+# Retry-After) lets the channel go and comes back for it.
+HOLD_IN_TURN = timedelta(seconds=2)
+
+
+@dataclass
+class _Progress:
+    """How far a sender got through its batch."""
+
+    sent: list[int] = field(default_factory=list)
+    back: list[int] = field(default_factory=list)  # taken, not tried: the channel must wait
+    retry_at: datetime | None = None  # when the channel is looked at again, if it must wait
 
 
 @dataclass(frozen=True)
 class _Finished:
     channel: str
-    sent: list[int]
+    progress: _Progress
     due: datetime
-    more: bool  # a full batch, or posts to try again: the channel is looked at again
+    more: bool  # a full batch: the channel is looked at again
 
 
 class Posting:
@@ -46,14 +65,17 @@ class Posting:
         db: Database,
         ledger: Ledger,
         channels: ChannelLeases,
-        notifier: Notifier,
+        notifier: Writer,
         *,
         clock: Clock,
         pace: PostPace,
         delivered: Callable[[], None],
         prompt_sent: PromptSent | None,
+        refused: Refused | None,
+        sleep: Sleep = asyncio.sleep,
     ) -> None:
         self._db = db
+        self._sleep = sleep
         self._ledger = ledger
         self._channels = channels
         self._notifier = notifier
@@ -61,6 +83,9 @@ class Posting:
         self._pace = pace
         self._delivered = delivered  # posts went out: edits queued behind them may follow
         self._prompt_sent = prompt_sent
+        self._refused = refused
+        self._lookups = Lookups(notifier)
+        self._timers: dict[str, asyncio.TimerHandle] = {}  # channels waiting: when to look again
         self._wanted: set[str] = set()  # channels to look at in the next taking
         self._senders: dict[str, asyncio.Task[None]] = {}  # held here, being posted to
         self._again: set[str] = set()  # kicked while their sender ran
@@ -91,7 +116,7 @@ class Posting:
             due = self._due.get(channel) or self._root_due.get(channel) or self._now()
             wait = self._pace.earliest(due, self._now()) - self._now()
             if wait.total_seconds() > 0:
-                await asyncio.sleep(wait.total_seconds())  # the channel's pace: the point
+                await self._sleep(wait.total_seconds())  # the channel's pace: the point
             yield
         if (paid := self._root_due.get(channel)) is not None and paid < self._now():
             del self._root_due[channel]  # paid up: the channel's row says the same
@@ -133,12 +158,18 @@ class Posting:
                 self._senders[channel] = asyncio.create_task(self._send(channel, batch))
 
     async def _send(self, channel: str, batch: list[OutboxRow]) -> None:
-        sent: list[int] = []
+        progress = _Progress()
         try:
-            await self._post_all(channel, batch, sent)
+            await self._post_all(channel, batch, progress)
+        except Exception:
+            log.exception("delivering the messages of %s", channel)
+            # Given back, not left in hand (the heartbeat would keep them here for ever).
+            done = {*progress.sent, *progress.back}
+            progress.back += [row.id for row in batch if row.id not in done]
+            progress.retry_at = self._now() + FIRST_RETRY
         finally:
-            more = len(batch) >= BATCH or len(sent) < len(batch)
-            self._finished.append(_Finished(channel, sent, self._due[channel], more))
+            more = len(batch) >= BATCH and progress.retry_at is None
+            self._finished.append(_Finished(channel, progress, self._due[channel], more))
             if self._settling is None or self._settling.done():
                 self._settling = asyncio.create_task(self._settle_all())
 
@@ -149,7 +180,11 @@ class Posting:
             done, self._finished = self._finished, []
             try:
                 async with self._db.transaction() as session:
-                    await self._ledger.mark(session, [i for d in done for i in d.sent], State.SENT)
+                    sent = [i for d in done for i in d.progress.sent]
+                    await self._ledger.mark(session, sent, State.SENT)
+                    await self._ledger.given_back(
+                        session, [i for d in done for i in d.progress.back]
+                    )
                     await self._channels.release_all_of(session, {d.channel: d.due for d in done})
             except Exception:
                 log.exception("marking the posts of %s channels", len(done))
@@ -158,37 +193,84 @@ class Posting:
                 due = self._due.pop(finished.channel, finished.due)
                 if due > self._now():  # the roots posted next here keep to it
                     self._root_due[finished.channel] = due
-                if finished.more or finished.channel in self._again:
+                if (retry_at := finished.progress.retry_at) is not None:
+                    self._again.discard(finished.channel)
+                    self._later(finished.channel, retry_at)
+                elif finished.more or finished.channel in self._again:
                     self._again.discard(finished.channel)
                     self._wanted.add(finished.channel)
             self._delivered()
             self.kick(())
 
-    async def _post_all(self, channel: str, batch: list[OutboxRow], sent: list[int]) -> None:
-        """Post a batch at the channel's pace (its `due` kept in `self._due` as it goes)."""
-        for row in batch:
+    def _later(self, channel: str, at: datetime) -> None:
+        """Look at a waiting channel again when its wait is over (a sweep may come first)."""
+        delay = max((at - self._now()).total_seconds(), 0.0)
+        if (timer := self._timers.get(channel)) is not None:
+            if timer.when() <= asyncio.get_running_loop().time() + delay:
+                return
+            timer.cancel()
+        self._timers[channel] = asyncio.get_running_loop().call_later(delay, self._wake, channel)
+
+    def _wake(self, channel: str) -> None:
+        self._timers.pop(channel, None)
+        self.kick([channel])
+
+    def stop_waiting(self) -> None:
+        """Forget the channels waiting here: whoever sweeps next picks them up (a stop)."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+
+    async def _post_all(self, channel: str, batch: list[OutboxRow], progress: _Progress) -> None:
+        """Post a batch in order at the channel's pace (its `due` kept in `self._due` as it
+        goes); at the first message Slack does not take, the rest wait with it."""
+        for index, row in enumerate(batch):
             async with self._turn(channel):  # a root may be going to the channel just now
                 wait = self._pace.earliest(self._due[channel], self._now()) - self._now()
+                if wait > HOLD_IN_TURN:  # Slack's Retry-After: the channel goes, comes back
+                    progress.back = [later.id for later in batch[index:]]
+                    progress.retry_at = self._now() + wait
+                    return
                 if wait.total_seconds() > 0:
-                    await asyncio.sleep(wait.total_seconds())  # the pace, or Retry-After
-                hold = timedelta(0)
-                try:
-                    await self._post(row)
-                    sent.append(row.id)
-                except SlackApiError as exc:
-                    await self._ledger.failed(row, [row.id], exc)
-                    hold = retry_after(exc)
-                except Exception:
-                    log.exception("delivering message %s to %s", row.id, channel)
-                    await self._ledger.failed(row, [row.id], None)
-                due = self._pace.after(self._due[channel], self._now())  # a refusal counts too
-                if hold:
-                    due = max(due, self._pace.hold(self._now(), hold))
-                self._due[channel] = due
-            await self._channels.keep(channel)
+                    await self._sleep(wait.total_seconds())  # the pace: the point
+                retry_at = await self._attempt(row, progress)
+                if retry_at is not None:
+                    progress.back = [later.id for later in batch[index + 1 :]]
+                    progress.retry_at = retry_at
+                    return
+
+    async def _attempt(self, row: OutboxRow, progress: _Progress) -> datetime | None:
+        """Post one message; when it must be tried again, when (None: posted, or never)."""
+        channel = row.channel
+        try:
+            await self._post(row)
+        except Deferred as exc:  # the look-up before it: nothing was posted
+            retry_at = await self._ledger.failed(row, [row.id], exc.failure)
+            self._due[channel] = max(
+                self._due[channel], self._pace.hold(self._now(), exc.failure.wait)
+            )
+            return retry_at
+        except Exception as exc:  # noqa: BLE001 - judged: transient ones are tried again
+            failure = judge(exc)
+            retry_at = await self._ledger.failed(row, [row.id], failure)
+            due = self._pace.after(self._due[channel], self._now())  # a refusal counts too
+            self._due[channel] = max(due, self._pace.hold(self._now(), failure.wait))
+            if failure.verdict is Verdict.REFUSED and self._refused is not None:
+                await self._fall_back(row, failure.reason)
+            return retry_at
+        progress.sent.append(row.id)
+        self._due[channel] = self._pace.after(self._due[channel], self._now())
+        return None
+
+    async def _fall_back(self, row: OutboxRow, reason: str) -> None:
+        assert self._refused is not None
+        try:
+            await self._refused(row, reason)
+        except Exception:
+            log.exception("the fallback of message %s in %s", row.id, row.channel)
 
     async def _post(self, row: OutboxRow) -> None:
-        if row.attempts > 1 and (ts := await already_posted(self._notifier, row)) is not None:
+        if row.unsure and (ts := await self._lookups.posted(row)) is not None:
             # Posted before a crash, or before its connection dropped: not posted twice.
             await self._posted(row, ts)
             return
@@ -199,6 +281,7 @@ class Posting:
             thread_ts=row.thread_ts,
             broadcast=row.broadcast,
             metadata=metadata(row.id),
+            queued=True,
         )
         await self._posted(row, ts)
 

@@ -1,64 +1,76 @@
-"""What the outbox asks Slack besides posting: was a notice posted already, how long to wait."""
+"""What the outbox asks Slack besides posting: was a notice posted already?"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from datetime import timedelta
 from typing import Any
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
-
-from bot.notifier import Notifier
+from bot.outbox.retry import Failure, judge
 from bot.outbox.table import OutboxRow
+from bot.outbox.writer import Writer
 
 log = logging.getLogger("bot.outbox")
 
 METADATA_TYPE = "deploybot_notice"
 
 
-async def already_posted(notifier: Notifier, row: OutboxRow) -> str | None:
-    """The reply's ts if an earlier attempt posted it; None if not, or if Slack cannot say.
+class Deferred(Exception):
+    """The look-up could not be done now (rate limited, Slack down): the message waits and is
+    looked up again, never posted blind."""
 
-    When the lookup itself fails (rate limited, a token without the history scopes), the
-    message is posted anyway: a rare duplicate beats an announcement lost after its attempts.
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.reason)
+        self.failure = failure
+
+
+class Lookups:
+    """Finds a notice an earlier attempt may have posted (conversations.replies by metadata).
+
+    The look-up goes page by page, without slack_sdk's waits on a 429 (Slack asks apps outside
+    its Marketplace for one call a minute, 15 messages a page): a page that could not be read
+    is asked for again on the message's next attempt, from where it stopped, and the channel's
+    turn is not held meanwhile.
     """
-    if row.thread_ts is None:
-        return None
-    try:
-        return await notifier.find_by_metadata(
-            row.channel, row.thread_ts, METADATA_TYPE, {"notice": row.id}
-        )
-    except SlackApiError as exc:
-        reason = exc.response.get("error") or f"HTTP {exc.response.status_code}"
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        reason = type(exc).__name__
-    log.warning(
-        "cannot tell whether notice %s was already posted in %s (conversations.replies: %s): "
-        "posting it, as a rare duplicate beats a lost announcement",
-        row.id,
-        row.channel,
-        reason,
-    )
-    return None
 
+    def __init__(self, notifier: Writer) -> None:
+        self._notifier = notifier
+        self._next_page: dict[int, str] = {}  # a message's look-up under way: its next page
 
-def retry_after(exc: SlackApiError) -> timedelta:
-    """How long Slack asked us to wait (429 Retry-After, after slack_sdk's own retries)."""
-    if exc.response.status_code != 429:
-        return timedelta(0)
-    headers = {key.lower(): value for key, value in (exc.response.headers or {}).items()}
-    try:
-        return timedelta(seconds=float(headers.get("retry-after", 1)))
-    except ValueError:
-        return timedelta(seconds=1)
+    async def posted(self, row: OutboxRow) -> str | None:
+        """The reply's ts if an earlier attempt posted it; None if it is not there, or if Slack
+        can never say (no thread to look in, a token without the history scopes): then it is
+        posted, as a rare duplicate beats a lost announcement. Raises Deferred when the look-up
+        must wait."""
+        if row.thread_ts is None:
+            return None
+        cursor = self._next_page.pop(row.id, None)
+        while True:
+            try:
+                ts, cursor = await self._notifier.find_on_page(
+                    row.channel, row.thread_ts, METADATA_TYPE, {"notice": row.id}, cursor=cursor
+                )
+            except Exception as exc:
+                failure = judge(exc)
+                if not failure.final:
+                    if cursor:
+                        self._next_page[row.id] = cursor
+                    reason = f"conversations.replies {failure.reason}"
+                    raise Deferred(
+                        dataclasses.replace(failure, reason=reason, unsure=True)
+                    ) from exc
+                log.warning(
+                    "cannot tell whether notice %s was already posted in %s "
+                    "(conversations.replies: %s): posting it, as a rare duplicate beats a lost "
+                    "announcement",
+                    row.id,
+                    row.channel,
+                    failure.reason,
+                )
+                return None
+            if ts is not None or cursor is None:
+                return ts
 
 
 def metadata(row_id: int) -> dict[str, Any]:
     return {"event_type": METADATA_TYPE, "event_payload": {"notice": row_id}}
-
-
-# Retrying cannot help with these: the channel or message is gone, or we are not in it.
-FINAL_ERRORS = frozenset(
-    {"channel_not_found", "not_in_channel", "is_archived", "message_not_found", "invalid_blocks"}
-)

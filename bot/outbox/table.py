@@ -6,10 +6,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Index, String, Text
+from sqlalchemy import JSON, DateTime, Index, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db import Base
+from bot.store.db import Base
 
 
 class State(StrEnum):
@@ -46,6 +46,21 @@ class OutboxRow(Base):
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # An edit that Slack failed to take waits until then (a post's channel waits instead).
+    not_before: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An earlier attempt may have reached Slack (a crash, a dropped connection, a 5xx): the
+    # next one looks for the message before posting it.
+    unsure: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class RateBudget(Base):
+    """A rate shared by the replicas (the workspace's `chat.update`): `due` is when the calls
+    made so far are paid for (the generic cell rate algorithm's one instant)."""
+
+    __tablename__ = "rate_budgets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ChannelLease(Base):

@@ -7,9 +7,11 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from bot.config import AppConfig, Config, ConfigError
+from bot.config import Config, ConfigError
+from bot.config.apps import AppConfig
 from bot.providers.base import Provider
 from bot.providers.nometria import Nometria
+from bot.providers.owned import owned
 from bot.providers.sandbox import DEFAULT_STEP, Sandbox
 from bot.providers.stormkit import Stormkit
 
@@ -70,9 +72,11 @@ REGISTRY: dict[str, Factory] = {
 
 
 def build_all(config: Config, client: httpx.AsyncClient) -> dict[str, Provider]:
-    """One bound adapter per app, keyed by app name."""
-    return {
-        name: REGISTRY[app.provider](app, config, client)
-        for name, app in config.apps.items()
-        if app.provider in REGISTRY
-    }
+    """One bound adapter per app, keyed by app name; each refuses other apps' deployment IDs."""
+    return owned(
+        {
+            name: REGISTRY[app.provider](app, config, client)
+            for name, app in config.apps.items()
+            if app.provider in REGISTRY
+        }
+    )

@@ -7,9 +7,19 @@ keep-alive connections cost 6.4 s where this takes 1.4 s (bench/README.md).
 
 from __future__ import annotations
 
+import functools
+import ssl
+
 import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
+
+
+@functools.cache
+def tls() -> ssl.SSLContext:
+    """The certificates httpx trusts by default, loaded once a process: loading them is most of
+    the cost of a new client (about 0.1 s; the tests start a client for each bot they run)."""
+    return httpx.create_ssl_context()
 
 
 def client(*, connections: int = 70, timeout: float = 10.0) -> httpx.AsyncClient:
@@ -17,7 +27,7 @@ def client(*, connections: int = 70, timeout: float = 10.0) -> httpx.AsyncClient
     return httpx.AsyncClient(
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,
-        transport=AiohttpTransport(limits=limits),
+        transport=AiohttpTransport(verify=tls(), limits=limits),
     )
 
 

@@ -10,20 +10,16 @@ import httpx
 from pydantic import BaseModel
 
 from bot.models import Deployment, LogLine, Status
-from bot.providers.base import (
-    Api,
-    AuthError,
-    Capability,
-    NotFound,
-    Refusal,
-    Unavailable,
-    Unsupported,
-    follow_pages,
-)
+from bot.providers.api import Api, Refusal, follow_pages
+from bot.providers.base import AuthError, Capability, NotFound, Unavailable, Unsupported
 
-# Nometria's statuses are ours by name; it has no `ready` and no `stopped`.
-_STATUSES = {s.value: s for s in Status if s not in {Status.READY, Status.STOPPED}}
+# Nometria's statuses are ours by name; it has no `ready` and no `stopped` (and `cancelled` is
+# only ours: a deploy taken out of its line before it started).
+_OURS_ONLY = {Status.READY, Status.STOPPED, Status.CANCELLED}
+_STATUSES = {s.value: s for s in Status if s not in _OURS_ONLY}
 _MAX_LIMIT = 100
+# The watcher's page: more deployments than this started in one interval are not all seen.
+NEWEST = 10
 _KEY_REFUSED: Refusal = (
     AuthError,
     "Nometria refused the API key: it is wrong, revoked, or lacks access to this project",
@@ -62,10 +58,12 @@ class _Deployment(BaseModel):
             ref=self.commit_sha or self.branch,
             commit_sha=self.commit_sha,
             commit_message=self.commit_message,
+            branch=self.branch,
             url=self.url,
             created_at=self.created_at,
             finished_at=self.live_at,
             build_seconds=self.build_duration_seconds,
+            owner=self.project_id,
         )
 
 
@@ -98,7 +96,9 @@ class Nometria:
     """Bound to one project and its key."""
 
     name = "nometria"
-    supports: frozenset[Capability] = frozenset({"rollback", "env", "commit_refs"})
+    supports: frozenset[Capability] = frozenset(
+        {"rollback", "env", "commit_refs", "rollback_redeploys"}
+    )
 
     def __init__(
         self, client: httpx.AsyncClient, *, base_url: str, api_key: str, project_id: str
@@ -113,6 +113,7 @@ class Nometria:
             detail=_detail,
         )
         self._project_id = project_id
+        self.scope: str | None = project_id  # the key covers every project of the account
 
     async def trigger(
         self, *, ref: str | None, env_vars: Mapping[str, str], publish: bool = True
@@ -169,6 +170,9 @@ class Nometria:
             return found, page.pagination.next_cursor if more else None
 
         return await follow_pages(fetch, limit)
+
+    async def newest(self) -> list[Deployment]:
+        return await self.history(limit=NEWEST)  # one page: `limit` is what Nometria sends
 
     async def publish(self, deployment_id: str) -> None:
         raise Unsupported(

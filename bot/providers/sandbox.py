@@ -8,7 +8,8 @@ or ready (waiting for a publish, as Stormkit's approval flow does). The latest d
 live is live, and the one before it rolled back at that instant, as on Nometria.
 
 A ref starting with `broken` or `fail` fails its build, with a log that quotes a secret, so the
-masking of excerpts has something to show. A restart of it succeeds: a retry has a happy ending.
+masking of excerpts has something to show. A restart of it fails again, as the same broken code
+would (the README says such a ref fails); a run stopped by hand restarts and goes on.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Sandbox:
         if step <= 0:
             raise ValueError("a sandbox step must be longer than 0 seconds")
         self._app, self._clock, self._step = app_name, clock, step
+        self.scope: str | None = app_name  # one platform per app: its deployments are its own
         self._default_branch = default_branch
         # A monotonic clock never jumps back mid-build; wall time is read once, to date things.
         self._wall = time.time() - clock()
@@ -112,6 +114,9 @@ class Sandbox:
         runs = sorted(self._runs.values(), key=lambda r: (r.created, r.seq), reverse=True)
         return [self._deployment(r, now, live) for r in runs if r.matches(ref)][:limit]
 
+    async def newest(self) -> list[Deployment]:
+        return await self.history(limit=10)
+
     async def publish(self, deployment_id: str) -> None:
         run, status, now = self._now(deployment_id)
         if status is not Status.READY:
@@ -142,10 +147,10 @@ class Sandbox:
         run, status, now = self._now(deployment_id)
         if status not in {Status.FAILED, Status.STOPPED}:  # Stormkit shows a stop as failed
             raise Rejected(
-                f"deployment {deployment_id} has not failed: "
-                "only a failed deployment can be restarted"
+                f"deployment {deployment_id} is {status.label}: "
+                "only a failed or stopped deployment can be restarted"
             )
-        run.started, run.stopped, run.fails = now, None, False
+        run.started, run.stopped = now, None
         run.attempt += 1
 
     async def delete(self, deployment_id: str) -> None:
@@ -217,11 +222,13 @@ class Sandbox:
             ref=run.ref,
             commit_sha=run.sha,
             commit_message=run.message,
+            branch=run.ref,
             url=self.url if status is Status.LIVE else self._preview(run),
             created_at=self._date(run.created),
             finished_at=self._date(finished) if status.finished else None,
             build_seconds=max(1, round(took)) if took is not None else None,
             error=BUILD_ERROR if status is Status.FAILED else None,
+            owner=self._app,
         )
 
     def _plan(self, run: Run) -> list[tuple[float, bool, str]]:

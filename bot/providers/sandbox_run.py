@@ -51,7 +51,11 @@ class Run:
             return Status.BUILDING
         if self.fails:
             return Status.FAILED
-        return Status.DEPLOYING if now < self.ends else None
+        if now >= self.ends:
+            return None
+        # Its last step: going live when it publishes itself; otherwise the build finishing,
+        # as on Stormkit, where a build nobody publishes never says "deploying".
+        return Status.DEPLOYING if self.publish else Status.BUILDING
 
     def matches(self, ref: str | None) -> bool:
         """`ref` names a branch, or a commit by a prefix of its SHA."""

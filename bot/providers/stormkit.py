@@ -10,15 +10,13 @@ import httpx
 from pydantic import BaseModel
 
 from bot.models import Deployment, LogLine, Status
+from bot.providers.api import Api, Refusal, follow_pages
 from bot.providers.base import (
-    Api,
     AuthError,
+    Capability,
     NotFound,
-    Operation,
     QuotaExceeded,
-    Refusal,
     Rejected,
-    follow_pages,
 )
 from bot.providers.stormkit_shapes import StormkitDeployment
 
@@ -61,7 +59,9 @@ class Stormkit:
     """Bound to one environment: its key, and its id for keys above environment level."""
 
     name = "stormkit"
-    supports: frozenset[Operation] = frozenset({"publish", "rollback", "stop", "restart", "delete"})
+    supports: frozenset[Capability] = frozenset(
+        {"publish", "rollback", "stop", "restart", "delete", "warm_up"}
+    )
 
     def __init__(
         self,
@@ -82,6 +82,7 @@ class Stormkit:
             detail=_detail,
         )
         self._env_id = env_id
+        self.scope = env_id  # without one, the key's own environment: Stormkit scopes by it
         self._default_branch = default_branch
 
     async def trigger(
@@ -147,6 +148,10 @@ class Stormkit:
 
         return await follow_pages(fetch, limit)
 
+    async def newest(self) -> list[Deployment]:
+        """Stormkit's page has no size to ask for: its first 20, one request."""
+        return await self.history(limit=PAGE_SIZE)
+
     async def publish(self, deployment_id: str) -> None:
         refused = f"deployment {deployment_id} has no successful build, so it cannot be published"
         await self._act("publish", deployment_id, refused, idempotent=True)
@@ -165,8 +170,10 @@ class Stormkit:
         await self._act("stop", deployment_id, None, idempotent=True)
 
     async def restart(self, deployment_id: str) -> None:
+        # Stormkit shows a stop as failed (and restarts it): both are said.
         refused = (
-            f"deployment {deployment_id} has not failed: only a failed deployment can be restarted"
+            f"deployment {deployment_id} has not failed: "
+            "only a failed or stopped deployment can be restarted"
         )
         await self._act("restart", deployment_id, refused, idempotent=False)
 

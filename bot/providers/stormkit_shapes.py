@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, field_validator
 
+from bot.commands.usage import ascii_int
 from bot.models import Deployment, Status
 from bot.providers.base import Unavailable
 
@@ -20,11 +21,6 @@ from bot.providers.base import Unavailable
 # (deployhandlers/handler_deploy_callback.go). Past this, "unpublished" is an answer.
 PUBLISH_GAP = timedelta(seconds=60)
 
-NOT_PUBLISHED = (
-    "Stormkit did not publish it: its warm-up ended and it is neither published nor warming "
-    "up, so the environment still serves the deployment that was live before. Stormkit "
-    "records why in the environment's publish status, on its dashboard"
-)
 STATUS_CHECKS_FAILED = "a status check failed, so Stormkit did not publish it"
 
 
@@ -80,8 +76,8 @@ class StormkitDeployment(BaseModel):
     @classmethod
     def _unix(cls, value: object) -> object:
         """Unix seconds as a number (the 201 of POST /v1/deploy) or as a string (GETs)."""
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
+        if isinstance(value, str) and (seconds := ascii_int(value)) is not None:
+            value = seconds
         if value in {"", 0}:
             return None  # the server's zero time: not stopped yet
         if isinstance(value, int | float) and not isinstance(value, bool):
@@ -108,12 +104,15 @@ class StormkitDeployment(BaseModel):
             ref=self.branch,
             commit_sha=commit.sha,
             commit_message=commit.message,
+            branch=self.branch,
+            author=commit.author,
             url=self.previewUrl,
             created_at=self.createdAt,
             finished_at=self.stoppedAt,
             build_seconds=round(self.duration) if self.duration else None,
             error=error,
             auto_published=status is Status.LIVE and self.isAutoPublish,
+            owner=self.envId,
         )
 
 
@@ -143,14 +142,3 @@ def _success(deployment: StormkitDeployment, env_id: str | None, now: datetime) 
     if will_publish and stopped is not None and now - stopped < PUBLISH_GAP:
         return Status.DEPLOYING
     return Status.READY
-
-
-def publish_outcome(provider: str, before: Status, deployment: Deployment) -> Deployment:
-    """What a new reading means after the one before it.
-
-    On Stormkit "deploying" is always a publish under way: a deployment that falls back from
-    it to built-but-not-live was not published (a failed warm-up), and that is a failure.
-    """
-    if provider == "stormkit" and before is Status.DEPLOYING and deployment.status is Status.READY:
-        return deployment.model_copy(update={"status": Status.FAILED, "error": NOT_PUBLISHED})
-    return deployment

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-from bot import blocks
 from bot.models import Action, Approval, Tracked
 from bot.policy import NotAllowed, Refused
 from bot.providers.base import Provider
+from bot.render import blocks
 from bot.store import Store
 from bot.thread import Thread
-from bot.usecases.common import Actor, Audit, approve_pending, decided
-
-_ROW_ID = re.compile(r"[0-9]{1,11}")  # ASCII only: str.isdigit() also takes "²" and "①"
+from bot.usecases.common import Actor, Audit, approve_pending, button_row, decided
 
 
 class Approving:
@@ -28,7 +25,7 @@ class Approving:
     async def clicked(self, value: str, actor: Actor) -> Tracked:
         """The deployment whose approval buttons were clicked, only if the button really is on
         that deployment's thread, in this channel."""
-        row = await self._store.get(int(value)) if _ROW_ID.fullmatch(value) else None
+        row = await button_row(self._store, value)
         on_it = row is not None and (
             actor.message_ts in {row.prompt_ts, row.root_ts} or actor.thread_ts == row.root_ts
         )

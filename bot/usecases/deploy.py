@@ -1,20 +1,23 @@
-"""Deploy: post the root, trigger (or wait for an approver, or wait in line behind the app's
-deployment in flight), and follow it in the thread."""
+"""Deploy: check what was asked, break glass if it was forced, then post the root and start it
+(`usecases/start.py`), or wait in line behind the app's deployment in flight."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
-from bot.blocks import Card, ref_words
-from bot.commands import Deploy, commit_only
-from bot.config import AppConfig
-from bot.home_blocks import escape
-from bot.models import Action, Approval, Deployment, Kind, Status, Tracked
-from bot.providers.base import Provider, ProviderError
+from bot.commands import Deploy
+from bot.commands.deploy import commit_only
+from bot.commands.usage import USAGE, UsageError
+from bot.config.apps import AppConfig
+from bot.models import Action, Approval, Kind, Status, Tracked
+from bot.policy import Refused
+from bot.providers.base import Provider
+from bot.render.blocks import Card
 from bot.store import Store
 from bot.thread import Thread
-from bot.usage import USAGE, UsageError
 from bot.usecases.common import Actor, Audit, Gate
+from bot.usecases.start import Starting
 
 
 class Deploying:
@@ -25,12 +28,15 @@ class Deploying:
         thread: Thread,
         audit: Audit,
         gate: Gate,
+        *,
+        starting: Starting,
     ) -> None:
         self._providers = providers
         self._store = store
         self._thread = thread
         self._audit = audit
         self._gate = gate
+        self._starting = starting
 
     async def __call__(
         self, request: Deploy, app: AppConfig, actor: Actor, *, held: str | None = None
@@ -44,60 +50,64 @@ class Deploying:
             )
         if "commit_refs" in provider.supports:
             commit_only(app.name, request.ref)
-        ref = request.ref or app.default_branch
         if held is not None and request.force is not None:
-            await self._break_glass(app, actor, held, request.force)
+            await self._starting.break_glass(app, actor, held, request.force)
         async with self._gate(app.name):
-            if await self._store.busy(app.name):
+            busy = await self._store.line.busy(app.name)
+            if request.env and not self._store.keeps_overrides:
+                _may_not_wait(app, busy=busy, by_approval=self._starting.by_approval(app))
+            row = None if busy else await self._take(app, request, actor)
+            if row is None:  # busy, or another replica took it at this very moment
+                if request.env and not self._store.keeps_overrides:
+                    _may_not_wait(app, busy=True, by_approval=False)
                 await self._wait(app, request, actor)
                 return
-            await self._start(app, request, actor, provider, ref)
+        await self._start(app, request, actor, row)
 
-    async def _start(
-        self, app: AppConfig, request: Deploy, actor: Actor, provider: Provider, ref: str | None
-    ) -> None:
-        card = Card(
-            app=app.name, provider=app.provider, requester=actor.user, ref=ref, status=Status.QUEUED
-        )
-        if app.approval and "publish" not in provider.supports:
-            await self._await_approval(app, request, actor, card)
-            return
-        root_ts = await self._thread.open(actor.channel, card)
-        try:
-            deployment = await provider.trigger(
-                ref=request.ref, env_vars=request.env, publish=not app.approval
-            )
-        except ProviderError as exc:
-            await self._thread.could_not_start(card, actor.channel, root_ts, exc)
-            raise
-        row = await self._track(
-            app,
-            actor,
-            root_ts,
-            ref or deployment.ref,  # the branch the provider chose, once it says
-            deployment=deployment,
+    async def _take(self, app: AppConfig, request: Deploy, actor: Actor) -> Tracked | None:
+        """The app, taken by recording this start before anything is posted or triggered."""
+        return await self._store.slots.take(
+            app=app.name,
+            provider=app.provider,
+            channel=actor.channel,
+            root_ts="",  # posted next
+            requester=actor.user,
+            ref=request.ref,
             approval=Approval.PENDING if app.approval else None,
-        )
-        await self._thread.started(row, deployment)
-        if request.env:
-            await self._thread.say(row, overridden(request.env))
-        await self._audit(
-            actor,
-            Action.DEPLOY,
-            app.name,
-            "ok",
-            deployment_id=deployment.id,
-            detail=_audited_keys(request.env),
+            env=request.env,
+            triggering=not self._starting.by_approval(app),
         )
 
-    async def _wait(self, app: AppConfig, request: Deploy, actor: Actor) -> None:
-        """The app is deploying: this one waits in line; the poller starts it in its turn."""
-        ahead = await self._store.in_line(app.name)
+    async def _start(self, app: AppConfig, request: Deploy, actor: Actor, row: Tracked) -> None:
+        """The app is ours: its root, then the one way a deploy starts, its lease kept."""
+        by_approval = self._starting.by_approval(app)
         card = Card(
             app=app.name,
             provider=app.provider,
             requester=actor.user,
-            ref=request.ref,
+            ref=request.ref or app.default_branch,
+            default_ref=request.ref is None,
+            status=Status.QUEUED,
+            waiting_for=app.approvers if by_approval else None,
+        )
+        async with self._store.slots.starting(row.id):
+            try:
+                root_ts = await self._thread.open(actor.channel, card)
+            except Exception:  # nothing was triggered: the app is free again
+                await self._store.drop_untriggered(row.id)
+                raise
+            await self._store.slots.set_root(row.id, root_ts)
+            await self._starting.start(app, replace(row, root_ts=root_ts))
+
+    async def _wait(self, app: AppConfig, request: Deploy, actor: Actor) -> None:
+        """The app is deploying: this one waits in line; the poller starts it in its turn."""
+        ahead = await self._store.line.waiting(app.name)
+        card = Card(
+            app=app.name,
+            provider=app.provider,
+            requester=actor.user,
+            ref=request.ref or app.default_branch,
+            default_ref=request.ref is None,
             status=Status.QUEUED,
             place=len(ahead) + 1,
         )
@@ -105,14 +115,14 @@ class Deploying:
         row = await self._track(
             app, actor, root_ts, request.ref, env=request.env, waiting=True, forced=request.force
         )
-        line = await self._store.in_line(app.name)
+        line = await self._store.line.waiting(app.name)
         await self._thread.in_line(line)
         place = next((n for n, r in enumerate(line, 1) if r.id == row.id), len(line))
         text = (
             f":hourglass: *{app.name}* is already deploying, so this deploy waits its turn "
             f"(number {place} in line). It starts by itself when the ones before it end, "
             "checking locks, freezes and permissions again then. Nothing is triggered until then; "
-            f"<@{actor.user}> can Cancel it above."
+            f"{_cancellers(app, actor.user)} can Cancel it above."
         )
         await self._thread.say(row, text)
         await self._audit(
@@ -126,65 +136,47 @@ class Deploying:
         root_ts: str,
         ref: str | None,
         *,
-        deployment: Deployment | None = None,
-        approval: Approval | None = None,
         env: Mapping[str, str] | None = None,
         waiting: bool = False,
         forced: str | None = None,
     ) -> Tracked:
-        """A deploy `actor` asked for, followed from its root: triggered (`deployment`), or
-        not yet (queued: waiting in line, or for an approver)."""
+        """A deploy `actor` asked for, followed from its root, waiting in line."""
         return await self._store.track(
             kind=Kind.DEPLOY,
             app=app.name,
             provider=app.provider,
-            deployment_id=deployment.id if deployment is not None else None,
+            deployment_id=None,
             channel=actor.channel,
             root_ts=root_ts,
             requester=actor.user,
             ref=ref,
-            status=deployment.status if deployment is not None else Status.QUEUED,
-            approval=approval,
+            status=Status.QUEUED,
             env=env,
             waiting=waiting,
             forced=forced,
+            default_ref=ref is None,
         )
 
-    async def _break_glass(self, app: AppConfig, actor: Actor, held: str, reason: str) -> None:
-        """Deploying through a freeze or a lock is said to the whole channel, and audited."""
-        text = (
-            f":rotating_light: <@{actor.user}> is deploying *{app.name}* anyway. {held}\n"
-            f"Their reason: {escape(reason)}"
-        )
-        await self._thread.announce(actor.channel, text)
-        detail = f"break glass: {reason} (held: {held})"
-        await self._audit(actor, Action.DEPLOY, app.name, "forced", detail=detail)
 
-    async def _await_approval(
-        self, app: AppConfig, request: Deploy, actor: Actor, card: Card
-    ) -> None:
-        """No separate publish: nothing is triggered until an approver clicks."""
-        root_ts = await self._thread.open(actor.channel, card.but(waiting_for=app.approvers))
-        row = await self._track(
-            app, actor, root_ts, request.ref, env=request.env, approval=Approval.PENDING
-        )
-        overrides = f" {overridden(request.env)}" if request.env else ""
-        approvers = ", ".join(f"<@{a}>" for a in app.approvers)
-        text = (
-            f":raised_hand: <@{actor.user}> asks to deploy *{app.name}* "
-            f"({ref_words(card.ref)}).{overrides} "
-            f"Nothing is triggered until an approver clicks Approve.\n{approvers}: approve it?"
-        )
-        await self._thread.prompt(row, text, approve_label="Approve")
-        detail = "waiting for approval" + (f"; {_audited_keys(request.env)}" if request.env else "")
-        await self._audit(actor, Action.DEPLOY, app.name, "ok", detail=detail)
+def _may_not_wait(app: AppConfig, *, busy: bool, by_approval: bool) -> None:
+    """Without DEPLOYBOT_SECRET_KEY, override values live only in this process: a deploy that
+    would wait with them (and lose them in a restart) is refused before anything is posted."""
+    if not (busy or by_approval):
+        return
+    why = "waits for an approver" if by_approval else "is deploying, so this one would wait"
+    raise Refused(
+        f"*{app.name}* {why}, and KEY=VALUE overrides are kept while a deploy waits only when "
+        "deploybot has a DEPLOYBOT_SECRET_KEY to seal them with: ask whoever runs deploybot to "
+        "set one"
+        + ("" if by_approval else f", or deploy again when {app.name} is free")
+        + ". Nothing was deployed."
+    )
 
 
-def overridden(env: Mapping[str, str]) -> str:
-    """The keys a deploy overrides, for its thread: names only, never values."""
-    keys = ", ".join(f"`{key}`" for key in env)
-    return f":gear: Overridden for this deploy: {keys} (values are not shown)."
-
-
-def _audited_keys(env: Mapping[str, str]) -> str:
-    return f"overrides: {', '.join(env)}" if env else ""
+def _cancellers(app: AppConfig, requester: str) -> str:
+    """Who may take a deploy out of its line (the policy's cancel): its requester, or an
+    approver; an app without approvers leaves it to anyone who may deploy it."""
+    if not app.approvers:
+        return f"<@{requester}> or anyone who may deploy *{app.name}*"
+    names = [f"<@{u}>" for u in dict.fromkeys((requester, *app.approvers))]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from bot import blocks
 from bot.config import Config
+from bot.dora import duration
 from bot.models import Clock, Tracked
 from bot.providers.base import Provider, ProviderError
 from bot.store import Store
@@ -40,7 +40,7 @@ class Following:
             log.warning("%s is gone from the config; not following %s", row.app, row.deployment_id)
             return
         now = self._now()
-        if now - row.created_at > self._max:
+        if now - (row.triggered_at or row.created_at) > self._max:  # from its trigger
             await self._give_up(row, now)
             return
         try:
@@ -62,7 +62,7 @@ class Following:
         quiet_for = now - row.failing_since
         if row.outage_noticed or quiet_for < self._outage_after:
             return
-        quiet = blocks.duration(int(quiet_for.total_seconds()))
+        quiet = duration(int(quiet_for.total_seconds()))
         text = (
             f":warning: {provider.capitalize()} has not answered for {quiet} ({exc}). "
             "I keep trying, and will say here when it answers again."
@@ -81,7 +81,7 @@ class Following:
         )
 
     async def _give_up(self, row: Tracked, now: datetime) -> None:
-        took = blocks.duration(int((now - row.created_at).total_seconds()))
+        took = duration(int((now - (row.triggered_at or row.created_at)).total_seconds()))
         text = (
             f":hourglass: `{row.deployment_id}` is still {row.status.label} after {took}: "
             f"I stop following it here. `/deploy status {row.app}` shows where it stands."

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from bot import blocks
-from bot.blocks import Card, Message
 from bot.commands import Lock, Operate
-from bot.config import AppConfig
+from bot.config.apps import AppConfig
 from bot.models import Action, AppLock, Approval, Kind, Status
 from bot.mrkdwn import escape
-from bot.policy import Refused, lock_terms, locked_by
+from bot.policy import Refused
+from bot.policy.wording import lock_terms, locked_by
 from bot.providers.base import Provider
 from bot.redact import Redactor
+from bot.render import blocks
+from bot.render.blocks import Card, Message
+from bot.render.excerpt import log_block
+from bot.render.slack_limits import SECTION_TEXT
 from bot.store import Store
 from bot.thread import Thread
 from bot.usecases.common import Actor, Audit, approve_pending
+from bot.usecases.start import Starting
 
 
 class Operating:
@@ -26,25 +30,39 @@ class Operating:
         thread: Thread,
         audit: Audit,
         redact: Redactor,
+        *,
+        starting: Starting,
     ) -> None:
         self._providers = providers
         self._store = store
         self._thread = thread
         self._audit = audit
         self._redact = redact
+        self._starting = starting
 
-    async def __call__(self, request: Operate, app: AppConfig, actor: Actor) -> Message | None:
+    async def __call__(
+        self, request: Operate, app: AppConfig, actor: Actor, *, held: str | None = None
+    ) -> Message | None:
+        """`held`: why deploys are held now, when an approver forces a publish or restart."""
         provider = self._providers[app.name]
         dep_id = request.deployment_id
+        if held is not None and request.force is not None:
+            await self._starting.break_glass(
+                app, actor, held, request.force, action=Action(request.verb), deployment_id=dep_id
+            )
         match request.verb:
             case Action.LOGS:
                 lines = await provider.logs(dep_id)
-                text = self._redact(blocks.excerpt(lines)) or "(no log lines yet)"
-                body = f"*{app.name}* `{dep_id}`\n{blocks.code_block(text)}"
+                head = f"*{app.name}* `{escape(dep_id)}`\n"
+                room = SECTION_TEXT - len(head)
+                body = head + (
+                    log_block(lines, redact=self._redact, room=room) or "(no log lines yet)"
+                )
                 return Message(f"Logs of {dep_id}", tuple(blocks.say(body)))
             case Action.PUBLISH:
                 return await self._publish(app, provider, dep_id, actor)
             case Action.STOP:
+                await self._under_way(provider, dep_id)
                 await provider.stop(dep_id)
                 text = f":octagonal_sign: Stop requested by <@{actor.user}>."
                 row = await self._store.find(app.name, dep_id)
@@ -53,9 +71,37 @@ class Operating:
                 await self._audit(actor, Action.STOP, app.name, "ok", deployment_id=dep_id)
                 return None if row is not None else Message(text)  # said once: in its thread
             case _:
+                await self._ended_badly(provider, dep_id)
                 await provider.restart(dep_id)
                 await self._restarted(app, dep_id, actor)
                 return None
+
+    @staticmethod
+    async def _under_way(provider: Provider, dep_id: str) -> None:
+        """A stop of a deployment that ended is refused, as a restart of one that did not fail
+        is: the provider would accept it and do nothing, and its thread would hear of a stop."""
+        if "stop" not in provider.supports:
+            return  # the adapter refuses it, sending nothing
+        status = (await provider.get(dep_id)).status
+        if status.finished:
+            raise Refused(
+                f"`{escape(dep_id)}` has already ended ({blocks.state_words(status)}): "
+                "only a deployment still under way can be stopped."
+            )
+
+    @staticmethod
+    async def _ended_badly(provider: Provider, dep_id: str) -> None:
+        """Only a failed or stopped deployment restarts: any other is refused in our words,
+        its state said, before the provider is asked."""
+        if "restart" not in provider.supports:
+            return  # the adapter refuses it, sending nothing
+        status = (await provider.get(dep_id)).status
+        if status not in {Status.FAILED, Status.STOPPED}:
+            words = blocks.state_words(status)
+            state = words if words.startswith("was ") else f"is {words}"
+            raise Refused(
+                f"`{escape(dep_id)}` {state}: only a failed or stopped deployment can be restarted."
+            )
 
     async def _publish(
         self, app: AppConfig, provider: Provider, dep_id: str, actor: Actor
@@ -63,11 +109,12 @@ class Operating:
         row = await self._store.find(app.name, dep_id)
         if row is not None and row.approval is Approval.DISCARDED:
             again = " ".join(("/deploy", app.name, *([row.ref] if row.ref else [])))
+            by = f"by <@{row.approved_by}>" if row.approved_by else "when its approval expired"
             raise Refused(
-                f"`{dep_id}` was discarded by <@{row.approved_by}>, so it will not be published. "
+                f"`{dep_id}` was discarded {by}, so it will not be published. "
                 f"To ship it, deploy it again (`{again}`) and have it approved."
             )
-        if row is not None and row.pending and row.prompt_ts:
+        if row is not None and row.pending:  # the row says so, whether or not prompted yet
             await approve_pending(
                 row, actor.user, store=self._store, thread=self._thread, provider=provider
             )
@@ -102,12 +149,16 @@ class Operating:
         return Message(f"Publishing `{dep_id}`: its thread says when it is live.")
 
     async def _restarted(self, app: AppConfig, dep_id: str, actor: Actor) -> None:
-        """Said once, in its thread (a new one when the bot did not start it)."""
+        """Said once, in its thread (a new one when the bot did not start it).
+
+        The run that failed keeps its row, and its outcome; the new run is a row of its own in
+        the same thread, so that history and the figures count both, each when it happened.
+        """
         row = await self._store.find(app.name, dep_id)
         text = f":arrows_counterclockwise: Restarted by <@{actor.user}>."
         if row is not None:
-            await self._store.requeue(row.id)
-            await self._thread.say(row, text)
+            again = await self._store.rerun(row)
+            await self._thread.say(again, text)
         else:
             card = Card(
                 app=app.name,
@@ -135,13 +186,15 @@ class Operating:
     async def lock(self, request: Lock, app: AppConfig, actor: Actor) -> None:
         """Said once, in the channel (the person who locked it sees it there too)."""
         lock = AppLock(app.name, escape(request.reason), actor.user, actor.channel)
-        await self._store.lock(app.name, reason=lock.reason, user=actor.user, channel=actor.channel)
+        await self._store.locks.lock(
+            app.name, reason=lock.reason, user=actor.user, channel=actor.channel
+        )
         text = f":lock: *{app.name}* is {locked_by(lock)}. {lock_terms(app)}"
         await self._thread.announce(actor.channel, text)
         await self._audit(actor, Action.LOCK, app.name, "ok", detail=lock.reason)
 
     async def unlock(self, app: AppConfig, lock: AppLock, actor: Actor) -> None:
-        await self._store.unlock(app.name)
+        await self._store.locks.unlock(app.name)
         was = f" (it was {locked_by(lock)})"
         text = f":unlock: *{app.name}* is unlocked by <@{actor.user}>{was}."
         await self._thread.announce(actor.channel, text)

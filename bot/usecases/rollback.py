@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot import history_blocks
-from bot.blocks import Card, Message
-from bot.config import AppConfig
-from bot.home_blocks import escape
+from bot.config.apps import AppConfig
 from bot.models import Action, Clock, Deployment, Kind, Status, Tracked
+from bot.mrkdwn import escape
 from bot.policy import NotAllowed, Refused
 from bot.providers.base import Provider, ProviderError
+from bot.render import history_blocks
+from bot.render.blocks import OUTSIDE_WORDS, Card, Message, by_whom
+from bot.render.commits import compare_link, revision
 from bot.store import Store
 from bot.thread import Thread
 from bot.usecases.common import Actor, Audit
+
+Tell = Callable[[Message], Awaitable[None]]
+"""Says something to the person who confirmed, privately, now."""
 
 HISTORY = 50
 # What production can go back to: what was live, and on Stormkit any finished build.
@@ -73,12 +77,24 @@ class RollingBack:
         current, target = await self._from_to(app.name, wanted)
         plan = Plan(app.name, current.id, target.id, secrets.token_hex(8))
         return history_blocks.rollback_confirm(
-            app.name, current, target, plan.value(), now=self._now()
+            app.name,
+            current,
+            target,
+            plan.value(),
+            now=self._now(),
+            compare=_taken_out(app, current, target),
         )
 
-    async def confirm(self, plan: Plan, app: AppConfig, actor: Actor, reason: str) -> Message:
+    async def confirm(
+        self, plan: Plan, app: AppConfig, actor: Actor, reason: str, *, tell: Tell
+    ) -> None:
         """Roll back for `reason` (typed in the form): it becomes the lock's reason and is said
-        in the thread, to the requester of the deployment rolled back."""
+        in the thread, to the requester of the deployment rolled back.
+
+        Said in the order it happens: the person is told where to follow (`tell`) once the
+        provider took it and before anything is said in its thread; a deploy in flight is
+        stopped, told so once in its own thread, and said stopped in the rollback's thread
+        before its status."""
         provider = self._providers[app.name]
         current, target = await self._from_to(app.name, plan.target)
         if current.id != plan.current:
@@ -87,14 +103,16 @@ class RollingBack:
                 f"Run `/deploy rollback {app.name}` again."
             )
         key = f"rollback:{plan.nonce}"
-        if not await self._store.claim(key):
+        if not await self._store.claims.take(key):
             raise Refused("This rollback was already carried out; nothing more was done.")
         why = escape(reason)
         # A lock already there stays as it is: its reason is not silently replaced.
-        locking = await self._store.lock_of(app.name) is None
+        locking = await self._store.locks.get(app.name) is None
         if locking:
-            locked = f"rolled back by <@{actor.user}> in <#{actor.channel}>: {why}"
-            await self._store.lock(app.name, reason=locked, user=actor.user, channel=actor.channel)
+            locked = f"a rollback in <#{actor.channel}> ({why})"  # said after "locked by @who:"
+            await self._store.locks.lock(
+                app.name, reason=locked, user=actor.user, channel=actor.channel
+            )
         card = Card(
             app=app.name,
             provider=app.provider,
@@ -106,28 +124,36 @@ class RollingBack:
             f"Deploys are locked until `/deploy unlock {app.name}`.",
         )
         root_ts = await self._thread.open(actor.channel, card)
-        deploys = [r for r in await self._store.in_flight_of(app.name) if r.kind is Kind.DEPLOY]
+        deploys = [
+            r for r in await self._store.line.in_flight_of(app.name) if r.kind is Kind.DEPLOY
+        ]
         stopped = {r.id: await self._stop(provider, r, actor, target.id) for r in deploys}
         try:
             deployment = await provider.rollback(target.id)
         except ProviderError as exc:
             if locking:
-                await self._store.unlock(app.name)
+                await self._store.locks.unlock(app.name)
             if _certainly_not_done(exc):
-                await self._store.unclaim(key)  # the same button may try again
+                await self._store.claims.give_back(key)  # the same button may try again
             await self._thread.could_not_start(card, actor.channel, root_ts, exc)
             raise
-        row = await self._thread.follow(
+        # Told once the provider took it (a refusal leaves the confirmation's button to try
+        # again), and before the thread it points to says anything.
+        link = await self._thread.link(actor.channel, root_ts)
+        await tell(Message(f":rewind: Rolling back {app.name} to `{target.id}`: follow {link}."))
+        await self._thread.follow(
             Kind.ROLLBACK,
             app,
             deployment,
             channel=actor.channel,
             root_ts=root_ts,
             user=actor.user,
-            first=await self._why(app.name, current, target, actor, why),
+            first=(
+                await self._why(app.name, current, target, actor, why),
+                *(_in_flight(app, deploy, stopped[deploy.id]) for deploy in deploys),
+            ),
+            ref=target.ref,
         )
-        for deploy in deploys:
-            await self._thread.say(row, _in_flight(app, deploy, stopped[deploy.id]))
         await self._audit(
             actor,
             Action.ROLLBACK,
@@ -136,15 +162,17 @@ class RollingBack:
             deployment_id=target.id,
             detail=f"from {current.id}: {reason}",
         )
-        return Message(f":rewind: Rolling back {app.name} to `{target.id}`: follow the thread.")
 
     async def _why(
         self, app: str, current: Deployment, target: Deployment, actor: Actor, why: str
     ) -> str:
         """Who rolls back what, why, said to whoever deployed what is rolled back."""
         rows = await self._store.rows_for(app, [current.id])
-        requester = rows[current.id].requester if current.id in rows else None
-        whose = f", deployed by <@{requester}>," if requester else " (not deployed through me)"
+        row = rows.get(current.id)
+        if row is None or row.outside:
+            whose = f" ({OUTSIDE_WORDS})"
+        else:
+            whose = f", deployed by <@{row.requester}>,"
         return (
             f":rewind: <@{actor.user}> rolls back *{app}* from `{current.id}`{whose} "
             f"to `{target.id}`.\n*Reason:* {why}"
@@ -164,15 +192,22 @@ class RollingBack:
                 "again.",
             )
             return "cannot be stopped: it may still go live after the rollback"
+        dep_id = str(row.deployment_id)
         try:
-            await provider.stop(str(row.deployment_id))
+            await provider.stop(dep_id)
+            now = await provider.get(dep_id)
         except ProviderError as exc:
             await self._thread.say(
                 row, f":warning: {said}, but stopping this deploy failed ({exc}): it may go live."
             )
             return f"could not be stopped ({exc}): it may still go live"
-        await self._thread.say(row, f":octagonal_sign: {said}: this deploy was stopped.")
-        return "was stopped"
+        if now.status is Status.STOPPED:  # its end, said once: the poller finds nothing new
+            await self._thread.settle(
+                row, now, said=f":octagonal_sign: {said}: this deploy was stopped."
+            )
+            return "was stopped"
+        await self._thread.say(row, f":octagonal_sign: {said}: this deploy was asked to stop.")
+        return f"was asked to stop ({provider_name(row)} says it is {now.status.label})"
 
     async def _from_to(self, app: str, wanted: str | None) -> tuple[Deployment, Deployment]:
         provider = self._providers[app]
@@ -196,10 +231,22 @@ class RollingBack:
         return current, (was_live or older)[0]
 
 
+def _taken_out(app: AppConfig, current: Deployment, target: Deployment) -> str | None:
+    """The approval prompt's compare view in reverse: what going back takes out."""
+    base, head = revision(target), revision(current)
+    if app.repo is None or base is None or head is None or base == head:
+        return None
+    return compare_link(app.repo, base, head, "What it takes out:")
+
+
+def provider_name(row: Tracked) -> str:
+    return row.provider.capitalize()
+
+
 def _in_flight(app: AppConfig, deploy: Tracked, became: str) -> str:
     return (
-        f":warning: The deploy of *{app.name}* in flight (`{deploy.deployment_id}`, by "
-        f"<@{deploy.requester}>) {became}."
+        f":warning: The deploy of *{app.name}* in flight (`{deploy.deployment_id}`, "
+        f"{by_whom(deploy.requester)}) {became}."
     )
 
 

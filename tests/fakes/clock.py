@@ -43,6 +43,11 @@ class WallClock:
 
     def __init__(self) -> None:
         self.offset = timedelta()
+        self.stopped: datetime | None = None  # the bot's time stands still (a fake outage)
 
     def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        return (self.stopped or datetime.now(UTC)) + self.offset
+
+    def stop(self) -> None:
+        """From now on the bot's time moves only when `offset` does."""
+        self.stopped = datetime.now(UTC)

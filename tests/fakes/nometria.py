@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,7 +43,8 @@ FAILURE_LOG = [
     (0.0, "info", "Deployment {id} queued"),
     (1.0, "info", "Pulling latest commit {sha}..."),
     (1.1, "info", "Building Docker image..."),
-    (1.3, "info", "Build environment: NODE_ENV=production STRIPE_SECRET_KEY=sk_live_abc123"),
+    # As a real build prints its environment: the deploy's env_vars (overrides) are in it.
+    (1.3, "info", "Build environment: NODE_ENV=production STRIPE_SECRET_KEY=sk_live_abc123{env}"),
     (1.5, "info", "npm install complete (147 packages)"),
     (1.8, "error", "Error: Build failed: Cannot find module './payments'"),
     (1.9, "error", "npm ERR! code ELIFECYCLE"),
@@ -80,10 +82,16 @@ class FakeNometria(FakeServer):
         self.clock: Clock = clock or RealClock()
         self.step = step
         self.head_sha = "a1b2c3d"  # what a trigger without commit_sha deploys
+        # The connected branch's commits the fake knows the message of (others: "deploy <sha>").
+        self.commits = {"a1b2c3d": "feat: add payment flow"}
         self.known_projects: set[str] | None = None  # when set, other projects get 404
         self.deployments: dict[str, dict[str, Any]] = {}
+        # Awaited once a trigger created its deployment, before the answer goes back.
+        self.before_answer: Callable[[], Awaitable[None]] | None = None
         self._seq = 0
         self._failures = 0
+        #: What a failed build logs: (step offset, level, message) lines; a test may change it.
+        self.failure_log = list(FAILURE_LOG)
 
     # ---- helpers for tests -------------------------------------------------------------
 
@@ -209,12 +217,13 @@ class FakeNometria(FakeServer):
         }
 
     def _logs(self, d: dict[str, Any], now: float) -> list[dict[str, str]]:
-        plan = FAILURE_LOG if d["fails"] else SUCCESS_LOG
+        plan = self.failure_log if d["fails"] else SUCCESS_LOG
         lines = []
         for offset, level, message in plan:
             at = d["created"] + offset * d["step"]
             if at <= now:
-                text = message.format(id=d["id"], sha=d["commit_sha"], url=d["url"])
+                env = "".join(f" {k}={v}" for k, v in d["env_vars"].items())
+                text = message.format(id=d["id"], sha=d["commit_sha"], url=d["url"], env=env)
                 lines.append({"timestamp": iso(at), "level": level, "message": text})
         return lines
 
@@ -291,8 +300,11 @@ class FakeNometria(FakeServer):
             return error(404, "not_found", "Project not found")
         sha = sha or self.head_sha
         fails = sha.startswith("bad") or self._take_failure()
-        d = self._create(project_id, sha, f"deploy {sha}", dict(env_vars or {}), fails=fails)
+        message = self.commits.get(sha, f"deploy {sha}")
+        d = self._create(project_id, sha, message, dict(env_vars or {}), fails=fails)
         data = {k: d[k] for k in ("id", "project_id")}
+        if self.before_answer is not None:
+            await self.before_answer()
         return json_response(
             {"data": {**data, "status": "queued", "created_at": iso(d["created"])}}, 201
         )

@@ -76,6 +76,7 @@ class FakeServer:
         self.requests: list[Recorded] = []
         self.latency: float = 0.0  # seconds every request awaits before it is answered
         self._faults: list[Fault] = []
+        self._late: list[Fault] = []  # only their delay and matching are used
 
     def _routes(self) -> list[web.RouteDef]:
         raise NotImplementedError
@@ -126,6 +127,18 @@ class FakeServer:
             Fault(status, data, hdrs, content_type, times, path_contains, method, delay)
         )
 
+    def answer_late(
+        self,
+        seconds: float,
+        *,
+        method: str | None = None,
+        path_contains: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next `times` matching requests are carried out at once and answered `seconds`
+        later: the work is done while the caller waits (or dies waiting)."""
+        self._late.append(Fault(200, b"", {}, None, times, path_contains, method, seconds))
+
     def malformed_next(self, times: int = 1, path_contains: str | None = None) -> None:
         """The next `times` requests get a 200 'application/json' answer that is not JSON."""
         self.inject(
@@ -139,12 +152,13 @@ class FakeServer:
     def clear_faults(self) -> None:
         self._faults.clear()
 
-    def _take_fault(self, request: web.Request) -> Fault | None:
-        for fault in self._faults:
+    def _take_fault(self, request: web.Request, faults: list[Fault] | None = None) -> Fault | None:
+        faults = self._faults if faults is None else faults
+        for fault in faults:
             if fault.matches(request):
                 fault.times -= 1
                 if fault.times == 0:
-                    self._faults.remove(fault)
+                    faults.remove(fault)
                 return fault
         return None
 
@@ -174,7 +188,11 @@ class FakeServer:
             await asyncio.sleep(self.latency)
         fault = self._take_fault(request)
         if fault is None:
-            return await handler(request)
+            late = self._take_fault(request, self._late)
+            response = await handler(request)
+            if late is not None:
+                await asyncio.sleep(late.delay)
+            return response
         if fault.delay > 0:
             await asyncio.sleep(fault.delay)
         return web.Response(

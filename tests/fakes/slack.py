@@ -37,6 +37,7 @@ from typing import Any, Literal
 from aiohttp import web
 from multidict import CIMultiDict
 
+from tests.fakes.block_kit import message_errors, view_errors
 from tests.fakes.clock import MANUAL_CLOCK_START, Clock
 from tests.fakes.slack_limits import SlackLimits
 
@@ -49,18 +50,7 @@ TEAM_DOMAIN = "acme"
 TEAM_URL = "https://acme.slack.com/"
 DEFAULT_TOKEN = "xoxb-test-token"
 
-# Slack's documented limits, checked the way the API checks them.
-MAX_BLOCKS = 50
-MAX_SECTION_TEXT = 3000
-MAX_SECTION_FIELDS = 10
-MAX_FIELD_TEXT = 2000
-MAX_HEADER_TEXT = 150
-MAX_CONTEXT_ELEMENTS = 10
-MAX_ACTIONS_ELEMENTS = 25
-MAX_BUTTON_TEXT = 75
-MAX_BUTTON_VALUE = 2000
-MAX_ACTION_ID = 255
-MAX_MESSAGE_TEXT = 40_000
+# Slack's documented Block Kit limits are checked by tests/fakes/block_kit.py.
 MAX_REPLIES_LIMIT = 1000  # conversations.replies: the default and the most a page holds
 
 _JSON_ARGS = ("blocks", "attachments", "metadata")
@@ -178,9 +168,12 @@ class _Fault:
     channel: str | None = None
     retry_after: int = 1
     status: int = 200
+    with_blocks: bool = False  # only calls that carry blocks
 
     def matches(self, method: str, args: Mapping[str, Any]) -> bool:
         if self.times <= 0 or self.method not in (method, "*"):
+            return False
+        if self.with_blocks and not args.get("blocks"):
             return False
         return self.channel is None or args.get("channel") == self.channel
 
@@ -192,7 +185,13 @@ class _Hold:
     method: str  # "*" matches every method
     times: int
     seconds: float | None  # None: until release()
+    in_thread: bool = False  # only replies in a thread
     released: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def matches(self, method: str, args: Mapping[str, Any]) -> bool:
+        if self.times <= 0 or self.method not in (method, "*"):
+            return False
+        return not self.in_thread or bool(args.get("thread_ts"))
 
     async def wait(self) -> None:
         if self.seconds is None:
@@ -214,6 +213,7 @@ class _ResponseTarget:
     message_ts: str | None = None
     thread_ts: str | None = None
     ephemeral: bool = False
+    expired: bool = False  # Slack's response_url works for 30 minutes
 
 
 class FakeSlack:
@@ -235,6 +235,9 @@ class FakeSlack:
         self.base_url: str | None = None
 
         self.calls: list[Call] = []
+        #: The Web API calls and the response_url posts (method "response_url"), in the order
+        #: they arrived: what a person saw first.
+        self.timeline: list[Call] = []
         self.messages: dict[str, list[Message]] = {}
         self.ephemerals: list[Ephemeral] = []
         #: Each person's Home tab as last published (views.publish), and how many times.
@@ -245,11 +248,19 @@ class FakeSlack:
         self.not_in_channels: set[str] = set()
         self.unknown_channels: set[str] = set()
         self.archived_channels: set[str] = set()
+        #: Private channels: one the bot is not in (`not_in_channels`) is `channel_not_found`
+        #: to it, as Slack hides a private channel from whoever is not a member.
+        self.private_channels: set[str] = set()
+        #: Who is in a channel, for channels a test names here: chat.postEphemeral to anyone
+        #: else there answers `user_not_in_channel` ("Intended recipient is not in the
+        #: specified channel"). A channel not named here has everyone in it.
+        self.members: dict[str, set[str]] = {}
         self.unknown_users: set[str] = set()
         self.channel_names: dict[str, str] = {"C0DEPLOYS": "deploys"}
         self.user_names: dict[str, str] = {BOT_USER_ID: "deploybot"}
 
         self._faults: list[_Fault] = []
+        self._outages: list[tuple[tuple[str, ...], Callable[[], bool], int]] = []
         self._drops: list[list[Any]] = []  # [method, times left, replies only]
         self._holds: list[_Hold] = []
         #: Calls carried out whose connection was then dropped without an answer (`drop`).
@@ -315,6 +326,11 @@ class FakeSlack:
         self.responses.setdefault(response_id, [])
         return self.response_url(response_id)
 
+    def expire_response_urls(self) -> None:
+        """Every response_url given so far stops working, as Slack's do after 30 minutes."""
+        for target in self._response_targets.values():
+            target.expired = True
+
     def on(self, method: str, handler: Handler) -> None:
         """Serve (or override) a method: `handler(args)` returns the body; raise SlackError."""
         self._handlers[method] = handler
@@ -327,6 +343,11 @@ class FakeSlack:
         """The next `times` calls of `method` (in `channel`, if given) answer ok=false `error`."""
         self._faults.append(_Fault(method, "error", times, error=error, channel=channel))
 
+    def refuse_blocks(self, error: str = "invalid_blocks", times: int = 1) -> None:
+        """The next `times` calls that carry blocks answer ok=false `error`, whatever the blocks
+        (as Slack does for a limit this fake does not check); the same text alone is taken."""
+        self._faults.append(_Fault("*", "error", times, error=error, with_blocks=True))
+
     def rate_limit(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """The next `times` calls of `method` answer HTTP 429 with a Retry-After header."""
         self._faults.append(_Fault(method, "rate_limit", times, retry_after=retry_after))
@@ -334,6 +355,13 @@ class FakeSlack:
     def server_error(self, method: str, status: int = 503, times: int = 1) -> None:
         """The next `times` calls of `method` answer HTTP `status` with an HTML body."""
         self._faults.append(_Fault(method, "server_error", times, status=status))
+
+    def down_while(
+        self, methods: tuple[str, ...], down: Callable[[], bool], status: int = 503
+    ) -> None:
+        """Every call of `methods` answers HTTP `status` while `down()` holds: an outage of
+        Slack's, timed by whatever clock `down` reads (a test's fake time)."""
+        self._outages.append((methods, down, status))
 
     # ---------------------------------------------------------------- held answers
 
@@ -347,11 +375,12 @@ class FakeSlack:
             raise ValueError("times must be at least 1")
         self._holds.append(_Hold(method, times, seconds))
 
-    def hold(self, method: str, times: int = 1) -> None:
-        """Like `delay`, but the answers wait until `release()` (or the server shuts down)."""
+    def hold(self, method: str, times: int = 1, *, in_thread: bool = False) -> None:
+        """Like `delay`, but the answers wait until `release()` (or the server shuts down);
+        `in_thread`: only replies in a thread are held."""
         if times < 1:
             raise ValueError("times must be at least 1")
-        self._holds.append(_Hold(method, times, None))
+        self._holds.append(_Hold(method, times, None, in_thread))
 
     def drop(self, method: str, times: int = 1, *, in_thread: bool = False) -> None:
         """The next `times` calls of `method` (replies in a thread only, if `in_thread`) are
@@ -378,8 +407,8 @@ class FakeSlack:
     async def _release_on_shutdown(self, _: web.Application) -> None:
         self.release()
 
-    def _take_hold(self, method: str) -> _Hold | None:
-        hold = next((h for h in self._holds if h.times > 0 and h.method in (method, "*")), None)
+    def _take_hold(self, method: str, args: Mapping[str, Any]) -> _Hold | None:
+        hold = next((h for h in self._holds if h.matches(method, args)), None)
         if hold is not None:
             hold.times -= 1
         return hold
@@ -440,13 +469,14 @@ class FakeSlack:
         method = request.match_info["method"]
         call = Call(method, {}, CIMultiDict(request.headers))
         self.calls.append(call)
+        self.timeline.append(call)
         response = await self._answer_api(method, call, request)
         if call.response.get("ok") and self._take_drop(method, call.args):
             self.dropped.append(call)
             assert request.transport is not None
             request.transport.abort()  # done, and never answered
             return response
-        hold = self._take_hold(method)
+        hold = self._take_hold(method, call.args)
         if hold is not None:
             self.held.append(call)
             try:
@@ -485,12 +515,16 @@ class FakeSlack:
         if not isinstance(payload, dict):
             return web.Response(status=400, text="invalid_payload")
         self.responses.setdefault(response_id, []).append(payload)
+        self.timeline.append(Call("response_url", payload, request.headers))
         target = self._response_targets.get(response_id)
         if target is None:
             return web.Response(status=404, text="no_such_response_url")
+        if target.expired:
+            return web.json_response({"ok": False, "error": "expired_url"}, status=404)
         blocks = payload.get("blocks") or []
-        if _block_errors(blocks):
-            return web.Response(status=400, text="invalid_blocks")
+        refused = message_errors(payload.get("text"), blocks)
+        if refused:
+            return web.Response(status=400, text=refused[0])
         self._apply_response(target, payload, str(payload.get("text") or ""), blocks)
         return web.Response(text="ok")
 
@@ -521,6 +555,9 @@ class FakeSlack:
     def _take_fault(
         self, method: str, args: Mapping[str, Any]
     ) -> tuple[int, Json, dict[str, str]] | None:
+        for methods, down, status in self._outages:
+            if method in methods and down():
+                return status, {"ok": False, "error": "service_unavailable"}, {}
         fault = next((f for f in self._faults if f.matches(method, args)), None)
         if fault is None:
             wait = (
@@ -563,6 +600,8 @@ class FakeSlack:
             channel = next((i for i, n in self.channel_names.items() if n == name), channel)
         if channel in self.unknown_channels:
             raise SlackError("channel_not_found")
+        if channel in self.private_channels and channel in self.not_in_channels:
+            raise SlackError("channel_not_found")
         if channel[0] in "UW":  # a user ID: Slack posts in the app's DM with that person
             return self.dm_channel(channel)
         return channel
@@ -579,11 +618,10 @@ class FakeSlack:
         blocks = args.get("blocks") or []
         if not text and not blocks and not args.get("attachments"):
             raise SlackError("no_text")
-        if len(text) > MAX_MESSAGE_TEXT:
-            raise SlackError("msg_too_long")
-        errors = _block_errors(blocks)
-        if errors:
-            raise SlackError("invalid_blocks", errors=errors)
+        refused = message_errors(text, blocks)
+        if refused:
+            code, errors = refused
+            raise SlackError(code, errors=errors)
         return text, blocks
 
     def _apply_response(
@@ -671,6 +709,8 @@ class FakeSlack:
         user = str(args.get("user") or "")
         if not user or user in self.unknown_users:
             raise SlackError("user_not_found")
+        if channel in self.members and user not in self.members[channel]:
+            raise SlackError("user_not_in_channel")
         text, blocks = self._content(args)
         thread_ts = args.get("thread_ts")
         ephemeral = Ephemeral(
@@ -688,7 +728,7 @@ class FakeSlack:
             view = json.loads(view)
         if not isinstance(view, dict) or view.get("type") != "home":
             raise SlackError("invalid_arguments")
-        errors = _block_errors(view.get("blocks") or [], limit=MAX_HOME_BLOCKS)
+        errors = view_errors(view)
         if errors:
             raise SlackError("invalid_arguments", errors=errors)
         self.home_views[user] = view
@@ -712,6 +752,8 @@ class FakeSlack:
             raise SlackError("expired_trigger_id")
         if not isinstance(view, dict) or view.get("type") != "modal":
             raise SlackError("invalid_arguments")
+        if errors := view_errors(view):
+            raise SlackError("invalid_arguments", errors=errors)
         opened = {**view, "id": f"V{len(self.views_opened) + 1:08d}", "trigger_id": trigger}
         self.views_opened.append(opened)
         return {"view": opened}
@@ -871,114 +913,6 @@ def _decode_cursor(cursor: Any) -> int:
     except (ValueError, UnicodeDecodeError):
         pass
     raise SlackError("invalid_cursor")
-
-
-# -------------------------------------------------------------------- block validation
-
-
-MAX_HOME_BLOCKS = 100  # a Home tab holds more than a message
-
-
-def _block_errors(blocks: Any, limit: int = MAX_BLOCKS) -> list[str]:
-    """The subset of Slack's Block Kit validation that catches real mistakes."""
-    if not isinstance(blocks, list):
-        return ["must be an array [json-pointer:/blocks]"]
-    errors: list[str] = []
-    if len(blocks) > limit:
-        errors.append(f"no more than {limit} items allowed [json-pointer:/blocks]")
-    block_ids: set[str] = set()
-    for i, block in enumerate(blocks):
-        where = f"[json-pointer:/blocks/{i}]"
-        if not isinstance(block, dict) or not isinstance(block.get("type"), str):
-            errors.append(f"missing required field: type {where}")
-            continue
-        block_id = block.get("block_id")
-        if block_id is not None:
-            if block_id in block_ids:
-                errors.append(f"duplicate block_id {where}")
-            block_ids.add(block_id)
-        errors.extend(f"{e} {where}" for e in _one_block_errors(block))
-    return errors
-
-
-def _one_block_errors(block: Block) -> Iterator[str]:
-    check = _BLOCK_CHECKS.get(block["type"])
-    return check(block) if check else iter(())
-
-
-def _section_errors(block: Block) -> Iterator[str]:
-    text, fields = block.get("text"), block.get("fields") or []
-    if text is None and not fields:
-        yield "must provide either text or fields"
-    if text is not None:
-        yield from _text_errors(text, MAX_SECTION_TEXT, "text")
-    if len(fields) > MAX_SECTION_FIELDS:
-        yield f"no more than {MAX_SECTION_FIELDS} items allowed /fields"
-    for j, item in enumerate(fields):
-        yield from _text_errors(item, MAX_FIELD_TEXT, f"fields/{j}")
-    if isinstance(block.get("accessory"), dict):
-        yield from _element_errors(block["accessory"], "accessory")
-
-
-def _header_errors(block: Block) -> Iterator[str]:
-    text = block.get("text")
-    yield from _text_errors(text, MAX_HEADER_TEXT, "text")
-    if isinstance(text, dict) and text.get("type") != "plain_text":
-        yield "must be plain_text /text"
-
-
-def _context_errors(block: Block) -> Iterator[str]:
-    elements = block.get("elements") or []
-    if not elements or len(elements) > MAX_CONTEXT_ELEMENTS:
-        yield f"must have 1 to {MAX_CONTEXT_ELEMENTS} elements /elements"
-    for j, element in enumerate(elements):
-        if isinstance(element, dict) and element.get("type") in ("plain_text", "mrkdwn"):
-            yield from _text_errors(element, MAX_SECTION_TEXT, f"elements/{j}")
-
-
-def _actions_errors(block: Block) -> Iterator[str]:
-    elements = block.get("elements") or []
-    if not elements or len(elements) > MAX_ACTIONS_ELEMENTS:
-        yield f"must have 1 to {MAX_ACTIONS_ELEMENTS} elements /elements"
-    action_ids = [
-        e.get("action_id") for e in elements if isinstance(e, dict) and e.get("action_id")
-    ]
-    if len(action_ids) != len(set(action_ids)):
-        yield "duplicate action_id /elements"
-    for j, element in enumerate(elements):
-        yield from _element_errors(element, f"elements/{j}")
-
-
-_BLOCK_CHECKS: dict[str, Callable[[Block], Iterator[str]]] = {
-    "section": _section_errors,
-    "header": _header_errors,
-    "context": _context_errors,
-    "actions": _actions_errors,
-}
-
-
-def _text_errors(text: Any, limit: int, where: str) -> Iterator[str]:
-    if not isinstance(text, dict) or text.get("type") not in ("plain_text", "mrkdwn"):
-        yield f"must be a text object /{where}"
-        return
-    value = text.get("text")
-    if not isinstance(value, str) or not value:
-        yield f"must be more than 0 characters /{where}"
-    elif len(value) > limit:
-        yield f"must be less than {limit + 1} characters /{where}"
-
-
-def _element_errors(element: Any, where: str) -> Iterator[str]:
-    if not isinstance(element, dict) or not isinstance(element.get("type"), str):
-        yield f"missing required field: type /{where}"
-        return
-    if len(str(element.get("action_id") or "")) > MAX_ACTION_ID:
-        yield f"action_id must be less than {MAX_ACTION_ID + 1} characters /{where}"
-    if element["type"] == "button":
-        text = element.get("text")
-        yield from _text_errors(text, MAX_BUTTON_TEXT, f"{where}/text")
-        if len(str(element.get("value") or "")) > MAX_BUTTON_VALUE:
-            yield f"value must be less than {MAX_BUTTON_VALUE + 1} characters /{where}"
 
 
 # -------------------------------------------------------------------- text flattening

@@ -17,11 +17,16 @@ handler_deploy_callback.go, handler_deployment_create.go), where they differ fro
 - POST .../publish answers {"ok": true, "status": "publishing"};
 - the 201 of POST /v1/deploy has `createdAt` as a number.
 
-One app (`app_id`) with one environment (`env_id`). Statuses are computed lazily from the
-clock: a deployment (re)started at t0 with step s is "running" on [t0, t0+2s) (a step more
-when it has status checks, which run after the build), then "success" or "failed". Its commit
-is null until the build starts at t0+s. The latest publication wins: the deployment published
-before it is then unpublished. Answers carry a Date header from the fake's clock.
+One app (`app_id`) with an environment (`env_id`), and more with `add_env`: as on the server,
+an environment-level key reaches its own environment only, an app-level key the one named by
+`envId`, and a deployment is found only within that environment (public/v1 looks it up with
+`MyDeployment(DeploymentID, EnvID)`): another environment's deployment is a 404.
+
+Statuses are computed lazily from the clock: a deployment (re)started at t0 with step s is
+"running" on [t0, t0+2s) (a step more when it has status checks, which run after the build),
+then "success" or "failed". Its commit is null until the build starts at t0+s. The latest
+publication of an environment wins: the deployment published there before it is then
+unpublished. Answers carry a Date header from the fake's clock.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from tests.fakes.recording import FakeServer, Handler, empty_response, json_resp
 from tests.fakes.stormkit_build import FAILURE, REPO, Publish
 
 PAGE_SIZE = 20
+ENV = web.RequestKey("env", str)  # the environment a request reaches, set by the key check
 ERROR_STYLES = ("error", "errors_map", "errors_list", "unexpected", "empty")
 
 
@@ -66,6 +72,7 @@ class FakeStormkit(FakeServer):
         self.status_checks = False  # deployments created from now on run a status check
         self.env_key, self.app_key = env_key, app_key
         self.env_id, self.app_id = env_id, app_id
+        self.env_keys = {env_key: env_id}  # environment-level keys and their environment
         self.auto_publish = auto_publish
         self.clock: Clock = clock or RealClock()
         self.step = step
@@ -101,26 +108,34 @@ class FakeStormkit(FakeServer):
     def status(self, dep_id: str) -> str:
         return build.status(self.deployments[dep_id], self.clock.now())
 
-    def published_id(self) -> str | None:
+    def add_env(self, env_id: str, env_key: str | None = None) -> None:
+        """Another environment of the app: reached by the app key with its envId, or its key."""
+        self.env_keys[env_key or f"sk-env-key-{env_id}"] = env_id
+
+    def published_id(self, env: str | None = None) -> str | None:
         """The deployment published now, None if none is (or the published one was deleted)."""
         now = self.clock.now()
-        done = [(p.ends, p.order, p.id) for p in self._intents() if p.ends <= now and not p.fails]
+        done = [
+            (p.ends, p.order, p.id) for p in self._intents(env) if p.ends <= now and not p.fails
+        ]
         if not done:
             return None
         winner = self.deployments[max(done)[2]]
         return None if winner["deleted"] else str(winner["id"])
 
-    def warming_id(self) -> str | None:
+    def warming_id(self, env: str | None = None) -> str | None:
         """The deployment warming up now: the newest publish, while its warm-up lasts."""
         now = self.clock.now()
-        started = [p for p in self._intents() if p.start <= now]
+        started = [p for p in self._intents(env) if p.start <= now]
         newest = max(started, key=lambda p: (p.start, p.order), default=None)
         return newest.id if newest is not None and now < newest.ends else None
 
-    def seed_history(self, n: int = 3, branch: str = "main") -> list[str]:
+    def seed_history(self, n: int = 3, branch: str = "main", env: str | None = None) -> list[str]:
         """Add `n` successful deployments, hours old, the newest published; newest first."""
         now = self.clock.now()
-        ids = [self._create(branch, False, False, now - (n - i) * 3600)["id"] for i in range(n)]
+        ids = [
+            self._create(branch, False, False, now - (n - i) * 3600, env)["id"] for i in range(n)
+        ]
         if ids:
             self._order += 1
             newest = self.deployments[ids[-1]]
@@ -128,9 +143,22 @@ class FakeStormkit(FakeServer):
             self._publications.append(Publish(newest["id"], at, self._order, at, fails=False))
         return ids[::-1]
 
+    def push(self, branch: str | None = None) -> str:
+        """A git push starts a deployment by itself (the inbound webhook, not the API): it
+        knows its commit from the start, and publishes when the environment auto-publishes and
+        the branch is its default one (handler_inbound_webhooks.go)."""
+        branch = branch or self.default_branch
+        publish = self.auto_publish and branch == self.default_branch
+        d = self._create(branch, publish, self._plans_failure(branch), self.clock.now())
+        d["auto_deploy"] = True
+        d["auto_publish"] = d["auto_publish"] and branch == self.default_branch
+        return str(d["id"])
+
     # ---- state -----------------------------------------------------------------------------
 
-    def _create(self, branch: str, publish: bool, fails: bool, created: float) -> dict[str, Any]:
+    def _create(
+        self, branch: str, publish: bool, fails: bool, created: float, env: str | None = None
+    ) -> dict[str, Any]:
         dep_id, self._next_id = str(self._next_id), self._next_id + 1
         self._order += 1
         checks: bool | None = True if self.status_checks else None
@@ -138,6 +166,7 @@ class FakeStormkit(FakeServer):
             self._check_failures, checks = self._check_failures - 1, False
         d: dict[str, Any] = {
             "id": dep_id,
+            "env": env or self.env_id,
             "branch": branch,
             "should_publish": publish,
             # The server sets ShouldPublish from the request alone (handler_deployment_create).
@@ -171,10 +200,14 @@ class FakeStormkit(FakeServer):
             return True
         return False
 
-    def _intents(self) -> list[Publish]:
-        """Every publish: the asked ones, and those of builds that publish themselves."""
-        intents = list(self._publications)
+    def _intents(self, env: str | None = None) -> list[Publish]:
+        """Every publish in `env` (by default the first environment): the asked ones, and those
+        of builds that publish themselves."""
+        env = env or self.env_id
+        intents = [p for p in self._publications if self.deployments[p.id]["env"] == env]
         for d in self.deployments.values():
+            if d["env"] != env:
+                continue
             ok = not d["fails"] and d["stopped"] is None and d["checks"] is not False
             if ok and (d["should_publish"] or d["auto_publish"]):
                 start = build.finish(d) + self.publish_gap
@@ -190,21 +223,21 @@ class FakeStormkit(FakeServer):
         out = {
             "id": d["id"],
             "appId": self.app_id,
-            "envId": self.env_id,
+            "envId": d["env"],
             "envName": "production",
             "displayName": "my-app",
             "repo": REPO,
             "branch": d["branch"],
             "status": status,
             "error": FAILURE if status == "failed" and d["fails"] and d["stopped"] is None else "",
-            "isAutoDeploy": False,
+            "isAutoDeploy": d.get("auto_deploy", False),
             # The server reports the deployment's ShouldPublish under this name.
             "isAutoPublish": d["should_publish"] if server else d["auto_publish"],
             "stoppedManually": d["stopped"] is not None,
             "statusChecksPassed": self._checks_passed(d, status),
             "apiPathPrefix": "",
             "previewUrl": f"https://{d['id']}--my-app.stormkit.dev",
-            "detailsUrl": f"/apps/{self.app_id}/environments/{self.env_id}/deployments/{d['id']}",
+            "detailsUrl": f"/apps/{self.app_id}/environments/{d['env']}/deployments/{d['id']}",
             "duration": round(build.finish(d) - d["started"]) if done else 0,
             "createdAt": str(int(d["created"])),
             "stoppedAt": str(int(build.finish(d))) if done else None,
@@ -212,9 +245,7 @@ class FakeStormkit(FakeServer):
             "snapshot": {"branch": self.default_branch, "autoPublish": d["auto_publish"]},
             "logs": build.logs(d, now) if logs else None,
             "statusChecks": build.status_checks(d, now) if logs else None,
-            "published": [{"envId": self.env_id, "percentage": 100}]
-            if published == d["id"]
-            else [],
+            "published": [{"envId": d["env"], "percentage": 100}] if published == d["id"] else [],
             "uploadResult": {"clientBytes": 204800, "serverBytes": 0, "serverlessBytes": 0}
             if status == "success"
             else None,
@@ -222,7 +253,7 @@ class FakeStormkit(FakeServer):
         if server and not self.published_as_list:
             out["published"] = published == d["id"]
         if server:
-            out["isWarmingUp"] = self.warming_id() == d["id"]
+            out["isWarmingUp"] = self.warming_id(d["env"]) == d["id"]
         if logs is None:
             del out["logs"], out["statusChecks"]
         return out
@@ -277,12 +308,18 @@ class FakeStormkit(FakeServer):
                 if request.method == "POST":
                     body = await _json_body(request)
                     env = body.get("envId", env) if isinstance(body, dict) else env
-                if env != self.env_id:
+                if env not in self.env_keys.values():
                     return self._error(404, "Environment not found", "envId")
-            elif not key or key != self.env_key:
+            elif key and key == self.env_key:
+                env = self.env_id
+            elif key and key in self.env_keys:
+                env = self.env_keys[key]
+            else:
                 return empty_response(403)
+            request[ENV] = str(env)
             dep_id = request.match_info.get("id")
-            if dep_id is not None and self.deployments.get(dep_id, {"deleted": True})["deleted"]:
+            d = self.deployments.get(dep_id or "", {"deleted": True})
+            if dep_id is not None and (d["deleted"] or d["env"] != env):
                 return self._error(404, "Deployment not found", "id")
             return await handler(request)
 
@@ -299,9 +336,10 @@ class FakeStormkit(FakeServer):
             return self._error(400, "publish must be a boolean", "publish")
         if self.minutes_exhausted:
             return self._error(402, "You have exceeded your build minutes limit.", "billing")
-        d = self._create(branch, publish, self._plans_failure(branch), self.clock.now())
+        failing = self._plans_failure(branch)
+        d = self._create(branch, publish, failing, self.clock.now(), request[ENV])
         keys = ("id", "appId", "envId", "branch", "commit", "createdAt", "stoppedAt")
-        view = self._view(d, None, self.published_id())
+        view = self._view(d, None, self.published_id(d["env"]))
         if self.flavour == "server":  # the struct's own encoding: unix seconds as a number
             view["createdAt"] = int(d["created"])
         return json_response(
@@ -318,11 +356,12 @@ class FakeStormkit(FakeServer):
             start = -1
         if start < 0:
             return self._error(400, "from must be a non-negative integer", "from")
-        branch, published = request.query.get("branch"), self.published_id()
+        env = request[ENV]
+        branch, published = request.query.get("branch"), self.published_id(env)
         items = [
             d
             for d in sorted(self.deployments.values(), key=lambda d: d["order"], reverse=True)
-            if not d["deleted"] and branch in (None, d["branch"])
+            if not d["deleted"] and branch in (None, d["branch"]) and d["env"] == env
         ]
         page = [self._view(d, None, published) for d in items[start : start + PAGE_SIZE]]
         return json_response({"deployments": page, "hasNextPage": len(items) > start + PAGE_SIZE})
@@ -330,7 +369,8 @@ class FakeStormkit(FakeServer):
     async def _get(self, request: web.Request) -> web.Response:
         logs = request.query.get("logs") in ("true", "1")
         d = self.deployments[request.match_info["id"]]
-        return json_response({"deployment": self._view(d, logs, self.published_id())})
+        published = self.published_id(d["env"])
+        return json_response({"deployment": self._view(d, logs, published)})
 
     async def _poll(self, request: web.Request) -> web.Response:
         return json_response({"status": self.status(request.match_info["id"])})

@@ -458,3 +458,64 @@ async def test_delay_and_latency(nm: NM) -> None:
     assert (await client.get("/v1/deployments")).status_code == 200
     assert time.perf_counter() - started >= 0.05
     assert len(fake.requests) == 2
+
+
+async def test_nometria_one_key_reads_every_project(nm: NM) -> None:
+    """The key covers the account: a deployment of any project is read by its ID."""
+    fake, client = nm
+    [other] = fake.seed_history("proj_other", 1)
+    got = (await client.get(f"/v1/deployments/{other}")).json()["data"]
+    assert got["project_id"] == "proj_other"
+
+
+async def test_stormkit_finds_a_deployment_only_in_the_environment_asked(sk: SK) -> None:
+    """As public/v1 does: an env key reaches its own environment, the app key the envId it
+    names; another environment's deployment is a 404."""
+    fake, client = sk
+    fake.add_env("306")
+    [other] = fake.seed_history(1, env="306")
+    assert (await client.get(f"/v1/deployments/{other}")).status_code == 404
+    assert (await client.post(f"/v1/deployments/{other}/publish")).status_code == 404
+    app_key = {"Authorization": "sk-app-key"}
+    got = await client.get(f"/v1/deployments/{other}", params={"envId": "306"}, headers=app_key)
+    assert got.json()["deployment"]["envId"] == "306"
+    listed = (await client.get("/v1/deployments")).json()["deployments"]
+    assert other not in [d["id"] for d in listed]
+    assert fake.published_id("306") == other
+    assert fake.published_id() is None
+
+
+async def test_stormkit_push_deploys_by_itself_with_its_commit(sk: SK, clock: ManualClock) -> None:
+    """A push (the inbound webhook): isAutoDeploy, its SHA from the start, message and author
+    once the build checked out; published by autoPublish on the environment's default branch."""
+    fake, client = sk
+    fake.set_auto_publish(True)
+    pushed = fake.push()
+    other = fake.push("feature/x")
+    [listed, *_] = (await client.get("/v1/deployments")).json()["deployments"]
+    assert listed["id"] == other
+    dep = (await client.get(f"/v1/deployments/{pushed}")).json()["deployment"]
+    assert dep["isAutoDeploy"] is True
+    assert dep["commit"] == {
+        "author": None,
+        "message": None,
+        "sha": fake.deployments[pushed]["sha"],
+    }
+    clock.advance(1)
+    dep = (await client.get(f"/v1/deployments/{pushed}")).json()["deployment"]
+    assert dep["commit"]["author"] == "Jane Doe"
+    assert dep["commit"]["message"] == "deploy main"
+    clock.advance(2)
+    assert fake.published_id() == pushed  # not the feature branch's build
+
+
+async def test_nometria_deployments_carry_their_commit(nm: NM, clock: ManualClock) -> None:
+    """Triggered by any client (a CI job): the list says its commit SHA and message."""
+    fake, client = nm
+    created = (await client.post("/v1/deployments", json={"project_id": "p"})).json()["data"]
+    [listed] = (await client.get("/v1/deployments", params={"project_id": "p"})).json()["data"]
+    assert listed["id"] == created["id"]
+    assert (listed["commit_sha"], listed["commit_message"]) == (
+        fake.head_sha,
+        "feat: add payment flow",
+    )

@@ -15,6 +15,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from tests.conftest import eventually
 from tests.fakes.server import serving
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_limits import SlackLimits
@@ -164,7 +165,12 @@ async def test_thread_replies_and_flattened_texts(fake: FakeSlack, client: Async
                         "action_id": "rollback",
                         "value": "d-1",
                         "text": {"type": "plain_text", "text": "Roll back"},
-                        "confirm": {"text": {"type": "plain_text", "text": "Sure?"}},
+                        "confirm": {
+                            "title": {"type": "plain_text", "text": "Roll back?"},
+                            "text": {"type": "plain_text", "text": "Sure?"},
+                            "confirm": {"type": "plain_text", "text": "Yes"},
+                            "deny": {"type": "plain_text", "text": "No"},
+                        },
                     }
                 ],
             },
@@ -226,6 +232,33 @@ async def test_channel_sets(fake: FakeSlack, client: AsyncWebClient) -> None:
     assert (await client.conversations_info(channel=CHANNEL))["channel"]["name"] == "deploys"
 
 
+async def test_membership_answers_as_slack_does(fake: FakeSlack, client: AsyncWebClient) -> None:
+    """A private channel the bot is not in is hidden from it (channel_not_found); an ephemeral
+    message to someone outside the channel is user_not_in_channel; the bot outside a public
+    one is not_in_channel, for chat.postEphemeral too."""
+    fake.not_in_channels |= {"C0SECRET", "C0PUBLIC"}
+    fake.private_channels.add("C0SECRET")
+    fake.members[CHANNEL] = {"U0IN"}
+    calls = [
+        (client.chat_postMessage(channel="C0SECRET", text="hi"), "channel_not_found"),
+        (
+            client.chat_postEphemeral(channel="C0SECRET", user="U0IN", text="hi"),
+            "channel_not_found",
+        ),
+        (client.chat_postEphemeral(channel="C0PUBLIC", user="U0IN", text="hi"), "not_in_channel"),
+        (
+            client.chat_postEphemeral(channel=CHANNEL, user="U0OUT", text="hi"),
+            "user_not_in_channel",
+        ),
+    ]
+    for call, error in calls:
+        with pytest.raises(SlackApiError) as caught:
+            await call
+        assert caught.value.response["error"] == error
+    await client.chat_postEphemeral(channel=CHANNEL, user="U0IN", text="hi")
+    assert [e.user for e in fake.ephemerals] == ["U0IN"]
+
+
 async def test_users_info(client: AsyncWebClient) -> None:
     user = (await client.users_info(user="U0ALICE"))["user"]
     assert (user["id"], user["name"], user["real_name"]) == ("U0ALICE", "alice", "Alice")
@@ -237,18 +270,83 @@ async def test_unknown_method(client: AsyncWebClient) -> None:
     assert caught.value.response["error"] == "unknown_method"
 
 
+def _plain(text: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": text}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _buttons(*elements: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "actions", "elements": list(elements)}
+
+
+def _button(
+    *, text: str = "Go", value: str = "1", confirm_text: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    button = {"type": "button", "action_id": "go", "text": _plain(text), "value": value}
+    if confirm_text is not None:
+        button["confirm"] = {
+            "title": _plain("Sure?"),
+            "text": confirm_text,
+            "confirm": _plain("Yes"),
+            "deny": _plain("No"),
+        }
+    return button
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
         ({"text": "x", "blocks": [section("b")] * 51}, "invalid_blocks"),
         ({"text": "x", "blocks": [section("b" * 3001)]}, "invalid_blocks"),
         ({"text": "x", "blocks": [section("")]}, "invalid_blocks"),
+        ({"text": "x" * 40_001}, "msg_too_long"),
+        (
+            {"text": "x", "blocks": [{"type": "header", "text": _plain("h" * 151)}]},
+            "invalid_blocks",
+        ),
+        (
+            {"text": "x", "blocks": [_buttons(_button(confirm_text=_mrkdwn("Sure?")))]},
+            "invalid_blocks",
+        ),
+        ({"text": "x", "blocks": [_buttons(_button(value="v" * 2001))]}, "invalid_blocks"),
+        ({"text": "x", "blocks": [_buttons(_button(text="b" * 76))]}, "invalid_blocks"),
+        (
+            {"text": "x", "blocks": [{"type": "context", "elements": [_mrkdwn("c")] * 11}]},
+            "invalid_blocks",
+        ),
     ],
 )
 async def test_validation(client: AsyncWebClient, kwargs: dict[str, Any], error: str) -> None:
+    """What Slack's docs say it refuses, it refuses (tests/fakes/block_kit.py)."""
     with pytest.raises(SlackApiError) as caught:
         await client.chat_postMessage(channel=CHANNEL, **kwargs)
     assert caught.value.response["error"] == error
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        {"type": "home", "blocks": [section("b")] * 101},
+        {"type": "home", "blocks": [section("b")], "private_metadata": "m" * 3001},
+        {"type": "modal", "title": _plain("t" * 25), "blocks": [section("b")]},
+        {"type": "modal", "title": _plain("t"), "close": _plain("c" * 25), "blocks": []},
+    ],
+)
+async def test_views_over_slacks_limits_are_refused(
+    fake: FakeSlack, client: AsyncWebClient, view: dict[str, Any]
+) -> None:
+    if view["type"] == "home":
+        call = client.views_publish(user_id="U0DEV", view=view)
+    else:
+        call = client.views_open(trigger_id="t-1", view=view)
+    with pytest.raises(SlackApiError) as caught:
+        await call
+    assert caught.value.response["error"] == "invalid_arguments"
+    assert fake.home_views == {}
+    assert fake.views_opened == []
 
 
 async def test_message_without_text_or_blocks_is_no_text(client: AsyncWebClient) -> None:
@@ -383,11 +481,13 @@ async def test_command_and_click_through_bolt(fake: FakeSlack, driver: SlackDriv
     response = await driver.command("web")
     assert response.status_code == 200
     assert response.text == "Got it, <@U0DEV>"
-    [message] = fake.root_messages(CHANNEL)
+    # Bolt says and responds after the ack, in a task of its own: wait for what they send.
+    [message] = await _until(lambda: fake.root_messages(CHANNEL))
     assert message.text == "Deploy web?"
 
     clicked = await driver.click("approve", message_ts=message.ts, user="U0ALICE")
     assert clicked.status_code == 200
+    await _until(lambda: message.text.startswith("Approved"))
     assert message.text == "Approved web by alice in approval"
     assert message.blocks == []
     assert fake.calls_to("auth.test")  # Bolt resolved the bot through the fake
@@ -411,12 +511,8 @@ async def test_bolt_rejects_unsigned_and_stale_requests(driver: SlackDriver) -> 
 RELEASE = {"event_type": "deploybot_notice", "event_payload": {"notice": 7}}
 
 
-async def _until(check: Any, within: float = 5.0) -> None:
-    async with asyncio.timeout(within):
-        while True:
-            if check():
-                return
-            await asyncio.sleep(0.01)
+async def _until(check: Any) -> Any:
+    return await eventually(check)
 
 
 async def test_metadata_is_stored_and_shown_only_when_asked(
@@ -556,6 +652,18 @@ async def test_hold_waits_for_release(fake: FakeSlack, client: AsyncWebClient) -
     fake.release()
     assert (await updating)["ts"] == ts
     assert fake.held == []
+
+
+async def test_a_hold_in_thread_lets_roots_go(fake: FakeSlack, client: AsyncWebClient) -> None:
+    fake.hold("chat.postMessage", in_thread=True)
+    root = await asyncio.wait_for(client.chat_postMessage(channel=CHANNEL, text="root"), 5)
+    reply = asyncio.create_task(
+        client.chat_postMessage(channel=CHANNEL, text="reply", thread_ts=root["ts"])
+    )
+    await _until(lambda: fake.held)
+    assert fake.texts_in_thread(CHANNEL, root["ts"]) == ["reply"]  # carried out, not answered
+    fake.release()
+    assert (await reply)["ok"]
 
 
 async def test_release_forgets_unused_holds(fake: FakeSlack, client: AsyncWebClient) -> None:

@@ -9,10 +9,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import blocks
 from bot.door import Door
 from bot.listeners.after_ack import carry_on
 from bot.listeners.errors import answer
+from bot.render import blocks
 from bot.usecases.common import Actor
 
 
@@ -60,7 +60,7 @@ async def _clicked(
     if action_id == blocks.ROLLBACK:
         await _ask_why(door, body, value, actor, client)
         return
-    await answer(respond, await door.click(action_id, value, actor))
+    await answer(respond, await door.clicks.click(action_id, value, actor))
 
 
 async def _ask_why(
@@ -71,5 +71,5 @@ async def _ask_why(
     metadata = json.dumps(
         {"plan": value, "channel": actor.channel, "response_url": body.get("response_url")}
     )
-    form = await door.rollback_form(value, actor, metadata)
+    form = await door.clicks.rollback_form(value, actor, metadata)
     await client.views_open(trigger_id=body["trigger_id"], view=form)

@@ -9,12 +9,15 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import history_blocks
-from bot.commands import reason_problem
+from bot.commands.reasons import reason_problem
 from bot.door import Door
 from bot.listeners.after_ack import carry_on
-from bot.listeners.errors import answer, on_error
+from bot.listeners.errors import answer, words_for
+from bot.render import history_blocks
+from bot.render.blocks import Message
 from bot.usecases.common import Actor
 
 log = logging.getLogger(__name__)
@@ -28,7 +31,7 @@ def typed_reason(body: dict[str, Any]) -> str:
 
 
 async def rollback_reason(
-    door: Door, ack: AsyncAck, body: dict[str, Any]
+    door: Door, ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient
 ) -> asyncio.Task[None] | None:
     """A blank or unshowable reason is said in the form, which stays open; otherwise the form
     closes and the rollback is carried out (in the task returned), answered where its button
@@ -39,10 +42,10 @@ async def rollback_reason(
         await ack(response_action="errors", errors={history_blocks.REASON_BLOCK: problem})
         return None
     await ack()
-    return carry_on(door, body, None, lambda: _roll_back(door, body, reason))
+    return carry_on(door, body, None, lambda: _roll_back(door, body, reason, client))
 
 
-async def _roll_back(door: Door, body: dict[str, Any], reason: str) -> None:
+async def _roll_back(door: Door, body: dict[str, Any], reason: str, client: AsyncWebClient) -> None:
     try:
         meta = json.loads((body.get("view") or {}).get("private_metadata") or "")
         plan, channel, url = meta["plan"], meta["channel"], meta["response_url"]
@@ -52,10 +55,25 @@ async def _roll_back(door: Door, body: dict[str, Any], reason: str) -> None:
         return
     respond = AsyncRespond(response_url=url)
     said_to = {"user_id": user, "channel_id": channel, "response_url": url}
+
+    async def tell(message: Message) -> None:
+        """Said once the rollback's thread exists, before anything is said in it: it replaces
+        the confirmation (an ephemeral message). A form sent after its response_url expired
+        (Slack's work for 30 minutes) is answered in the channel, or in a DM."""
+        if not await answer(respond, message, replace_original=True):
+            await _tell(client, user, channel, message)
+
     try:
-        reply = await door.rollback(plan, reason, Actor(user=user, channel=channel))
+        await door.clicks.rollback(plan, reason, Actor(user=user, channel=channel), tell=tell)
     except Exception as exc:  # noqa: BLE001 - every failure is answered in one place
-        await on_error(exc, said_to, respond)
-        return
-    # The rollback's confirmation is an ephemeral message: replace it with what happened.
-    await answer(respond, reply, replace_original=True)
+        refused = Message(words_for(exc, said_to))  # beside the confirmation, or what was told
+        if not await answer(respond, refused, replace_original=False):
+            await _tell(client, user, channel, refused)
+
+
+async def _tell(client: AsyncWebClient, user: str, channel: str, reply: Message) -> None:
+    text, found = reply.payload()
+    try:
+        await client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=found)
+    except SlackApiError:
+        await client.chat_postMessage(channel=user, text=text, blocks=found)

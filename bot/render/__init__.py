@@ -1,0 +1,1 @@
+"""Rendering, pure: Block Kit messages, views and text cut to Slack's limits."""
