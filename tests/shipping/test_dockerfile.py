@@ -8,7 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
 CI_IMAGE = (ROOT / ".ci" / "image").read_text(encoding="utf-8")
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -128,7 +128,7 @@ def _spawn(
 
 
 def test_a_deploybot_toml_lying_here_does_not_leave_the_sandbox(tmp_path: Path) -> None:
-    example = Path(__file__).parent.parent / "deploybot.example.toml"
+    example = Path(__file__).parents[2] / "deploybot.example.toml"
     (tmp_path / "deploybot.toml").write_text(example.read_text(encoding="utf-8"))
     child = _spawn(tmp_path, NOMETRIA_API_KEY="nm-real", STORMKIT_DOCS_KEY="sk-real")
     child.expect(r"deploybot console: 2 apps \(web, docs\) from the built-in example\.")
@@ -496,7 +496,7 @@ def test_piped_lines_each_wait_for_what_the_one_before_started(tmp_path: Path) -
 
 def test_every_emoji_the_bot_says_shows_as_a_glyph() -> None:
     """Each `:shortcode:` in the bot's messages reads as the emoji Slack shows, none as text."""
-    bot = Path(__file__).parents[1] / "bot"
+    bot = Path(__file__).parents[2] / "bot"
     said = {
         code
         for path in bot.rglob("*.py")

@@ -14,7 +14,7 @@ from tests.conftest import TEST_DATABASE_URL
 # Each script starts its own bot and fakes, and runs the naive bot after it: tens of seconds.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 
 
 @pytest.mark.parametrize(

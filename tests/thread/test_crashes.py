@@ -1,8 +1,8 @@
 """A crash injected at each step of a start leaves no app busy for good: the process dies (the
 step raises `Crash`, which nothing handles, and its lease is no longer renewed); once the lease
 has run out the poller adopts the deployment the provider has from it, or ends the start as not
-started and frees the app, and says so in the thread. (tests/test_stuck.py does the same for a
-deploy leaving the line; tests/test_stops.py kills real processes.)"""
+started and frees the app, and says so in the thread. (tests/thread/test_stuck.py does the same
+for a deploy leaving the line; tests/usecases/test_stops.py kills real processes.)"""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from bot.providers.nometria import Nometria
 from bot.render import blocks
 from bot.thread import Thread
 from tests.conftest import World, eventually
-from tests.test_stuck import (
+from tests.thread.test_stuck import (
     CHANNEL,
     LONG,
     Crash,

@@ -115,7 +115,7 @@ approval = "yes"
 
 
 def test_the_example_file_loads(tmp_path: Path) -> None:
-    example = Path(__file__).parent.parent / "deploybot.example.toml"
+    example = Path(__file__).parents[2] / "deploybot.example.toml"
     config = load(tmp_path, example.read_text(encoding="utf-8"), ENV | {"STORMKIT_DOCS_KEY": "k"})
     assert set(config.apps) == {"web", "docs"}
 
@@ -209,7 +209,7 @@ def test_serve_without_a_signing_secret_says_which_variable(tmp_path: Path) -> N
 
 
 def test_the_example_apps_file_is_valid() -> None:
-    example = Path(__file__).parent.parent / "deploybot.example.toml"
+    example = Path(__file__).parents[2] / "deploybot.example.toml"
     config = configuration.load(
         Settings(deploybot_config=example), environ=ENV | {"STORMKIT_DOCS_KEY": "sk-docs"}
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pexpect
 
 from tests.conftest import World, eventually
-from tests.test_console import console  # noqa: F401 - the fixture
+from tests.console.test_console import console  # noqa: F401 - the fixture
 
 CHANNEL = "C0DEPLOYS"
 

@@ -18,7 +18,7 @@ from bot.models import Kind, Status
 from bot.store import Store
 from bot.usecases.figures import SETTLE
 from tests.conftest import World
-from tests.test_history_stats import _deployed
+from tests.usecases.test_history_stats import _deployed
 
 CHANNEL = "C0DEPLOYS"
 GAUGES = (

@@ -13,7 +13,7 @@ import yaml
 
 from bot.store.db import async_url
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "compose.yaml").read_text(encoding="utf-8"))
 HAPROXY = (ROOT / "deploy" / "haproxy.cfg").read_text(encoding="utf-8")
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")

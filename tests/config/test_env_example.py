@@ -18,7 +18,7 @@ from pydantic import SecretStr
 from bot.config.apps import DEFAULT_KEY_ENV
 from bot.config.settings import Settings
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 EXAMPLE = ROOT / ".env.example"
 LINE = re.compile(r"^(#\s?)?([A-Z][A-Z0-9_]*)=(.*)$")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.render import blocks
 from tests.conftest import World, eventually
-from tests.test_rollback import _confirm, _confirmation, _rollback_root
+from tests.usecases.test_rollback import _confirm, _confirmation, _rollback_root
 
 CHANNEL = "C0DEPLOYS"
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from tests.conftest import BOT_TOKEN, NOMETRIA_KEY, SIGNING_SECRET, STORMKIT_KEY
 
-EXAMPLE = Path(__file__).parent.parent / "deploybot.example.toml"
+EXAMPLE = Path(__file__).parents[2] / "deploybot.example.toml"
 
 
 async def _run(cwd: Path, *args: str, **env: str) -> tuple[int, str, str]:

@@ -292,7 +292,7 @@ async def test_check_says_an_unreachable_provider_without_retry_noise(
 
 def test_version_is_the_installed_package_version(tmp_path: Path) -> None:
     """`deploybot --version`, as the installed script runs, with no settings at all."""
-    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text("utf-8"))
+    project = tomllib.loads((Path(__file__).parents[2] / "pyproject.toml").read_text("utf-8"))
     script = Path(sys.executable).parent / "deploybot"
     bare = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DEPLOYBOT_"))}
     done = subprocess.run(  # noqa: S603 (the project's own script)

@@ -22,7 +22,7 @@ from bot.store.db import Base, Database
 from tests.conftest import postgres_schema, write_apps
 from tests.processes import spawn_bot
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 TABLES = (bot.store.tables, bot.outbox.table)  # the modules that put every table on Base.metadata
 
 

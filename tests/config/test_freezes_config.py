@@ -134,7 +134,7 @@ def test_check_refuses_a_bad_cron_in_one_line(tmp_path: Path) -> None:
 
 def test_the_readme_and_the_example_file_show_valid_freezes(tmp_path: Path) -> None:
     """The README's snippet is the one loaded above; the example's, uncommented, loads too."""
-    root = Path(__file__).parent.parent
+    root = Path(__file__).parents[2]
     assert FREEZES.strip() in (root / "README.md").read_text(encoding="utf-8")
     example = (root / "deploybot.example.toml").read_text(encoding="utf-8")
     head, commented = example.split("# [[freezes]]", 1)

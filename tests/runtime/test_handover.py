@@ -6,7 +6,8 @@ intervals) has run out, within three intervals of the kill; and sends the messag
 claimed once their claim (two intervals, no longer renewed by its heartbeat) has run out, the
 same.
 
-`DEPLOYBOT_TEST_HANDOVER_INTERVALS=10 ./dev pytest tests/test_handover.py` measures the default.
+`DEPLOYBOT_TEST_HANDOVER_INTERVALS=10 ./dev pytest tests/runtime/test_handover.py` measures
+the default.
 """
 
 from __future__ import annotations

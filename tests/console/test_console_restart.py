@@ -9,7 +9,7 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from tests.test_console import APPS, _console
+from tests.console.test_console import APPS, _console
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import World, eventually
-from tests.test_rollback import _confirm, _confirmation
+from tests.usecases.test_rollback import _confirm, _confirmation
 
 CHANNEL = "C0DEPLOYS"  # vault's only channel
 ELSEWHERE = "C0RANDOM"
