@@ -166,6 +166,7 @@ def test_a_seal_opens_with_its_keys_only() -> None:
     assert Sealer(old).lasting
 
 
+@pytest.mark.slow
 async def test_a_bad_secret_key_stops_serve_in_one_line_without_echoing_it(
     tmp_path: Path,
 ) -> None:

@@ -101,6 +101,7 @@ async def exits(tmp_path: Path, **extra: str) -> str:
     return bot.output()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("value", ["9464", "metrics.internal", "127.0.0.1:99999", "::1:9464"])
 async def test_a_bad_metrics_address_stops_serve_in_one_line(tmp_path: Path, value: str) -> None:
     out = await exits(tmp_path, DEPLOYBOT_METRICS_ADDR=value)

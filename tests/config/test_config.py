@@ -190,6 +190,7 @@ def test_the_cli_says_every_problem_a_line_each(tmp_path: Path) -> None:
         assert lines[0] == f"deploybot: {4 + len(rest)} problems to fix:", (command, result.stderr)
 
 
+@pytest.mark.slow
 def test_serve_without_a_signing_secret_says_which_variable(tmp_path: Path) -> None:
     path = tmp_path / "deploybot.toml"
     path.write_text(GOOD, encoding="utf-8")

@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import BOT_TOKEN, NOMETRIA_KEY, SIGNING_SECRET, STORMKIT_KEY
 
 EXAMPLE = Path(__file__).parents[2] / "deploybot.example.toml"
@@ -62,6 +64,7 @@ async def test_a_first_serve_says_everything_to_set_up_in_one_run(tmp_path: Path
     assert not (tmp_path / "deploybot.db").exists()  # nothing was started
 
 
+@pytest.mark.slow
 async def test_after_copying_the_example_the_keys_and_a_typo_come_in_one_run(
     tmp_path: Path,
 ) -> None:
@@ -110,6 +113,7 @@ async def test_unknown_keys_anywhere_in_the_file_get_the_closest_known_one(tmp_p
     ]
 
 
+@pytest.mark.slow
 async def test_check_and_serve_take_config(tmp_path: Path) -> None:
     """`--config FILE` is read by both, before DEPLOYBOT_CONFIG; a missing one is named."""
     (tmp_path / "mine.toml").write_text('[apps.web]\nprovider = "sandbox"\n', encoding="utf-8")

@@ -127,6 +127,7 @@ def _spawn(
     )
 
 
+@pytest.mark.slow
 def test_a_deploybot_toml_lying_here_does_not_leave_the_sandbox(tmp_path: Path) -> None:
     example = Path(__file__).parents[2] / "deploybot.example.toml"
     (tmp_path / "deploybot.toml").write_text(example.read_text(encoding="utf-8"))
@@ -142,6 +143,7 @@ def test_a_deploybot_toml_lying_here_does_not_leave_the_sandbox(tmp_path: Path) 
     child.expect(pexpect.EOF)
 
 
+@pytest.mark.slow
 def test_the_banner_does_not_suggest_config_to_whom_gave_one(tmp_path: Path) -> None:
     apps = tmp_path / "mine.toml"
     apps.write_text(APPS, encoding="utf-8")
@@ -157,6 +159,7 @@ def test_the_banner_does_not_suggest_config_to_whom_gave_one(tmp_path: Path) -> 
     assert "--config" not in shown.getvalue()
 
 
+@pytest.mark.slow
 def test_the_banner_says_plainly_when_deploys_are_real(tmp_path: Path) -> None:
     apps = tmp_path / "mine.toml"
     apps.write_text(
@@ -195,6 +198,7 @@ def test_ctrl_c_leaves_at_once(console: pexpect.spawn) -> None:
     assert "Traceback" not in (console.before or "")
 
 
+@pytest.mark.slow
 def test_home_shows_the_tab_and_its_buttons_work(console: pexpect.spawn) -> None:
     """/home opens the Home tab; its Deploy button (after its confirm) deploys in #deploys."""
     console.sendline("/deploy web")
@@ -289,6 +293,7 @@ def test_as_names_only_people_that_exist(console: pexpect.spawn) -> None:
     console.expect("@lead in #deploys>")
 
 
+@pytest.mark.slow
 def test_as_takes_the_ids_the_apps_file_names(tmp_path: Path) -> None:
     apps = APPS.replace('approvers = ["U0LEAD"]', 'approvers = ["U0LEAD", "U07QA"]', 1)
     console = next(_console(tmp_path, apps))
@@ -362,6 +367,7 @@ def test_a_box_wraps_by_cell_and_keeps_its_border() -> None:
     assert boxed("head", [status], None).split("\n") == ["┌ head", f"│ {status}", "└"]
 
 
+@pytest.mark.slow
 def test_a_narrow_terminal_wraps_and_late_output_goes_above_the_prompt(tmp_path: Path) -> None:
     """What a 50-column terminal shows (pyte plays the terminal): each line of each message
     inside its border, the root's long status whole once its lines are joined, and the prompt
@@ -413,6 +419,7 @@ def test_a_narrow_terminal_wraps_and_late_output_goes_above_the_prompt(tmp_path:
     child.expect(pexpect.EOF)
 
 
+@pytest.mark.slow
 def test_piped_input_reads_as_a_transcript(tmp_path: Path) -> None:
     """Not a terminal (a pipe, CI): each line read is printed after its prompt, and lines are
     not wrapped whatever COLUMNS says."""

@@ -17,6 +17,7 @@ def console(tmp_path: Path) -> Iterator[pexpect.spawn]:
     yield from _console(tmp_path, APPS)
 
 
+@pytest.mark.slow
 def test_a_restarted_broken_ref_fails_again_and_both_failures_count(
     console: pexpect.spawn,
 ) -> None:

@@ -108,6 +108,7 @@ async def test_a_status_change_is_replied_in_the_thread_before_the_root_is_edite
         }
     ],
 )
+@pytest.mark.slow
 async def test_a_burst_of_changes_stays_within_slacks_limits(world: World) -> None:
     """The fake Slack enforces the limits its docs state (a short burst, then one post a pace
     per channel; a budget of edits for the workspace): the bot is never answered 429."""

@@ -85,6 +85,7 @@ async def test_check_says_a_404_most_likely_means_env_id_or_key_scope(
     ) in out
 
 
+@pytest.mark.slow
 async def test_serve_stops_cleanly_on_sigterm(tmp_path: Path, served_fakes: Any) -> None:
     _, _, _, _, servers = served_fakes
     apps = write_apps(tmp_path, servers)
@@ -268,6 +269,7 @@ async def test_serve_waits_for_an_unreachable_slack_and_says_so_once(tmp_path: P
     assert "Traceback" not in out
 
 
+@pytest.mark.slow
 async def test_check_says_an_unreachable_provider_without_retry_noise(
     tmp_path: Path, served_fakes: Any
 ) -> None:
@@ -308,6 +310,7 @@ def test_version_is_the_installed_package_version(tmp_path: Path) -> None:
     assert done.stdout == f"deploybot {metadata.version('deploybot')}\n"
 
 
+@pytest.mark.slow
 async def test_start_and_stop_say_what_they_do_while_slack_is_unreachable(tmp_path: Path) -> None:
     """Serving, what Slack's silence means, the signal, and what was handed over: all in the
     log though Slack never answers; SIGTERM still ends it with exit 0."""

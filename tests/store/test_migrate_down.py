@@ -9,6 +9,7 @@ import pty
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, text
 
 from bot import migrations
@@ -87,6 +88,7 @@ async def test_without_a_terminal_it_refuses_and_changes_nothing(tmp_path: Path)
     assert await _state(url) == (migrations.head(), True)
 
 
+@pytest.mark.slow
 async def test_at_a_terminal_no_keeps_the_rows_and_yes_drops_them(tmp_path: Path) -> None:
     url = await _store(tmp_path / "store.db", rows=True)
     code, out = await _migrate(url, "--to", OLDER, answer="n")
@@ -109,6 +111,7 @@ async def test_yes_drops_without_asking(tmp_path: Path) -> None:
     assert await _state(url) == (OLDER, False)
 
 
+@pytest.mark.slow
 async def test_empty_tables_are_dropped_without_asking(tmp_path: Path) -> None:
     """Nothing to lose: no question, even without a terminal; an upgrade never asks."""
     url = await _store(tmp_path / "store.db", rows=False)
