@@ -40,26 +40,10 @@ from tests.fakes.nometria import FakeNometria
 from tests.fakes.server import serve
 from tests.fakes.slack import FakeSlack
 from tests.fakes.stormkit import FakeStormkit
-from tests.processes import BotProcess, start_bot
+from tests.processes import BotProcess, sending_post, sent_by, start_bot
 from tests.slack_client import SlackDriver
 
 CHANNEL = "C0DEPLOYS"
-
-
-async def _sending(url: str) -> tuple[int, str] | None:
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        rows = await conn.execute(
-            "SELECT id, owner FROM outbox WHERE kind = 'post' AND state = 'sending'"
-        )
-        found = await rows.fetchall()
-    return (int(found[0][0]), str(found[0][1])) if found else None
-
-
-async def _sent_by(url: str, row_id: int, bot: BotProcess) -> bool:
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        rows = await conn.execute("SELECT state, owner FROM outbox WHERE id = %s", (row_id,))
-        state, owner = await rows.fetchone() or (None, None)
-    return state == "sent" and f":{bot.process.pid}:" in str(owner)
 
 
 async def _round(
@@ -71,12 +55,12 @@ async def _round(
     driver = SlackDriver(bots[0].url, SIGNING_SECRET, slack, http)
     assert (await driver.command(app_name(i), channel=CHANNEL)).status_code == 200
     await eventually(lambda: slack.held, within=30)
-    row_id, owner = await eventually(lambda: _sending(url), within=30)
+    row_id, owner = await eventually(lambda: sending_post(url), within=30)
     dead = next(n for n, bot in enumerate(bots) if f":{bot.process.pid}:" in owner)
     other = bots[1 - dead]
     await bots[dead].kill()
     killed = time.monotonic()
-    await eventually(lambda: _sent_by(url, row_id, other), within=120, every=0.02)
+    await eventually(lambda: sent_by(url, row_id, other), within=120, every=0.02)
     took = time.monotonic() - killed
     slack.release()
     return took, dead

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psycopg
 
 from tests.conftest import BOT_TOKEN, ENVIRON, SIGNING_SECRET, eventually
 
@@ -92,3 +93,21 @@ async def spawn_bot(
             sys.executable, "-m", "bot", "serve", env=env, cwd=tmp, stdout=out, stderr=out
         )
     return BotProcess(process, f"http://127.0.0.1:{port}", log, f"http://{metrics}")
+
+
+async def sending_post(url: str) -> tuple[int, str] | None:
+    """The reply a replica is sending now (taken, not recorded as sent): its id and owner."""
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        rows = await conn.execute(
+            "SELECT id, owner FROM outbox WHERE kind = 'post' AND state = 'sending'"
+        )
+        found = await rows.fetchall()
+    return (int(found[0][0]), str(found[0][1])) if found else None
+
+
+async def sent_by(url: str, row_id: int, bot: BotProcess) -> bool:
+    """Whether outbox row `row_id` is recorded as sent by `bot`'s process."""
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        rows = await conn.execute("SELECT state, owner FROM outbox WHERE id = %s", (row_id,))
+        state, owner = await rows.fetchone() or (None, None)
+    return state == "sent" and f":{bot.process.pid}:" in str(owner)

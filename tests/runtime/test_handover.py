@@ -26,7 +26,7 @@ import pytest
 
 from tests.conftest import SIGNING_SECRET, eventually, write_apps
 from tests.fakes.nometria import FakeNometria
-from tests.processes import BotProcess, start_bot
+from tests.processes import BotProcess, sending_post, sent_by, start_bot
 from tests.slack_client import SlackDriver
 
 # Real processes, timed in poll intervals: CI runs these with `-m slow` (README, Tests).
@@ -176,23 +176,6 @@ async def test_a_killed_replicas_deployments_are_polled_within_three_intervals(
     _assert_nothing_doubled(slack)
 
 
-async def _sending_post(url: str) -> tuple[int, str] | None:
-    """The reply a replica is sending now (taken, not recorded as sent): its id and owner."""
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        rows = await conn.execute(
-            "SELECT id, owner FROM outbox WHERE kind = 'post' AND state = 'sending'"
-        )
-        found = await rows.fetchall()
-    return (int(found[0][0]), str(found[0][1])) if found else None
-
-
-async def _sent_by(url: str, row_id: int, bot: BotProcess) -> bool:
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        rows = await conn.execute("SELECT state, owner FROM outbox WHERE id = %s", (row_id,))
-        state, owner = await rows.fetchone() or (None, None)
-    return state == "sent" and f":{bot.process.pid}:" in str(owner)
-
-
 @pytest.mark.parametrize("interval", INTERVALS)
 async def test_a_killed_replicas_messages_are_sent_by_the_other_within_three_intervals(
     tmp_path: Path, served_fakes: Any, postgres: str, interval: float
@@ -217,11 +200,11 @@ async def test_a_killed_replicas_messages_are_sent_by_the_other_within_three_int
             assert (await driver.command("web", channel=CHANNEL)).status_code == 200
         await eventually(lambda: slack.held)
         reply = slack.held[0].args["text"]
-        row_id, owner = await eventually(lambda: _sending_post(postgres))
+        row_id, owner = await eventually(lambda: sending_post(postgres))
         holder, other = (first, second) if f":{first.process.pid}:" in owner else (second, first)
         await holder.kill()
         killed = time.monotonic()
-        await eventually(lambda: _sent_by(postgres, row_id, other), within=60, every=0.02)
+        await eventually(lambda: sent_by(postgres, row_id, other), within=60, every=0.02)
         took = time.monotonic() - killed
         log.warning(
             "kill -9 message handover at %ss: %.2fs = %.2f intervals",
